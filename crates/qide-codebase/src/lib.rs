@@ -5,99 +5,134 @@
 //! working tree so two builds of the same code can be recognised. It knows
 //! nothing of HTTP or storage.
 
-use std::path::{Path, PathBuf};
+mod classify;
+mod error;
+mod language;
+mod read;
+mod summary;
+mod tree_hash;
+mod walk;
 
-/// What can go wrong reading a project.
-#[derive(Debug)]
-pub enum Error {
-    /// The project root does not exist or is not a directory.
-    NotADirectory(PathBuf),
-    /// An I/O error on a path that had to be read.
-    Io { path: PathBuf, source: std::io::Error },
-}
+use std::path::Path;
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Error::NotADirectory(p) => write!(f, "{} is not a directory", p.display()),
-            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
+pub use classify::{is_lock_file, is_secret};
+pub use error::Error;
+pub use read::{
+    FileText, NumberedLine, READ_MAX_BYTES, READ_MAX_LINE_BYTES, READ_MAX_LINES, read_file,
+};
+pub use summary::{
+    BINARY_SNIFF_BYTES, MAX_KEY_FILE_BYTES, MAX_KEY_FILES, MAX_PREVIEWS, MAX_READ_BYTES,
+    PREVIEW_LINES, PREVIEW_MAX_LINE_BYTES,
+};
+pub use walk::{EntryKind, NEVER_WALKED, QIDE_IGNORE_FILE, SKIPPED_DIRS, WalkEntry, walk};
 
 /// One file of the project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileEntry {
     /// Path relative to the root, `/`-separated.
     pub path: String,
+    /// Size in bytes, as listed on disk (a symlink's is its target's length).
     pub size: u64,
+    /// Line count; 0 for files whose text is not read (binary, larger than
+    /// [`MAX_READ_BYTES`], secret, symlinks).
     pub lines: u64,
+    /// The language, by file name and extension, if recognised.
     pub language: Option<&'static str>,
-    /// Approximate token count of the file's text.
+    /// Approximate token count of the file's text: bytes / 4, rounded up; 0
+    /// when the text is not read.
     pub tokens: u64,
 }
 
 /// A configuration file whose contents a model should see whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyFile {
+    /// Path relative to the root, `/`-separated.
     pub path: String,
+    /// The text, at most [`MAX_KEY_FILE_BYTES`] of it.
     pub content: String,
+    /// The file is longer than what `content` holds.
     pub truncated: bool,
 }
 
 /// The first lines of a source file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourcePreview {
+    /// Path relative to the root, `/`-separated.
     pub path: String,
+    /// The first [`PREVIEW_LINES`] lines, without line ends.
     pub lines: Vec<String>,
+    /// The file has more lines than shown, or a line was cut at
+    /// [`PREVIEW_MAX_LINE_BYTES`].
     pub truncated: bool,
 }
 
 /// Files and lines of one language.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LanguageStat {
+    /// Display name: `Rust`, `TypeScript`, `C++`…
     pub name: &'static str,
+    /// How many files are in this language.
     pub files: u64,
+    /// How many lines those files hold.
     pub lines: u64,
 }
 
 /// The shape of the project at a glance.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Structure {
+    /// Server-side or native code is present: Rust, Python, Go, Java, C#…
+    /// source, a `server/` or `backend/` directory, or a `package.json`
+    /// depending on a server framework (express, fastify…).
     pub has_backend: bool,
+    /// Browser code is present: `.tsx`, `.jsx`, `.vue`, `.svelte`, `.html`,
+    /// `.css` files, or a `package.json` depending on react, vue, svelte,
+    /// next…
     pub has_frontend: bool,
+    /// Tests are present: `tests/`, `test/`, `__tests__/`, `spec/`
+    /// directories or files named like tests (`*_test.go`, `test_*.py`,
+    /// `*.test.ts`, `*Test.java`…).
     pub has_tests: bool,
+    /// Languages by lines, most first.
     pub languages: Vec<LanguageStat>,
+    /// How many files the walk kept.
     pub file_count: u64,
+    /// Lines over all files.
     pub total_lines: u64,
+    /// Approximate tokens over all files (see [`FileEntry::tokens`]).
     pub total_tokens: u64,
 }
 
 /// The summary of a project.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
+    /// Every kept file, sorted by path.
     pub files: Vec<FileEntry>,
+    /// Build and configuration files (`Cargo.toml`, `package.json`,
+    /// workflows…), at most [`MAX_KEY_FILES`], shallowest first. Never lock
+    /// files or secrets.
     pub key_files: Vec<KeyFile>,
+    /// The top of up to [`MAX_PREVIEWS`] source files: entry points first,
+    /// then the largest non-test sources.
     pub source_previews: Vec<SourcePreview>,
+    /// The shape of the project.
     pub structure: Structure,
 }
 
-/// Summarises the project under `root`.
+/// Summarises the project under `root`: every kept file (see [`walk`]),
+/// key files, source previews and the structure. Secret files are listed with
+/// their size only. See the `summary` module for limits and how tokens are
+/// approximated.
 pub fn summarize(root: &Path) -> Result<Summary, Error> {
-    if !root.is_dir() {
-        return Err(Error::NotADirectory(root.to_path_buf()));
-    }
-    Ok(Summary::default())
+    summary::summarize(root)
 }
 
 /// A content hash of the working tree: every file the walk keeps (tracked and
 /// untracked-but-not-ignored), by path and content. `.git` and `.qide` are
 /// never part of it. Returned as `b3:<hex>`.
+///
+/// It changes when a kept file's content changes or a kept file is added,
+/// removed or renamed, and not when an ignored file changes. Symlinks count
+/// by their target path, never followed.
 pub fn tree_hash(root: &Path) -> Result<String, Error> {
-    if !root.is_dir() {
-        return Err(Error::NotADirectory(root.to_path_buf()));
-    }
-    Ok(format!("b3:{}", blake3::hash(b"").to_hex()))
+    tree_hash::tree_hash(root)
 }
