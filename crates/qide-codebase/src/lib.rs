@@ -24,6 +24,7 @@ pub use summary::{
     BINARY_SNIFF_BYTES, MAX_KEY_FILE_BYTES, MAX_KEY_FILES, MAX_PREVIEWS, MAX_READ_BYTES,
     PREVIEW_LINES, PREVIEW_MAX_LINE_BYTES,
 };
+pub use tree_hash::TreeHashCache;
 pub use walk::{EntryKind, NEVER_WALKED, QIDE_IGNORE_FILE, SKIPPED_DIRS, WalkEntry, walk};
 
 /// One file of the project.
@@ -135,4 +136,11 @@ pub fn summarize(root: &Path) -> Result<Summary, Error> {
 /// by their target path, never followed.
 pub fn tree_hash(root: &Path) -> Result<String, Error> {
     tree_hash::tree_hash(root)
+}
+
+/// [`tree_hash`], reusing the digests of files whose metadata (size, times,
+/// inode) has not changed since the last call with the same `cache`. The
+/// result is the same as [`tree_hash`]'s; only the cost differs.
+pub fn tree_hash_cached(root: &Path, cache: &TreeHashCache) -> Result<String, Error> {
+    tree_hash::tree_hash_cached(root, cache)
 }

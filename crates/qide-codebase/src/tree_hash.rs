@@ -16,15 +16,21 @@
 //! | `L` | symlink (not followed)  | target length (u64 LE), target bytes       |
 //! | `U` | file that cannot be read| size (u64 LE), mtime in ns since epoch (u128 LE) |
 //!
+//! [`TreeHashCache`] lets a long-lived caller skip re-reading files whose
+//! metadata has not changed, the way git's index does: a repeat hash of an
+//! unchanged tree then costs one walk and one `lstat` per file.
+//!
 //! Binary and large files are hashed like any other; secret files too (only
 //! their digest enters the hash, never their content). Whatever the walk does
 //! not keep (ignored files, `.git`, `.qide`, build output) is not part of
 //! the hash, so changing it does not change the hash.
 
-use std::fs::File;
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
 use std::io::ErrorKind;
-use std::path::Path;
-use std::time::UNIX_EPOCH;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::Error;
 use crate::walk::{self, EntryKind, WalkEntry};
@@ -36,11 +42,113 @@ enum Contribution {
     Unreadable { size: u64, mtime_ns: u128 },
 }
 
+/// File digests remembered by metadata between [`tree_hash_cached`] calls.
+///
+/// A file is re-read when its size, modification time, change time, inode or
+/// device differ from what was recorded. Files modified within
+/// [`TreeHashCache::RACY_WINDOW`] of a hash are not remembered, since a
+/// second write in the same timestamp tick would go unseen (git's "racy
+/// clean" problem). Entries for files no longer in the tree are dropped on
+/// every call, so the cache never outgrows the tree.
+#[derive(Debug, Default)]
+pub struct TreeHashCache {
+    digests: Mutex<HashMap<PathBuf, (Stamp, blake3::Hash)>>,
+}
+
+impl TreeHashCache {
+    /// How recent a modification must be for the file's digest not to be
+    /// remembered.
+    pub const RACY_WINDOW: Duration = Duration::from_secs(2);
+
+    /// An empty cache.
+    pub fn new() -> TreeHashCache {
+        TreeHashCache::default()
+    }
+}
+
+/// The metadata that must be unchanged for a remembered digest to be reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    size: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    changed_ns: i128,
+    #[cfg(unix)]
+    inode: u64,
+    #[cfg(unix)]
+    device: u64,
+}
+
+impl Stamp {
+    fn of(metadata: &Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            size: metadata.len(),
+            modified: metadata.modified().ok(),
+            #[cfg(unix)]
+            changed_ns: i128::from(metadata.ctime()) * 1_000_000_000
+                + i128::from(metadata.ctime_nsec()),
+            #[cfg(unix)]
+            inode: metadata.ino(),
+            #[cfg(unix)]
+            device: metadata.dev(),
+        }
+    }
+
+    /// Whether the file changed so recently, relative to `now`, that another
+    /// write could land in the same timestamp.
+    fn is_racy(&self, now: SystemTime) -> bool {
+        let modified_recently = self
+            .modified
+            .is_none_or(|m| m + TreeHashCache::RACY_WINDOW > now);
+        #[cfg(unix)]
+        let changed_recently = {
+            let now_ns = now
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i128);
+            self.changed_ns + TreeHashCache::RACY_WINDOW.as_nanos() as i128 > now_ns
+        };
+        #[cfg(not(unix))]
+        let changed_recently = false;
+        modified_recently || changed_recently
+    }
+}
+
 pub(crate) fn tree_hash(root: &Path) -> Result<String, Error> {
-    let hashed = walk::walk_map(root, |entry, _| contribution(entry))?;
+    tree_hash_with(root, None)
+}
+
+pub(crate) fn tree_hash_cached(root: &Path, cache: &TreeHashCache) -> Result<String, Error> {
+    tree_hash_with(root, Some(cache))
+}
+
+fn tree_hash_with(root: &Path, cache: Option<&TreeHashCache>) -> Result<String, Error> {
+    let now = SystemTime::now();
+    let remembered = cache.map(|cache| {
+        std::mem::take(&mut *cache.digests.lock().unwrap_or_else(PoisonError::into_inner))
+    });
+    let hashed = walk::walk_map(root, |entry, _| match &remembered {
+        Some(remembered) => cached_contribution(entry, remembered, now),
+        None => contribution(entry).map(|c| (c, None)),
+    })?;
+    if let Some(cache) = cache {
+        let fresh = hashed
+            .iter()
+            .filter_map(
+                |(entry, (contribution, stamp))| match (contribution, stamp) {
+                    (Contribution::File(hash), Some(stamp)) => {
+                        Some((entry.abs.clone(), (*stamp, *hash)))
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
+        *cache.digests.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+    }
     let mut tree = blake3::Hasher::new();
     tree.update(b"qide-tree-v1\0");
-    for (entry, contribution) in &hashed {
+    for (entry, (contribution, _)) in &hashed {
         let tag: &[u8] = match contribution {
             Contribution::File(_) => b"F",
             Contribution::Symlink(_) => b"L",
@@ -64,6 +172,36 @@ pub(crate) fn tree_hash(root: &Path) -> Result<String, Error> {
         }
     }
     Ok(format!("b3:{}", tree.finalize().to_hex()))
+}
+
+/// Hashes one entry, reusing a remembered digest when the file's stamp is
+/// unchanged. Also returns the stamp to remember, if the file is settled
+/// enough to be remembered.
+fn cached_contribution(
+    entry: &WalkEntry,
+    remembered: &HashMap<PathBuf, (Stamp, blake3::Hash)>,
+    now: SystemTime,
+) -> Option<(Contribution, Option<Stamp>)> {
+    if entry.kind != EntryKind::File {
+        return contribution(entry).map(|c| (c, None));
+    }
+    let stamp = match std::fs::symlink_metadata(&entry.abs) {
+        Ok(metadata) => Stamp::of(&metadata),
+        Err(e) if e.kind() == ErrorKind::NotFound => return None,
+        Err(_) => return contribution(entry).map(|c| (c, None)),
+    };
+    let settled = !stamp.is_racy(now);
+    if settled
+        && let Some((old, hash)) = remembered.get(&entry.abs)
+        && *old == stamp
+    {
+        return Some((Contribution::File(*hash), Some(stamp)));
+    }
+    let contribution = contribution(entry)?;
+    // Re-stat: a write during the read would leave a digest of mixed content
+    // under the new stamp.
+    let unchanged = std::fs::symlink_metadata(&entry.abs).is_ok_and(|m| Stamp::of(&m) == stamp);
+    Some((contribution, (settled && unchanged).then_some(stamp)))
 }
 
 /// Hashes one entry; `None` if it vanished since the walk saw it.

@@ -142,6 +142,9 @@ pub(crate) fn builder(
         .git_ignore(true)
         .git_global(true)
         .git_exclude(true)
+        // Global excludes match relative to the project, as git matches them
+        // relative to the work tree, not to wherever the server was started.
+        .current_dir(root)
         .require_git(false)
         .follow_links(false)
         .threads(0)

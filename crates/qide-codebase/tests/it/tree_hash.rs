@@ -143,3 +143,21 @@ fn symlinks_count_by_their_target() {
     write(outside.path(), "x", "2");
     assert_eq!(before, hash(dir.path()), "a symlink is never followed");
 }
+
+#[test]
+fn the_cache_never_changes_the_answer() {
+    let dir = sample();
+    let cache = qide_codebase::TreeHashCache::new();
+    let cached = |root: &Path| qide_codebase::tree_hash_cached(root, &cache).expect("hashing");
+    assert_eq!(cached(dir.path()), hash(dir.path()));
+    assert_eq!(cached(dir.path()), hash(dir.path()));
+    // Same size, same second: only the content and change time differ.
+    write(dir.path(), "src/main.rs", "fn main() {}\r");
+    assert_eq!(cached(dir.path()), hash(dir.path()));
+    std::fs::remove_file(dir.path().join("src/lib.rs")).expect("removing");
+    assert_eq!(cached(dir.path()), hash(dir.path()));
+    // Another root through the same cache.
+    let other = project(&[("x", "y")]);
+    assert_eq!(cached(other.path()), hash(other.path()));
+    assert_eq!(cached(dir.path()), hash(dir.path()));
+}
