@@ -29,8 +29,9 @@ pub(crate) fn detect(file_name: &str) -> Option<(&'static str, Kind)> {
         return Some(found);
     }
     let (_, extension) = file_name.rsplit_once('.')?;
-    if extension.is_empty() || file_name.starts_with('.') && !file_name[1..].contains('.') {
-        // `.bashrc` has no extension, only a hidden name.
+    // `.bashrc` has no extension, only a hidden name.
+    let hidden_without_extension = file_name.starts_with('.') && !file_name[1..].contains('.');
+    if extension.is_empty() || hidden_without_extension {
         return None;
     }
     by_extension(&extension.to_ascii_lowercase())

@@ -4,6 +4,15 @@
 //! `.gitignore`, `.ignore` and `.qideignore`), summarises it, and hashes the
 //! working tree so two builds of the same code can be recognised. It knows
 //! nothing of HTTP or storage.
+//!
+//! - [`walk`]: the files a model should see, sorted; every other function
+//!   builds on it, so all agree on what the project is.
+//! - [`summarize`]: files with sizes, lines and languages, key files, source
+//!   previews and the project's shape; secret files listed by size only.
+//! - [`tree_hash`] / [`tree_hash_cached`]: `b3:<hex>` over every kept file.
+//! - [`read_file`]: line-numbered text of one file, confined to the root.
+//!
+//! `.qide` (QIDE's own state) and `.git` are never walked, hashed or shown.
 
 mod classify;
 mod error;

@@ -42,7 +42,7 @@ enum Contribution {
     Unreadable { size: u64, mtime_ns: u128 },
 }
 
-/// File digests remembered by metadata between [`tree_hash_cached`] calls.
+/// File digests remembered by metadata between [`tree_hash_cached`](crate::tree_hash_cached) calls.
 ///
 /// A file is re-read when its size, modification time, change time, inode or
 /// device differ from what was recorded. Files modified within
