@@ -9,6 +9,42 @@
 //!
 //! The line-at-a-time interface lets the caller stream a log of any size from
 //! storage without holding it whole in memory.
+//!
+//! # How a line is read
+//!
+//! Each line is cleaned (ANSI escapes, carriage-return overwrites and CI
+//! timestamp prefixes removed). If a multi-line construct is open (a rustc
+//! diagnostic body, a Python traceback, a test's failure section), it gets
+//! the line first. Otherwise a single Aho-Corasick scan for a few dozen
+//! keywords decides whether the line can matter at all; only lines that pass
+//! meet the tool parsers and their regexes, so a clean log costs one scan
+//! per line.
+//!
+//! Parsers live one tool family per module: [`rust`](crate) (rustc, clippy,
+//! cargo), libtest, Python tracebacks, pytest, `go test`, located compiler
+//! messages (gcc, clang, go, javac, mypy, tsc, flake8/ruff, make, ld), and
+//! plain infrastructure lines (OOM kills, segfaults, DNS failures, full
+//! disks, missing commands, timeouts).
+
+use std::{borrow::Cow, sync::LazyLock};
+
+use aho_corasick::AhoCorasick;
+
+mod ansi;
+mod classify;
+mod fingerprint;
+mod generic;
+mod gotest;
+mod libtest;
+mod pytest;
+mod python;
+mod rust;
+mod sink;
+
+pub use ansi::strip_ansi;
+pub use fingerprint::{fingerprint, normalize_file, normalize_message};
+
+use sink::Sink;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -32,17 +68,29 @@ impl Severity {
 /// Why a build failed, as one coarse class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
+    /// The code does not compile (type errors, unresolved names, link errors).
     CompileError,
+    /// The code does not parse.
     SyntaxError,
+    /// The build passed and tests failed.
     TestFailure,
+    /// A package, crate, module, header or library is not installed or declared.
     MissingDependency,
+    /// A linter or a lint-as-error compiler warning.
     Lint,
+    /// A step ran out of time.
     Timeout,
+    /// A process ran out of memory or was killed for it.
     OutOfMemory,
+    /// A program crashed: a signal, a panic or an uncaught exception.
     Crash,
+    /// DNS, connection or TLS failures.
     Network,
+    /// The build is set up wrong: a missing command, a bad Makefile.
     ConfigError,
+    /// The machine failed the build: disk full, permissions, cancellation.
     Infrastructure,
+    /// Something failed that no rule classifies.
     Unknown,
 }
 
@@ -69,6 +117,7 @@ impl Category {
 /// One error or warning found in a log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
+    /// Whether it failed the build.
     pub severity: Severity,
     /// The tool that printed it (`rustc`, `gcc`, `pytest`, …), or `generic`.
     pub tool: String,
@@ -78,14 +127,19 @@ pub struct Diagnostic {
     pub message: String,
     /// Path as printed by the tool, relative to the project where possible.
     pub file: Option<String>,
+    /// 1-based line in `file`.
     pub line: Option<u32>,
+    /// 1-based column in `line`.
     pub column: Option<u32>,
+    /// Last line of the span, when the tool gives one.
     pub end_line: Option<u32>,
+    /// Last column of the span, when the tool gives one.
     pub end_column: Option<u32>,
     /// First and last log line (1-based, inclusive) the diagnostic spans.
     pub log_lines: (u64, u64),
     /// True for a first, real error; false for the cascade that follows one.
     pub root_cause: bool,
+    /// The failure class of this diagnostic.
     pub category: Category,
     /// Stable hash of what the failure is, not where in the log it appeared.
     pub fingerprint: String,
@@ -94,50 +148,365 @@ pub struct Diagnostic {
 /// The outcome of one test case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestCase {
+    /// The name as the runner prints it (`tests::add`, `tests/test_x.py::test_y`).
     pub name: String,
+    /// Passed, failed or skipped.
     pub outcome: TestOutcome,
+    /// The failure message (panic message, assertion), when it failed.
     pub message: Option<String>,
+    /// Where it failed, as printed.
     pub file: Option<String>,
+    /// The line it failed at.
     pub line: Option<u32>,
 }
 
 /// How a test ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestOutcome {
+    /// Ran and passed (pytest's xfail/xpass count as passed).
     Passed,
+    /// Ran and failed, or errored in setup.
     Failed,
+    /// Ignored or skipped.
     Skipped,
 }
 
 /// Everything found in one log.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Diagnosis {
+    /// Errors and warnings in log order; root causes have `root_cause` set.
     pub diagnostics: Vec<Diagnostic>,
+    /// Every test outcome seen, in log order of first mention.
     pub tests: Vec<TestCase>,
     /// The failure's class, when the log shows one.
     pub category: Option<Category>,
 }
 
+/// A multi-line construct that is still being read.
+#[derive(Debug)]
+enum Open {
+    Rust(rust::Block),
+    Libtest(libtest::Section),
+    Traceback(python::Traceback),
+    Pytest(pytest::Section),
+    Located(generic::Block),
+    GoFailure(gotest::Failure),
+}
+
 /// Incremental log diagnoser: push every line, then call [`finish`](Self::finish).
 #[derive(Debug, Default)]
 pub struct LogDiagnoser {
-    diagnosis: Diagnosis,
+    sink: Sink,
+    /// The construct that gets the next line first.
+    open: Option<Open>,
+    /// First line of C/C++ context (`In function …`) printed just before a
+    /// diagnostic, so the diagnostic's log range includes it.
+    context_start: Option<u64>,
+    /// cargo's progress lines were seen, so a located-less `error:` is cargo's.
+    seen_cargo: bool,
+    pytest: pytest::Pytest,
+    go: gotest::GoTest,
 }
 
 impl LogDiagnoser {
+    /// A diagnoser for one log.
     pub fn new() -> LogDiagnoser {
         LogDiagnoser::default()
+    }
+
+    /// A diagnoser that reports files under `root` relative to it: tools
+    /// such as Python print absolute paths, which would otherwise differ
+    /// between machines.
+    pub fn with_project_root(root: &str) -> LogDiagnoser {
+        let mut diagnoser = LogDiagnoser::new();
+        let root = root.trim_end_matches('/');
+        if !root.is_empty() {
+            diagnoser.sink.project_root = Some(root.to_string());
+        }
+        diagnoser
     }
 
     /// Feeds one log line. `n` is its 1-based line number in the whole build
     /// log; lines arrive in increasing order but numbers may skip (dropped
     /// middle of an over-long log).
     pub fn push_line(&mut self, n: u64, text: &str) {
-        let _ = (n, text);
+        let cleaned = clean_line(text);
+        let line: &str = &cleaned;
+        if let Some(open) = &mut self.open {
+            let (taken, ended) = match open {
+                Open::Rust(block) => {
+                    if rust::Block::ended_by(line) {
+                        (true, true)
+                    } else {
+                        let taken = block.feed(n, line);
+                        (taken, !taken)
+                    }
+                }
+                Open::Libtest(section) => {
+                    let taken = section.feed(n, line);
+                    (taken, !taken)
+                }
+                Open::Traceback(traceback) => {
+                    let taken = traceback.feed(n, line);
+                    (taken, !taken || traceback.done())
+                }
+                Open::Pytest(section) => {
+                    let taken = section.feed(n, line);
+                    (taken, !taken)
+                }
+                Open::Located(block) => {
+                    let taken = block.feed(n, line);
+                    (taken, !taken)
+                }
+                Open::GoFailure(failure) => {
+                    let taken = failure.feed(n, line);
+                    (taken, !taken)
+                }
+            };
+            if ended {
+                self.close_open();
+            }
+            if taken {
+                return;
+            }
+        }
+        self.fresh_line(n, line);
     }
 
     /// Ends the log and returns what was found.
-    pub fn finish(self) -> Diagnosis {
-        self.diagnosis
+    pub fn finish(mut self) -> Diagnosis {
+        self.close_open();
+        self.pytest.flush(&mut self.sink);
+        self.sink.diagnose_remaining_failed_tests();
+        let category = self
+            .sink
+            .diagnostics
+            .iter()
+            .filter(|d| d.root_cause && d.severity == Severity::Error)
+            .map(|d| d.category)
+            .max_by_key(|c| classify::rank(*c));
+        Diagnosis {
+            diagnostics: self.sink.diagnostics,
+            tests: self.sink.tests,
+            category,
+        }
+    }
+
+    /// Handles a line no open construct took.
+    fn fresh_line(&mut self, n: u64, line: &str) {
+        if !self.seen_cargo && is_cargo_progress(line) {
+            self.seen_cargo = true;
+            return;
+        }
+        if !may_matter(line) {
+            self.context_start = None;
+            return;
+        }
+        let context_start = self.context_start.take();
+        if let Some(header) = rust::header(n, line) {
+            match header {
+                rust::Header::Open(block) => self.open = Some(Open::Rust(block)),
+                rust::Header::Cascade(draft) => self.sink.emit(draft),
+                rust::Header::Drop => {}
+            }
+            return;
+        }
+        if let Some(draft) = libtest::summary_line(n, line) {
+            self.sink.emit(draft);
+            return;
+        }
+        if let Some(case) = libtest::result_line(line) {
+            self.sink.test(n, "libtest", case);
+            return;
+        }
+        if let Some(section) =
+            libtest::section_start(n, line).or_else(|| libtest::bare_panic(n, line))
+        {
+            self.open = Some(Open::Libtest(section));
+            return;
+        }
+        if let Some(traceback) = python::start(n, line) {
+            self.open = Some(Open::Traceback(traceback));
+            return;
+        }
+        match self.pytest.line(n, line, &mut self.sink) {
+            Some(pytest::Line::Section(section)) => {
+                self.open = Some(Open::Pytest(section));
+                return;
+            }
+            Some(pytest::Line::Handled) => return,
+            None => {}
+        }
+        match self.go.line(n, line, &mut self.sink) {
+            (Some(failure), _) => {
+                self.open = Some(Open::GoFailure(failure));
+                return;
+            }
+            (None, true) => return,
+            (None, false) => {}
+        }
+        if generic::is_context(line) {
+            self.context_start = context_start.or(Some(n));
+            return;
+        }
+        if let Some(draft) = generic::toolchain_line(n, line, context_start) {
+            self.sink.emit(draft);
+            return;
+        }
+        if let Some(block) = generic::header(n, line, context_start) {
+            self.open = Some(Open::Located(block));
+            return;
+        }
+        if let Some(hit) = classify::infra_line(line) {
+            self.sink.emit(sink::Draft::error(
+                hit.tool,
+                hit.category,
+                line.trim().to_string(),
+                (n, n),
+            ));
+        }
+    }
+
+    fn close_open(&mut self) {
+        let Some(open) = self.open.take() else { return };
+        match open {
+            Open::Rust(block) => self.sink.emit(block.close(self.seen_cargo)),
+            Open::Libtest(section) => {
+                let (draft, case) = section.close();
+                let start = draft.log_lines.0;
+                self.sink.emit(draft);
+                if let Some(case) = case {
+                    let name = case.name.clone();
+                    self.sink.test(start, "libtest", case);
+                    self.sink.test_diagnosed(&name);
+                }
+            }
+            Open::Traceback(traceback) => {
+                if let Some(draft) = traceback.close() {
+                    self.sink.emit(draft);
+                }
+            }
+            Open::Pytest(section) => self.pytest.finished(section, &mut self.sink),
+            Open::Located(block) => self.sink.emit(block.close()),
+            Open::GoFailure(failure) => failure.close(&mut self.sink),
+        }
+    }
+}
+
+/// The keywords a line needs to contain for any parser to care about it.
+/// Kept to literal substrings so one Aho-Corasick pass decides.
+const KEYWORDS: &[&str] = &[
+    "error",
+    "Error",
+    "ERROR",
+    "warning",
+    "Warning",
+    "fatal",
+    "FAIL",
+    "failed",
+    "panicked",
+    "Traceback",
+    "File \"",
+    "PASSED",
+    "SKIPPED",
+    "XFAIL",
+    "XPASS",
+    "***",
+    ": In ",
+    "included from",
+    "required from",
+    "required by",
+    "undefined reference",
+    "cannot find -l",
+    "Killed",
+    "memory",
+    "Segmentation",
+    "SIG",
+    "core dumped",
+    "Illegal instruction",
+    "resolve host",
+    "name resolution",
+    "not known",
+    "servname",
+    "Connection",
+    "unreachable",
+    "ENOTFOUND",
+    "ECONN",
+    "EAI_AGAIN",
+    "SSL certificate",
+    "not found",
+    "No output has been received",
+    "maximum execution time",
+    "timed out",
+    "Timed out",
+    "TIMEOUT",
+    "No matching distribution",
+    "satisfies the requirement",
+    "npm ERR",
+    "PNPM",
+    "Unable to locate package",
+    "Cannot find module",
+    "Permission denied",
+    "No space left",
+    "quota exceeded",
+    "bad_alloc",
+    ".go:",
+    ".py:",
+];
+
+/// Line starts that matter without any keyword (test runners' own lines).
+const PREFIXES: &[&str] = &[
+    "test ", "---- ", "--- ", "=== ", "==", "__", "ok  ", "    --- ",
+];
+
+fn may_matter(line: &str) -> bool {
+    static KEYWORD_SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        // Reason: literal patterns always build.
+        AhoCorasick::new(KEYWORDS).expect("valid keywords")
+    });
+    PREFIXES.iter().any(|p| line.starts_with(p)) || KEYWORD_SCAN.is_match(line)
+}
+
+fn is_cargo_progress(line: &str) -> bool {
+    let t = line.trim_start();
+    t.len() != line.len()
+        && [
+            "Compiling ",
+            "Checking ",
+            "Finished ",
+            "Running ",
+            "Updating ",
+            "Downloaded ",
+            "Doc-tests ",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
+}
+
+/// What a parser sees of a raw line: the text after the last carriage
+/// return (progress bars overwrite themselves), without a CI timestamp
+/// prefix, ANSI escapes or trailing whitespace.
+fn clean_line(text: &str) -> Cow<'_, str> {
+    let mut line = text.trim_end_matches(['\r', '\n']);
+    if let Some(i) = memchr::memrchr(b'\r', line.as_bytes()) {
+        line = &line[i + 1..];
+    }
+    line = strip_timestamp(line);
+    match strip_ansi(line) {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim_end()),
+        Cow::Owned(s) => Cow::Owned(s.trim_end().to_string()),
+    }
+}
+
+/// Removes a leading RFC 3339 timestamp such as GitHub Actions writes
+/// (`2024-05-01T12:03:04.1234567Z `).
+fn strip_timestamp(line: &str) -> &str {
+    let b = line.as_bytes();
+    if b.len() < 21 || !b[0].is_ascii_digit() || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+        return line;
+    }
+    match line.find(' ') {
+        Some(i) if i <= 40 && b[i - 1] == b'Z' => &line[i + 1..],
+        _ => line,
     }
 }

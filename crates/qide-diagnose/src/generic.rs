@@ -1,0 +1,328 @@
+//! Located compiler messages in the common `path:line[:col]: severity: msg`
+//! shape (gcc, clang, go, javac, mypy, rustc's short format), its variants
+//! (tsc's `path(line,col): error TS…`, lint `path:line:col: CODE msg`), and
+//! the C toolchain's surroundings: `In function` context, linker errors and
+//! make's `*** [target] Error 1` summaries.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::{Category, Severity, classify::message_category, sink::Draft};
+
+static LOCATED: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(
+        r"^((?:[A-Za-z]:)?[^\s:]+):(\d+):(?:(\d+):)?\s*((?i:fatal error|error|warning|note|remark))(?:\[([^\]]+)\])?:\s*(.*)$",
+    )
+    .expect("valid regex")
+});
+static TSC: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(\S+?)(?:\((\d+),(\d+)\):|:(\d+):(\d+) -) (error|warning) (TS\d+): (.*)$")
+        .expect("valid regex")
+});
+static LINT: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(\S+?\.pyi?):(\d+):(\d+): ([A-Z]{1,4}\d{1,4}) (?:\[\*\] )?(.*)$")
+        .expect("valid regex")
+});
+static GO: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(\S+\.go):(\d+):(\d+): (.*)$").expect("valid regex")
+});
+static GCC_FLAG: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(.*?)\s*\[(-W[^\]]+)\]$").expect("valid regex")
+});
+static MYPY_CODE: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(.*?)\s+\[([a-z][a-z0-9-]*)\]$").expect("valid regex")
+});
+static MAKE: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(?:\S*/)?g?make(?:\[\d+\])?: \*\*\* (.*)$").expect("valid regex")
+});
+static MAKEFILE: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(\S+?):(\d+): \*\*\* (.*)$").expect("valid regex")
+});
+
+/// A located diagnostic whose continuation lines are still being read.
+#[derive(Debug)]
+pub(crate) struct Block {
+    draft: Draft,
+    lines: u32,
+}
+
+/// Continuation lines beyond this many end a block, so a mis-detected
+/// header cannot swallow the log.
+const MAX_BLOCK_LINES: u32 = 60;
+
+/// The tool that prints located messages for files with this name.
+fn tool_for(file: &str) -> &'static str {
+    let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "c" | "h" | "cc" | "cpp" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "m" | "mm" | "cu"
+        | "ipp" | "tpp" | "inl" => "gcc",
+        "go" => "go",
+        "py" | "pyi" => "mypy",
+        "java" => "javac",
+        "rs" => "rustc",
+        "ts" | "tsx" | "mts" | "cts" => "tsc",
+        "swift" => "swiftc",
+        "kt" | "kts" => "kotlinc",
+        "scala" => "scalac",
+        _ => "generic",
+    }
+}
+
+fn error_category(tool: &str, message: &str) -> Category {
+    if message.starts_with("package ") && message.ends_with(" does not exist") {
+        return Category::MissingDependency;
+    }
+    if let Some(category) = message_category(message) {
+        return category;
+    }
+    if tool == "gcc" && (message.starts_with("expected ") || message.starts_with("stray ")) {
+        return Category::SyntaxError;
+    }
+    Category::CompileError
+}
+
+/// Recognises a located diagnostic header. `note:` lines on their own are
+/// not diagnostics; they only extend the one before ([`Block::feed`]).
+pub(crate) fn header(n: u64, line: &str, context_start: Option<u64>) -> Option<Block> {
+    let start = context_start.unwrap_or(n);
+    let draft = located(line)
+        .or_else(|| tsc(line))
+        .or_else(|| lint(line))
+        .or_else(|| go(line))?;
+    Some(Block {
+        draft: Draft {
+            log_lines: (start, n),
+            ..draft
+        },
+        lines: 0,
+    })
+}
+
+fn located(line: &str) -> Option<Draft> {
+    let caps = LOCATED.captures(line)?;
+    let severity = match caps[4].to_ascii_lowercase().as_str() {
+        "error" | "fatal error" => Severity::Error,
+        "warning" => Severity::Warning,
+        _ => return None,
+    };
+    let file = caps[1].to_string();
+    let tool = tool_for(&file);
+    let mut code = caps.get(5).map(|m| m.as_str().to_string());
+    let mut message = caps[6].trim().to_string();
+    if let Some(flag) = GCC_FLAG.captures(&message) {
+        code = Some(flag[2].to_string());
+        message = flag[1].to_string();
+    } else if tool == "mypy"
+        && let Some(c) = MYPY_CODE.captures(&message)
+    {
+        code = Some(c[2].to_string());
+        message = c[1].to_string();
+    }
+    let category = match severity {
+        Severity::Error => error_category(tool, &message),
+        Severity::Warning => Category::Lint,
+    };
+    Some(Draft {
+        severity,
+        tool,
+        code,
+        message,
+        file: Some(file),
+        line: caps[2].parse().ok(),
+        column: caps.get(3).and_then(|m| m.as_str().parse().ok()),
+        log_lines: (0, 0),
+        root_cause: severity == Severity::Error,
+        category,
+    })
+}
+
+fn tsc(line: &str) -> Option<Draft> {
+    if !line.contains(" TS") {
+        return None;
+    }
+    let caps = TSC.captures(line)?;
+    let severity = if &caps[6] == "error" {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let code = caps[7].to_string();
+    let message = caps[8].trim().to_string();
+    let category = match severity {
+        Severity::Warning => Category::Lint,
+        // TS1xxx are the parser's codes; TS2307 is "Cannot find module".
+        Severity::Error if code.starts_with("TS1") && code.len() == 6 => Category::SyntaxError,
+        Severity::Error if code == "TS2307" => Category::MissingDependency,
+        Severity::Error => Category::CompileError,
+    };
+    let number = |a: usize, b: usize| {
+        caps.get(a)
+            .or(caps.get(b))
+            .and_then(|m| m.as_str().parse().ok())
+    };
+    Some(Draft {
+        severity,
+        tool: "tsc",
+        code: Some(code),
+        message,
+        file: Some(caps[1].to_string()),
+        line: number(2, 4),
+        column: number(3, 5),
+        log_lines: (0, 0),
+        root_cause: severity == Severity::Error,
+        category,
+    })
+}
+
+fn lint(line: &str) -> Option<Draft> {
+    if !line.contains(".py") {
+        return None;
+    }
+    let caps = LINT.captures(line)?;
+    let code = caps[4].to_string();
+    // E9 and E999 are flake8's "could not parse", F821 is an undefined
+    // name: errors the program cannot run with, unlike style codes.
+    let category = if code.starts_with("E9") {
+        Category::SyntaxError
+    } else {
+        Category::Lint
+    };
+    Some(Draft {
+        severity: Severity::Error,
+        tool: "flake8",
+        code: Some(code),
+        message: caps[5].trim().to_string(),
+        file: Some(caps[1].to_string()),
+        line: caps[2].parse().ok(),
+        column: caps[3].parse().ok(),
+        log_lines: (0, 0),
+        root_cause: true,
+        category,
+    })
+}
+
+fn go(line: &str) -> Option<Draft> {
+    if !line.contains(".go:") {
+        return None;
+    }
+    let caps = GO.captures(line)?;
+    let message = caps[4].trim().to_string();
+    Some(Draft {
+        severity: Severity::Error,
+        tool: "go",
+        code: None,
+        category: error_category("go", &message),
+        message,
+        file: Some(caps[1].to_string()),
+        line: caps[2].parse().ok(),
+        column: caps[3].parse().ok(),
+        log_lines: (0, 0),
+        root_cause: true,
+    })
+}
+
+impl Block {
+    /// Offers the next line; returns whether it continues this diagnostic
+    /// (source excerpts, carets, notes, indented details).
+    pub(crate) fn feed(&mut self, n: u64, line: &str) -> bool {
+        if self.lines >= MAX_BLOCK_LINES || line.trim().is_empty() {
+            return false;
+        }
+        let continues = line.starts_with(' ')
+            || line.starts_with('\t')
+            || line.starts_with('|')
+            || line == "compilation terminated."
+            || LOCATED
+                .captures(line)
+                .is_some_and(|c| c[4].eq_ignore_ascii_case("note"));
+        if continues {
+            self.lines += 1;
+            self.draft.log_lines.1 = n;
+        }
+        continues
+    }
+
+    /// The finished diagnostic.
+    pub(crate) fn close(self) -> Draft {
+        self.draft
+    }
+}
+
+/// Whether `line` is context printed before a C/C++ diagnostic
+/// (`main.c: In function ‘f’:`, `In file included from …`, template
+/// instantiation chains, the linker's `in function` lines).
+pub(crate) fn is_context(line: &str) -> bool {
+    line.starts_with("In file included from ")
+        || (line.starts_with("                 from ") && line.ends_with([',', ':']))
+        || line.contains("   required from ")
+        || line.contains("   required by ")
+        || line.ends_with("   required from here")
+        || (line.ends_with(':')
+            && [
+                ": In function ",
+                ": In member function ",
+                ": In instantiation of ",
+                ": In constructor ",
+                ": In destructor ",
+                ": In lambda function",
+                ": At top level",
+                ": in function `",
+            ]
+            .iter()
+            .any(|c| line.contains(c)))
+}
+
+/// Linker, make and compiler-driver lines.
+pub(crate) fn toolchain_line(n: u64, line: &str, context_start: Option<u64>) -> Option<Draft> {
+    let span = (context_start.unwrap_or(n), n);
+    if line.starts_with("collect2: error:") || line.contains(": error: linker command failed") {
+        return Some(Draft::error("ld", Category::CompileError, line.to_string(), span).cascade());
+    }
+    if let Some(i) = line.find("undefined reference to ") {
+        let mut draft = Draft::error("ld", Category::CompileError, line[i..].to_string(), span);
+        // `link.c:(.text+0xa): undefined reference to `helper'`
+        if let Some((file, _)) = line.split_once(":(") {
+            draft.file = Some(file.to_string());
+        }
+        return Some(draft);
+    }
+    if let Some(rest) = line
+        .strip_prefix("/usr/bin/ld: ")
+        .or_else(|| line.strip_prefix("ld: "))
+    {
+        if rest.starts_with("cannot find -l") || rest.starts_with("library not found") {
+            return Some(Draft::error(
+                "ld",
+                Category::MissingDependency,
+                rest.to_string(),
+                span,
+            ));
+        }
+        return None;
+    }
+    if line.contains("***") {
+        if let Some(caps) = MAKE.captures(line) {
+            let message = caps[1].to_string();
+            if message.starts_with("No rule to make target") || message.contains("Stop.") {
+                return Some(Draft::error("make", Category::ConfigError, message, span));
+            }
+            return Some(Draft::error("make", Category::Unknown, message, span).cascade());
+        }
+        if let Some(caps) = MAKEFILE.captures(line) {
+            let mut draft = Draft::error("make", Category::ConfigError, caps[3].to_string(), span);
+            draft.file = Some(caps[1].to_string());
+            draft.line = caps[2].parse().ok();
+            return Some(draft);
+        }
+    }
+    None
+}

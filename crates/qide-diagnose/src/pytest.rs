@@ -1,0 +1,310 @@
+//! pytest output: the `FAILURES`/`ERRORS` sections (message from the `E`
+//! lines, location from the innermost project frame), the short test
+//! summary (`FAILED path::test - msg`), verbose per-test lines and the
+//! final `N failed, M passed` count.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::{
+    Category, TestCase, TestOutcome,
+    python::{exception_category, is_project_file},
+    sink::{Draft, Sink},
+};
+
+static BANNER: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^=+ (.+?) =+\s*$").expect("valid regex")
+});
+static SECTION: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^_{3,} (.+?) _{3,}\s*$").expect("valid regex")
+});
+static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$").expect("valid regex")
+});
+static VERBOSE: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(\S+::\S+) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\b").expect("valid regex")
+});
+static COUNTS: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\d+ (?:failed|passed|errors?|skipped|deselected|xfailed|xpassed|warnings?)\b.* in [\d.]+s\b")
+        .expect("valid regex")
+});
+static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^([^\s:][^:]*?\.py):(\d+):(?: (.*))?$").expect("valid regex")
+});
+
+/// At most this many finished sections wait for the short summary.
+const MAX_PENDING: usize = 1_000;
+
+/// pytest state that spans sections.
+#[derive(Debug, Default)]
+pub(crate) struct Pytest {
+    /// Inside the `FAILURES` or `ERRORS` part, where `___ name ___` opens a section.
+    in_report: bool,
+    /// Sections read but not yet emitted: the short summary that follows
+    /// gives them their full node id.
+    pending: Vec<Finished>,
+}
+
+/// A finished failure section.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    title: String,
+    node_id: Option<String>,
+    summary_message: Option<String>,
+    section: Section,
+}
+
+/// A failure section being read.
+#[derive(Debug)]
+pub(crate) struct Section {
+    title: String,
+    start: u64,
+    end: u64,
+    message: Option<String>,
+    location: Option<(String, u32)>,
+    project_location: Option<(String, u32)>,
+    /// Past a `Captured stdout` divider: the test's own output, not pytest's.
+    captured: bool,
+}
+
+/// What a top-level line meant to pytest.
+pub(crate) enum Line {
+    /// A failure section starts here.
+    Section(Section),
+    /// The line was pytest's and is handled.
+    Handled,
+}
+
+impl Pytest {
+    /// Handles a line outside any section; `None` when it is not pytest's.
+    pub(crate) fn line(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
+        match line.as_bytes().first()? {
+            b'=' => {
+                let title = BANNER.captures(line)?.get(1)?.as_str();
+                match title {
+                    "FAILURES" | "ERRORS" => self.in_report = true,
+                    _ if COUNTS.is_match(title) => self.counts(n, title, sink),
+                    _ => self.in_report = false,
+                }
+                Some(Line::Handled)
+            }
+            b'_' if self.in_report => {
+                let caps = SECTION.captures(line)?;
+                Some(Line::Section(Section {
+                    title: caps[1].to_string(),
+                    start: n,
+                    end: n,
+                    message: None,
+                    location: None,
+                    project_location: None,
+                    captured: false,
+                }))
+            }
+            b'F' | b'E' if line.starts_with("FAILED ") || line.starts_with("ERROR ") => {
+                let caps = SUMMARY.captures(line)?;
+                self.summary(n, &caps[1], &caps[2], caps.get(3).map(|m| m.as_str()), sink);
+                Some(Line::Handled)
+            }
+            b'0'..=b'9' if COUNTS.is_match(line) => {
+                self.counts(n, line, sink);
+                Some(Line::Handled)
+            }
+            _ if line.contains("::") => {
+                let caps = VERBOSE.captures(line)?;
+                let outcome = match &caps[2] {
+                    "PASSED" | "XFAIL" | "XPASS" => TestOutcome::Passed,
+                    "FAILED" | "ERROR" => TestOutcome::Failed,
+                    _ => TestOutcome::Skipped,
+                };
+                let name = caps[1].to_string();
+                let file = name.split("::").next().map(str::to_string);
+                sink.test(
+                    n,
+                    "pytest",
+                    TestCase {
+                        name,
+                        outcome,
+                        message: None,
+                        file,
+                        line: None,
+                    },
+                );
+                Some(Line::Handled)
+            }
+            _ => None,
+        }
+    }
+
+    /// Keeps a finished section until the short summary names it.
+    pub(crate) fn finished(&mut self, section: Section, sink: &mut Sink) {
+        let finished = Finished {
+            title: section.title.clone(),
+            node_id: None,
+            summary_message: None,
+            section,
+        };
+        if self.pending.len() >= MAX_PENDING {
+            emit(finished, sink);
+        } else {
+            self.pending.push(finished);
+        }
+    }
+
+    fn summary(
+        &mut self,
+        n: u64,
+        kind: &str,
+        node_id: &str,
+        message: Option<&str>,
+        sink: &mut Sink,
+    ) {
+        let test = node_id.split_once("::").map(|(_, t)| t.replace("::", "."));
+        let candidates = match (kind, &test) {
+            ("FAILED", Some(t)) => vec![t.clone()],
+            ("ERROR", Some(t)) => vec![
+                format!("ERROR at setup of {t}"),
+                format!("ERROR at teardown of {t}"),
+            ],
+            _ => vec![format!("ERROR collecting {node_id}")],
+        };
+        if let Some(p) = self
+            .pending
+            .iter_mut()
+            .find(|p| p.node_id.is_none() && candidates.contains(&p.title))
+        {
+            p.node_id = Some(node_id.to_string());
+            p.summary_message = message.map(str::to_string);
+            return;
+        }
+        let section = Section {
+            title: node_id.to_string(),
+            start: n,
+            end: n,
+            message: None,
+            location: node_id.split("::").next().map(|f| (f.to_string(), 0)),
+            project_location: None,
+            captured: false,
+        };
+        emit(
+            Finished {
+                title: node_id.to_string(),
+                node_id: Some(node_id.to_string()),
+                summary_message: message.map(str::to_string),
+                section,
+            },
+            sink,
+        );
+    }
+
+    fn counts(&mut self, n: u64, counts: &str, sink: &mut Sink) {
+        self.flush(sink);
+        self.in_report = false;
+        if counts.contains("failed") || counts.contains("error") {
+            sink.emit(
+                Draft::error("pytest", Category::TestFailure, counts.to_string(), (n, n)).cascade(),
+            );
+        }
+    }
+
+    /// Emits every pending section.
+    pub(crate) fn flush(&mut self, sink: &mut Sink) {
+        for finished in self.pending.drain(..) {
+            emit(finished, sink);
+        }
+    }
+}
+
+fn emit(finished: Finished, sink: &mut Sink) {
+    let Finished {
+        title,
+        node_id,
+        summary_message,
+        section,
+    } = finished;
+    let collection = title.starts_with("ERROR collecting ");
+    let name = node_id.unwrap_or_else(|| {
+        title
+            .strip_prefix("ERROR collecting ")
+            .unwrap_or(&title)
+            .to_string()
+    });
+    let detail = section.message.or(summary_message);
+    let mut category = Category::TestFailure;
+    if let Some(d) = &detail {
+        let kind = d.split(':').next().unwrap_or("");
+        if let c @ (Category::SyntaxError | Category::MissingDependency) =
+            exception_category(kind, d)
+        {
+            category = c;
+        }
+    }
+    let location = section.project_location.or(section.location);
+    let file = location.as_ref().map(|(f, _)| f.clone());
+    let line = location.and_then(|(_, l)| (l > 0).then_some(l));
+    let message = match &detail {
+        Some(d) if collection => format!("error collecting {name}: {d}"),
+        Some(d) => format!("{name}: {d}"),
+        None => format!("{name} failed"),
+    };
+    let mut draft = Draft::error("pytest", category, message, (section.start, section.end));
+    draft.file = file.clone();
+    draft.line = line;
+    sink.emit(draft);
+    if !collection {
+        sink.test(
+            section.start,
+            "pytest",
+            TestCase {
+                name: name.clone(),
+                outcome: TestOutcome::Failed,
+                message: detail,
+                file,
+                line,
+            },
+        );
+        sink.test_diagnosed(&name);
+    }
+}
+
+impl Section {
+    /// Offers the next line; returns whether it belongs to this section.
+    pub(crate) fn feed(&mut self, n: u64, line: &str) -> bool {
+        if n != self.start
+            && (line.starts_with("___") && SECTION.is_match(line)
+                || line.starts_with("==") && BANNER.is_match(line))
+        {
+            return false;
+        }
+        if line.contains(" Captured ") && line.starts_with('-') {
+            self.captured = true;
+        }
+        if !self.captured {
+            if let Some(rest) = line.strip_prefix("E ") {
+                let rest = rest.trim();
+                if self.message.is_none() && !rest.is_empty() {
+                    self.message = Some(rest.to_string());
+                }
+            } else if line.contains(".py:")
+                && let Some(caps) = LOCATION.captures(line)
+                && let Ok(number) = caps[2].parse::<u32>()
+            {
+                let location = (caps[1].to_string(), number);
+                if is_project_file(&location.0) {
+                    self.project_location = Some(location.clone());
+                }
+                self.location = Some(location);
+            }
+        }
+        if !line.trim().is_empty() {
+            self.end = n;
+        }
+        true
+    }
+}

@@ -1,0 +1,213 @@
+//! Where parsers put what they found: diagnostics (fingerprinted, merged
+//! when duplicated, capped) and test cases (one entry per test name).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::{Category, Diagnostic, Severity, TestCase, TestOutcome, fingerprint::fingerprint};
+
+/// At most this many diagnostics are kept; a log with more is dominated by
+/// repetition and the first ones are the ones that matter.
+pub(crate) const MAX_DIAGNOSTICS: usize = 5_000;
+/// At most this many test cases are kept, so a huge suite cannot grow
+/// memory without bound.
+pub(crate) const MAX_TESTS: usize = 50_000;
+/// Messages are headlines; anything longer is cut at this many bytes.
+const MAX_MESSAGE: usize = 500;
+
+/// A diagnostic before its fingerprint is computed.
+#[derive(Debug, Clone)]
+pub(crate) struct Draft {
+    pub(crate) severity: Severity,
+    pub(crate) tool: &'static str,
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
+    pub(crate) file: Option<String>,
+    pub(crate) line: Option<u32>,
+    pub(crate) column: Option<u32>,
+    pub(crate) log_lines: (u64, u64),
+    pub(crate) root_cause: bool,
+    pub(crate) category: Category,
+}
+
+impl Draft {
+    /// A root-cause error with only the essentials set.
+    pub(crate) fn error(
+        tool: &'static str,
+        category: Category,
+        message: String,
+        log_lines: (u64, u64),
+    ) -> Draft {
+        Draft {
+            severity: Severity::Error,
+            tool,
+            code: None,
+            message,
+            file: None,
+            line: None,
+            column: None,
+            log_lines,
+            root_cause: true,
+            category,
+        }
+    }
+
+    /// The same draft, marked as a consequence of an earlier failure.
+    pub(crate) fn cascade(mut self) -> Draft {
+        self.root_cause = false;
+        self
+    }
+}
+
+/// Bookkeeping for one test beside its public [`TestCase`].
+#[derive(Debug, Clone)]
+struct TestMeta {
+    /// The log line that first mentioned the test, for a fallback diagnostic.
+    first_line: u64,
+    /// The tool that ran it.
+    tool: &'static str,
+    /// Whether a failure diagnostic was already emitted for it.
+    diagnosed: bool,
+}
+
+/// The growing result of one log.
+#[derive(Debug, Default)]
+pub(crate) struct Sink {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    seen: HashSet<(String, Option<String>, Option<u32>)>,
+    pub(crate) tests: Vec<TestCase>,
+    test_meta: Vec<TestMeta>,
+    test_index: HashMap<String, usize>,
+    pub(crate) project_root: Option<String>,
+}
+
+impl Sink {
+    /// Fingerprints `draft` and keeps it, unless the same failure at the same
+    /// place was already kept.
+    pub(crate) fn emit(&mut self, draft: Draft) {
+        if self.diagnostics.len() >= MAX_DIAGNOSTICS {
+            return;
+        }
+        let file = draft.file.map(|f| self.relative(f));
+        let message = headline(&draft.message);
+        let fingerprint = fingerprint(
+            draft.category,
+            draft.tool,
+            draft.code.as_deref(),
+            &message,
+            file.as_deref(),
+        );
+        if !self
+            .seen
+            .insert((fingerprint.clone(), file.clone(), draft.line))
+        {
+            return;
+        }
+        self.diagnostics.push(Diagnostic {
+            severity: draft.severity,
+            tool: draft.tool.to_string(),
+            code: draft.code,
+            message,
+            file,
+            line: draft.line,
+            column: draft.column,
+            end_line: None,
+            end_column: None,
+            log_lines: (draft.log_lines.0, draft.log_lines.1.max(draft.log_lines.0)),
+            root_cause: draft.root_cause,
+            category: draft.category,
+            fingerprint,
+        });
+    }
+
+    /// Strips the project root from an absolute path, so files read the same
+    /// whichever directory the build ran in.
+    pub(crate) fn relative(&self, file: String) -> String {
+        if let Some(root) = &self.project_root
+            && let Some(rest) = file.strip_prefix(root.as_str())
+            && let Some(rest) = rest.strip_prefix('/')
+        {
+            return rest.to_string();
+        }
+        match file.strip_prefix("./") {
+            Some(rest) => rest.to_string(),
+            None => file,
+        }
+    }
+
+    /// Records a test outcome; a later report for the same name updates the
+    /// earlier one (a verbose line first, the failure details later).
+    pub(crate) fn test(&mut self, log_line: u64, tool: &'static str, case: TestCase) {
+        let case = TestCase {
+            file: case.file.map(|f| self.relative(f)),
+            ..case
+        };
+        if let Some(&i) = self.test_index.get(&case.name) {
+            let old = &mut self.tests[i];
+            old.outcome = case.outcome;
+            old.message = case.message.or(old.message.take());
+            old.file = case.file.or(old.file.take());
+            old.line = case.line.or(old.line);
+            return;
+        }
+        if self.tests.len() >= MAX_TESTS {
+            return;
+        }
+        self.test_index.insert(case.name.clone(), self.tests.len());
+        self.tests.push(case);
+        self.test_meta.push(TestMeta {
+            first_line: log_line,
+            tool,
+            diagnosed: false,
+        });
+    }
+
+    /// Notes that the failure of test `name` already has its diagnostic.
+    pub(crate) fn test_diagnosed(&mut self, name: &str) {
+        if let Some(&i) = self.test_index.get(name) {
+            self.test_meta[i].diagnosed = true;
+        }
+    }
+
+    /// Gives every failed test that has no diagnostic yet one built from what
+    /// is known about it, so a failure whose details were cut from the log is
+    /// still reported.
+    pub(crate) fn diagnose_remaining_failed_tests(&mut self) {
+        let mut drafts = Vec::new();
+        for (case, meta) in self.tests.iter().zip(&mut self.test_meta) {
+            if case.outcome != TestOutcome::Failed || meta.diagnosed {
+                continue;
+            }
+            meta.diagnosed = true;
+            let message = match &case.message {
+                Some(m) => format!("{}: {m}", case.name),
+                None => format!("{} failed", case.name),
+            };
+            let mut draft = Draft::error(
+                meta.tool,
+                Category::TestFailure,
+                message,
+                (meta.first_line, meta.first_line),
+            );
+            draft.file = case.file.clone();
+            draft.line = case.line;
+            drafts.push(draft);
+        }
+        for draft in drafts {
+            self.emit(draft);
+        }
+    }
+}
+
+/// First line of `message`, trimmed and cut at [`MAX_MESSAGE`] bytes on a
+/// character boundary.
+fn headline(message: &str) -> String {
+    let line = message.lines().next().unwrap_or("").trim();
+    if line.len() <= MAX_MESSAGE {
+        return line.to_string();
+    }
+    let mut end = MAX_MESSAGE;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
+}

@@ -1,0 +1,1 @@
+//! Fingerprints survive what changes between runs and tell failures apart.

@@ -1,0 +1,313 @@
+//! Snapshot tests over the captured logs, one per tool and case.
+
+use expect_test::expect;
+
+use crate::check;
+
+#[test]
+fn rustc_type_errors() {
+    check(
+        "rustc/type_errors.log",
+        expect![[r#"
+        category: compile_error
+        E root rustc E0432 src/lib.rs:1:5 compile_error L2-12 unresolved import `std::collections::HashMapp`
+        E root rustc E0308 src/lib.rs:5:21 compile_error L14-25 mismatched types
+        E root rustc E0308 src/lib.rs:6:5 compile_error L27-34 mismatched types
+        E root rustc E0308 src/lib.rs:10:5 compile_error L36-42 mismatched types
+        E cascade cargo - - compile_error L46-46 could not compile `rs1` (lib) due to 4 previous errors
+    "#]],
+    );
+}
+
+#[test]
+fn rustc_type_errors_in_colour_read_like_plain() {
+    check(
+        "rustc/type_errors_color.log",
+        expect![[r#"
+        category: compile_error
+        E root rustc E0432 src/lib.rs:1:5 compile_error L2-12 unresolved import `std::collections::HashMapp`
+        E root rustc E0308 src/lib.rs:5:21 compile_error L14-25 mismatched types
+        E root rustc E0308 src/lib.rs:6:5 compile_error L27-34 mismatched types
+        E root rustc E0308 src/lib.rs:10:5 compile_error L36-42 mismatched types
+        E cascade cargo - - compile_error L46-46 could not compile `rs1` (lib) due to 4 previous errors
+    "#]],
+    );
+}
+
+#[test]
+fn rustc_syntax_error() {
+    check(
+        "rustc/syntax_error.log",
+        expect![[r#"
+        category: syntax_error
+        E root rustc - src/lib.rs:2:19 syntax_error L2-6 expected expression, found `;`
+        E cascade cargo - - compile_error L8-8 could not compile `rs2` (lib) due to 1 previous error
+    "#]],
+    );
+}
+
+#[test]
+fn rustc_missing_crate() {
+    check(
+        "rustc/missing_crate.log",
+        expect![[r#"
+        category: missing_dependency
+        E root rustc E0463 src/lib.rs:2:1 missing_dependency L2-6 can't find crate for `foobar_nope`
+        E root rustc E0432 src/lib.rs:1:5 missing_dependency L8-14 unresolved import `serde_json`
+        E cascade cargo - - compile_error L18-18 could not compile `rs3` (lib) due to 2 previous errors
+    "#]],
+    );
+}
+
+#[test]
+fn rustc_warnings_only_is_not_a_failure() {
+    check(
+        "rustc/warnings_only.log",
+        expect![[r#"
+        category: none
+        W cascade rustc unused_variables src/lib.rs:2:9 lint L2-8 unused variable: `unused`
+        W cascade rustc dead_code src/lib.rs:6:4 lint L10-16 function `dead` is never used
+    "#]],
+    );
+}
+
+#[test]
+fn clippy_warnings() {
+    check(
+        "rustc/clippy.log",
+        expect![[r#"
+        category: none
+        W cascade clippy clippy::len_zero src/lib.rs:3:8 lint L2-9 length comparison to zero
+        W cascade clippy clippy::useless_vec src/lib.rs:2:13 lint L11-18 useless use of `vec!`
+    "#]],
+    );
+}
+
+#[test]
+fn cargo_test_failures_with_backtrace() {
+    check(
+        "cargo_test/failures.log",
+        expect![[r#"
+        category: test_failure
+        E root libtest - src/lib.rs:22:9 test_failure L14-37 tests::it_fails: assertion `left == right` failed: math is broken
+        E root libtest - src/lib.rs:7:26 test_failure L39-62 tests::parse_panics: called `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }
+        E root libtest - - test_failure L64-65 tests::result_err: Error: "nope"
+        E cascade libtest - - test_failure L73-73 test result: FAILED. 1 passed; 3 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.13s
+        E cascade cargo - - test_failure L75-75 test failed, to rerun pass `--lib`
+        test passed tests::it_works
+        test FAILED tests::it_fails @ src/lib.rs:22 | assertion `left == right` failed: math is broken
+        test FAILED tests::parse_panics @ src/lib.rs:7 | called `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }
+        test skipped tests::slow
+        test FAILED tests::result_err | Error: "nope"
+    "#]],
+    );
+}
+
+#[test]
+fn cargo_test_no_fail_fast() {
+    check(
+        "cargo_test/no_fail_fast.log",
+        expect![[r#"
+        category: test_failure
+        E root libtest - src/lib.rs:22:9 test_failure L14-20 tests::it_fails: assertion `left == right` failed: math is broken
+        E root libtest - - test_failure L22-23 tests::result_err: Error: "nope"
+        E root libtest - src/lib.rs:7:26 test_failure L25-28 tests::parse_panics: called `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }
+        E cascade libtest - - test_failure L36-36 test result: FAILED. 1 passed; 3 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s
+        E cascade cargo - - test_failure L38-38 test failed, to rerun pass `--lib`
+        E root libtest - tests/integ.rs:4:18 test_failure L47-51 integ_bad: boom at 3735928559
+        E cascade cargo - - test_failure L59-59 test failed, to rerun pass `--test integ`
+        E cascade cargo - - test_failure L66-66 2 targets failed:
+        test FAILED tests::it_fails @ src/lib.rs:22 | assertion `left == right` failed: math is broken
+        test passed tests::it_works
+        test FAILED tests::result_err | Error: "nope"
+        test skipped tests::slow
+        test FAILED tests::parse_panics @ src/lib.rs:7 | called `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }
+        test passed integ_ok
+        test FAILED integ_bad @ tests/integ.rs:4 | boom at 3735928559
+    "#]],
+    );
+}
+
+#[test]
+fn gcc_errors() {
+    check(
+        "gcc/errors.log",
+        expect![[r#"
+        category: syntax_error
+        W cascade gcc -Wint-conversion main.c:6:15 lint L1-4 initialization of ‘char *’ from ‘int’ makes pointer from integer without a cast
+        E root gcc - main.c:7:12 compile_error L5-8 ‘undefined_var’ undeclared (first use in this function)
+        W cascade gcc -Wunused-variable main.c:6:11 lint L9-11 unused variable ‘p’
+        W cascade gcc -Wunused-variable main.c:5:9 lint L12-14 unused variable ‘unused’
+        E root gcc - main.c:11:31 syntax_error L15-21 expected ‘;’ before ‘return’
+        W cascade gcc -Wreturn-type main.c:8:1 lint L22-25 control reaches end of non-void function
+    "#]],
+    );
+}
+
+#[test]
+fn gcc_errors_in_colour() {
+    check(
+        "gcc/errors_color.log",
+        expect![[r#"
+        category: syntax_error
+        W cascade gcc -Wint-conversion main.c:6:15 lint L1-4 initialization of ‘char *’ from ‘int’ makes pointer from integer without a cast
+        E root gcc - main.c:7:12 compile_error L5-8 ‘undefined_var’ undeclared (first use in this function)
+        W cascade gcc -Wunused-variable main.c:6:11 lint L9-11 unused variable ‘p’
+        W cascade gcc -Wunused-variable main.c:5:9 lint L12-14 unused variable ‘unused’
+        E root gcc - main.c:11:31 syntax_error L15-21 expected ‘;’ before ‘return’
+        W cascade gcc -Wreturn-type main.c:8:1 lint L22-25 control reaches end of non-void function
+    "#]],
+    );
+}
+
+#[test]
+fn gcc_link_error() {
+    check(
+        "gcc/link_error.log",
+        expect![[r#"
+        category: compile_error
+        E root ld - link.c compile_error L2-2 undefined reference to `helper'
+        E cascade ld - - compile_error L3-3 collect2: error: ld returned 1 exit status
+    "#]],
+    );
+}
+
+#[test]
+fn gxx_template_error() {
+    check(
+        "gcc/cpp_template.log",
+        expect![[r#"
+        category: compile_error
+        E root gcc - cpp.cpp:3:68 compile_error L1-5 request for member ‘size’ in ‘((const Box<int>*)this)->Box<int>::v’, which is of non-class type ‘const int’
+    "#]],
+    );
+}
+
+#[test]
+fn make_with_gcc() {
+    check(
+        "make/gcc_make.log",
+        expect![[r#"
+        category: missing_dependency
+        W cascade gcc -Wint-conversion main.c:6:15 lint L2-5 initialization of ‘char *’ from ‘int’ makes pointer from integer without a cast
+        E root gcc - main.c:7:12 compile_error L6-9 ‘undefined_var’ undeclared (first use in this function)
+        W cascade gcc -Wunused-variable main.c:6:11 lint L10-12 unused variable ‘p’
+        W cascade gcc -Wunused-variable main.c:5:9 lint L13-15 unused variable ‘unused’
+        E root gcc - main.c:11:31 syntax_error L16-22 expected ‘;’ before ‘return’
+        W cascade gcc -Wreturn-type main.c:8:1 lint L23-26 control reaches end of non-void function
+        E cascade make - - unknown L27-27 [<builtin>: main.o] Error 1
+        E root gcc - missing.c:1:10 missing_dependency L29-32 nothere.h: No such file or directory
+        E cascade make - - unknown L33-33 [<builtin>: missing.o] Error 1
+    "#]],
+    );
+}
+
+#[test]
+fn python_traceback_into_stdlib() {
+    check(
+        "python/traceback_stdlib.log",
+        expect![[r#"
+        category: crash
+        E root python json.decoder.JSONDecodeError /tmp/caps/py1/app/core.py:5 crash L1-19 json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)
+    "#]],
+    );
+}
+
+#[test]
+fn python_zero_division() {
+    check(
+        "python/zero_division.log",
+        expect![[r#"
+        category: crash
+        E root python ZeroDivisionError /tmp/caps/py1/app/core.py:9 crash L1-8 ZeroDivisionError: division by zero
+    "#]],
+    );
+}
+
+#[test]
+fn python_syntax_error() {
+    check(
+        "python/syntax_error.log",
+        expect![[r#"
+        category: syntax_error
+        E root python SyntaxError /tmp/caps/py1/bad_syntax.py:2 syntax_error L1-4 SyntaxError: invalid syntax
+    "#]],
+    );
+}
+
+#[test]
+fn python_module_not_found() {
+    check(
+        "python/module_not_found.log",
+        expect![[r#"
+        category: missing_dependency
+        E root python ModuleNotFoundError /tmp/caps/py1/missing_mod.py:1 missing_dependency L1-4 ModuleNotFoundError: No module named 'requests_nope'
+    "#]],
+    );
+}
+
+#[test]
+fn pytest_failures() {
+    check(
+        "pytest/failures.log",
+        expect![[r#"
+        category: test_failure
+        E root pytest - tests/test_core.py:10 test_failure L9-16 tests/test_core.py::test_ratio: assert 2.0 == 3
+        E root pytest - app/core.py:5 test_failure L17-51 tests/test_core.py::test_parse_bad: json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)
+        E root pytest - tests/test_core.py:23 test_failure L52-63 tests/test_core.py::test_dict_eq: AssertionError: assert {'a': 1, 'b': 2} == {'a': 1, 'b': 3}
+        E cascade pytest - - test_failure L68-68 3 failed, 1 passed, 1 skipped in 0.04s
+        test FAILED tests/test_core.py::test_ratio @ tests/test_core.py:10 | assert 2.0 == 3
+        test FAILED tests/test_core.py::test_parse_bad @ app/core.py:5 | json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)
+        test FAILED tests/test_core.py::test_dict_eq @ tests/test_core.py:23 | AssertionError: assert {'a': 1, 'b': 2} == {'a': 1, 'b': 3}
+    "#]],
+    );
+}
+
+#[test]
+fn pytest_quiet() {
+    check(
+        "pytest/quiet.log",
+        expect![[r#"
+        category: test_failure
+        E root pytest - tests/test_core.py:10 test_failure L3-10 tests/test_core.py::test_ratio: assert 2.0 == 3
+        E root pytest - app/core.py:5 test_failure L11-45 tests/test_core.py::test_parse_bad: json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)
+        E root pytest - tests/test_core.py:23 test_failure L46-57 tests/test_core.py::test_dict_eq: AssertionError: assert {'a': 1, 'b': 2} == {'a': 1, 'b': 3}
+        E cascade pytest - - test_failure L62-62 3 failed, 1 passed, 1 skipped in 0.04s
+        test FAILED tests/test_core.py::test_ratio @ tests/test_core.py:10 | assert 2.0 == 3
+        test FAILED tests/test_core.py::test_parse_bad @ app/core.py:5 | json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)
+        test FAILED tests/test_core.py::test_dict_eq @ tests/test_core.py:23 | AssertionError: assert {'a': 1, 'b': 2} == {'a': 1, 'b': 3}
+    "#]],
+    );
+}
+
+#[test]
+fn pytest_verbose_short_tracebacks() {
+    check(
+        "pytest/verbose_short.log",
+        expect![[r#"
+        category: test_failure
+        E root pytest - tests/test_core.py:10 test_failure L14-18 tests/test_core.py::test_ratio: assert 2.0 == 3
+        E root pytest - app/core.py:5 test_failure L19-34 tests/test_core.py::test_parse_bad: json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)
+        E root pytest - tests/test_core.py:23 test_failure L35-47 tests/test_core.py::test_dict_eq: AssertionError: assert {'a': 1, 'b': 2} == {'a': 1, 'b': 3}
+        E cascade pytest - - test_failure L52-52 3 failed, 1 passed, 1 skipped in 0.03s
+        test passed tests/test_core.py::test_parse_ok @ tests/test_core.py
+        test FAILED tests/test_core.py::test_ratio @ tests/test_core.py:10 | assert 2.0 == 3
+        test FAILED tests/test_core.py::test_parse_bad @ app/core.py:5 | json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)
+        test skipped tests/test_core.py::test_skipped @ tests/test_core.py
+        test FAILED tests/test_core.py::test_dict_eq @ tests/test_core.py:23 | AssertionError: assert {'a': 1, 'b': 2} == {'a': 1, 'b': 3}
+    "#]],
+    );
+}
+
+#[test]
+fn pytest_collection_errors() {
+    check(
+        "pytest/collection_error.log",
+        expect![[r#"
+        category: missing_dependency
+        E root pytest - tests/test_core.py:2 missing_dependency L7-16 error collecting tests/test_core.py: ModuleNotFoundError: No module named 'app'
+        E root pytest - tests/test_import.py:1 missing_dependency L17-26 error collecting tests/test_import.py: ModuleNotFoundError: No module named 'not_installed_pkg'
+        E cascade pytest - - test_failure L31-31 2 errors in 0.18s
+    "#]],
+    );
+}

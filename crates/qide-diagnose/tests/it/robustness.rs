@@ -1,0 +1,1 @@
+//! Odd input never panics and yields sane output.
