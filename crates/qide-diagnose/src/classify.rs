@@ -58,6 +58,8 @@ const INFRA_RULES: &[(&str, Category, &str)] = &[
     ("ECONNRESET", Category::Network, "network"),
     ("EAI_AGAIN", Category::Network, "network"),
     ("SSL certificate problem", Category::Network, "network"),
+    ("Couldn't connect to server", Category::Network, "network"),
+    ("Failed to connect to", Category::Network, "network"),
     ("command not found", Category::ConfigError, "shell"),
     (
         "No output has been received in the last",

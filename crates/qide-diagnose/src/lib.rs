@@ -429,6 +429,7 @@ const KEYWORDS: &[&str] = &[
     "not known",
     "servname",
     "Connection",
+    "connect to",
     "unreachable",
     "ENOTFOUND",
     "ECONN",

@@ -311,3 +311,144 @@ fn pytest_collection_errors() {
     "#]],
     );
 }
+
+#[test]
+fn javac_errors() {
+    check(
+        "javac/errors.log",
+        expect![[r#"
+        category: missing_dependency
+        E root javac - Main.java:1 missing_dependency L1-1 package org.nope does not exist
+        E root javac - Main.java:4 compile_error L4-6 incompatible types: String cannot be converted to int
+        E root javac - Main.java:5 compile_error L7-11 cannot find symbol
+    "#]],
+    );
+}
+
+#[test]
+fn flake8_lints() {
+    check(
+        "flake8/errors.log",
+        expect![[r#"
+        category: lint
+        E root flake8 F401 lintme.py:1:1 lint L1-1 'os' imported but unused
+        E root flake8 F401 lintme.py:2:1 lint L2-2 'sys' imported but unused
+        E root flake8 E302 lintme.py:4:1 lint L3-3 expected 2 blank lines, found 1
+        E root flake8 E305 lintme.py:7:1 lint L4-4 expected 2 blank lines after class or function definition, found 1
+        E root flake8 F821 lintme.py:7:7 lint L5-5 undefined name 'undefined_name'
+    "#]],
+    );
+}
+
+#[test]
+fn mypy_errors() {
+    check(
+        "mypy/errors.log",
+        expect![[r#"
+        category: compile_error
+        E root mypy return-value lintme.py:5 compile_error L1-1 Incompatible return value type (got "int", expected "str")
+        E root mypy name-defined lintme.py:7 compile_error L2-2 Name "undefined_name" is not defined
+    "#]],
+    );
+}
+
+#[test]
+fn go_test_failures_with_subtests() {
+    check(
+        "go/test_failures.log",
+        expect![[r#"
+        category: test_failure
+        E root go - add_test.go:9 test_failure L1-2 TestAdd: Add(2, 2) = 5, want 4
+        E cascade go - - test_failure L3-3 TestTable failed
+        E root go - add_test.go:21 test_failure L4-5 TestTable/negative: Add(-1, -1) = -3, want -2
+        E cascade go - - test_failure L8-8 FAIL example.com/calc 0.002s
+        test FAILED TestAdd @ add_test.go:9 | Add(2, 2) = 5, want 4
+        test FAILED TestTable
+        test FAILED TestTable/negative @ add_test.go:21 | Add(-1, -1) = -3, want -2
+        test passed TestSub
+    "#]],
+    );
+}
+
+#[test]
+fn go_build_errors() {
+    check(
+        "go/build_errors.log",
+        expect![[r#"
+        category: missing_dependency
+        E root go - calc.go:5:9 compile_error L2-2 undefined: foo
+        E root go - calc.go:8:2 compile_error L3-3 declared and not used: x
+        E root go - main.go:3:8 missing_dependency L4-5 no required module provides package github.com/nope/x; to add it:
+    "#]],
+    );
+}
+
+#[test]
+fn shell_oom_kill_and_missing_commands() {
+    check(
+        "infra/shell.log",
+        expect![[r#"
+        category: out_of_memory
+        E root system - - out_of_memory L2-2 bash: line 1: 19354 Killed                  sleep 5
+        E root shell - - config_error L3-3 bash: line 1: nonexistent_tool_zz: command not found
+        E root shell - - config_error L4-4 sh: 1: nonexistent_tool_zz: not found
+    "#]],
+    );
+}
+
+#[test]
+fn segfault() {
+    check(
+        "infra/segfault.log",
+        expect![[r#"
+        category: crash
+        E root system - - crash L1-1 bash: line 1: 19363 Segmentation fault      ./segv
+    "#]],
+    );
+}
+
+#[test]
+fn disk_full() {
+    check(
+        "infra/disk_full.log",
+        expect![[r#"
+        category: infrastructure
+        E root system - - infrastructure L1-1 dd: error writing '/dev/full': No space left on device
+    "#]],
+    );
+}
+
+#[test]
+fn dns_and_refused_connections() {
+    check(
+        "infra/dns.log",
+        expect![[r#"
+        category: network
+        E root network - - network L1-1 curl: (6) Could not resolve host: nonexistent.invalid
+        E root network - - network L2-2 curl: (7) Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server
+    "#]],
+    );
+}
+
+#[test]
+fn python_memory_error() {
+    check(
+        "infra/python_memory.log",
+        expect![[r#"
+        category: out_of_memory
+        E root python MemoryError <string>:1 out_of_memory L1-3 MemoryError
+    "#]],
+    );
+}
+
+#[test]
+fn cargo_registry_unreachable() {
+    check(
+        "infra/cargo_dns.log",
+        expect![[r#"
+        category: network
+        E root cargo - - missing_dependency L2-2 failed to get `serde` as a dependency of package `rs6 v0.1.0 (/tmp/caps/rs6)`
+        E root network - - network L14-14 [6] Could not resolve hostname (Could not resolve host: nonexistent.invalid)
+    "#]],
+    );
+}

@@ -1,1 +1,149 @@
-//! Odd input never panics and yields sane output.
+//! Odd input never panics and yields sane output: random bytes, huge
+//! lines, lines of only escape codes, cut-off constructs, skipped numbers.
+
+use qide_diagnose::{Diagnosis, LogDiagnoser, strip_ansi};
+
+use crate::diagnose;
+
+/// A small deterministic generator, so failures reproduce.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+fn assert_sane(diagnosis: &Diagnosis, last_line: u64) {
+    for d in &diagnosis.diagnostics {
+        assert!(
+            d.log_lines.0 >= 1 && d.log_lines.0 <= d.log_lines.1 && d.log_lines.1 <= last_line,
+            "{d:?}"
+        );
+        assert!(d.message.len() <= 504, "{}", d.message.len());
+        assert!(!d.message.contains('\n'));
+        assert!(d.fingerprint.starts_with("fp_") && d.fingerprint.len() == 19);
+    }
+}
+
+#[test]
+fn random_bytes_do_not_panic() {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    // Bytes biased towards the ones parsers react to.
+    let alphabet = b"error[E0308]: warning --> |:0123456789 \x1b[m\r\t'\"_=-FAILED test ...ok\xff\xfe panicked at Traceback File line in";
+    let mut diagnoser = LogDiagnoser::new();
+    for n in 1..=20_000u64 {
+        let len = (rng.next() % 120) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| alphabet[(rng.next() % alphabet.len() as u64) as usize])
+            .collect();
+        diagnoser.push_line(n, &String::from_utf8_lossy(&bytes));
+    }
+    assert_sane(&diagnoser.finish(), 20_000);
+}
+
+#[test]
+fn fragments_of_real_logs_in_any_order_do_not_panic() {
+    let mut lines = Vec::new();
+    for log in [
+        "rustc/type_errors_color.log",
+        "cargo_test/failures.log",
+        "gcc/errors.log",
+        "pytest/failures.log",
+        "python/traceback_stdlib.log",
+        "go/test_failures.log",
+    ] {
+        lines.extend(
+            crate::read_log(log)
+                .lines()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut rng = XorShift(42);
+    let mut diagnoser = LogDiagnoser::new();
+    for n in 1..=5_000u64 {
+        let line = &lines[(rng.next() % lines.len() as u64) as usize];
+        // Cut lines at arbitrary char boundaries too.
+        let cut = line
+            .char_indices()
+            .map(|(i, _)| i)
+            .nth((rng.next() % 40) as usize)
+            .unwrap_or(line.len());
+        let text = if rng.next() % 3 == 0 {
+            &line[..cut]
+        } else {
+            line.as_str()
+        };
+        diagnoser.push_line(n, text);
+    }
+    assert_sane(&diagnoser.finish(), 5_000);
+}
+
+#[test]
+fn huge_lines_are_cut_to_a_headline() {
+    let huge = format!("error[E0308]: {}", "é".repeat(2_000_000));
+    let log = format!("{huge}\n --> src/lib.rs:1:1\n\n{}", "x".repeat(5_000_000));
+    let diagnosis = diagnose(&log);
+    assert_sane(&diagnosis, 4);
+    assert_eq!(diagnosis.diagnostics.len(), 1);
+    assert!(diagnosis.diagnostics[0].message.ends_with('…'));
+}
+
+#[test]
+fn lines_of_only_escape_codes_are_empty() {
+    let diagnosis = diagnose("\x1b[0m\x1b[1m\n\x1b]8;;\x07\n\x1b[\n\x1b\n\r\r\n\x1b[31m\x1b[0m\r");
+    assert_eq!(diagnosis, Diagnosis::default());
+    assert_eq!(strip_ansi("\x1b[38;5;196m\x1b[0m"), "");
+}
+
+#[test]
+fn cut_off_constructs_are_still_reported_at_the_end() {
+    let diagnosis = diagnose("error[E0308]: mismatched types\n --> src/lib.rs:3:1\n  |");
+    assert_eq!(diagnosis.diagnostics.len(), 1);
+    assert_eq!(diagnosis.diagnostics[0].log_lines, (1, 3));
+    let diagnosis = diagnose("Traceback (most recent call last):\n  File \"app.py\", line 3, in f");
+    assert_eq!(diagnosis.diagnostics[0].file.as_deref(), Some("app.py"));
+    let diagnosis =
+        diagnose("---- tests::x stdout ----\nthread 'tests::x' panicked at src/a.rs:1:2:");
+    assert_eq!(diagnosis.diagnostics[0].line, Some(1));
+}
+
+#[test]
+fn skipped_line_numbers_are_kept() {
+    let mut diagnoser = LogDiagnoser::new();
+    diagnoser.push_line(1, "error[E0308]: mismatched types");
+    diagnoser.push_line(1_000_000, " --> src/lib.rs:3:1");
+    diagnoser.push_line(1_000_001, "");
+    let diagnosis = diagnoser.finish();
+    assert_eq!(diagnosis.diagnostics[0].log_lines, (1, 1_000_000));
+}
+
+#[test]
+fn a_clean_log_has_no_category() {
+    let diagnosis = diagnose(&crate::read_log("rustc/warnings_only.log"));
+    assert_eq!(diagnosis.category, None);
+    let diagnosis = diagnose(
+        "   Compiling x v0.1.0\n    Finished `dev` profile\ntest result: ok. 3 passed; 0 failed; 0 timed out",
+    );
+    assert_eq!(diagnosis, Diagnosis::default());
+}
+
+#[test]
+fn project_root_is_stripped_from_absolute_paths() {
+    let mut diagnoser = LogDiagnoser::with_project_root("/tmp/caps/py1/");
+    for (i, line) in crate::read_log("python/zero_division.log")
+        .lines()
+        .enumerate()
+    {
+        diagnoser.push_line(i as u64 + 1, line);
+    }
+    let diagnosis = diagnoser.finish();
+    assert_eq!(
+        diagnosis.diagnostics[0].file.as_deref(),
+        Some("app/core.py")
+    );
+}
