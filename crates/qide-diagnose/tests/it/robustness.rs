@@ -73,7 +73,7 @@ fn fragments_of_real_logs_in_any_order_do_not_panic() {
             .map(|(i, _)| i)
             .nth((rng.next() % 40) as usize)
             .unwrap_or(line.len());
-        let text = if rng.next() % 3 == 0 {
+        let text = if rng.next().is_multiple_of(3) {
             &line[..cut]
         } else {
             line.as_str()
