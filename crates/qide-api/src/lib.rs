@@ -1,1 +1,428 @@
-//! placeholder
+//! The QIDE wire format.
+//!
+//! Every type that crosses the HTTP boundary lives here, so the server, the
+//! clients and the MCP adapter agree by construction and the wire format only
+//! changes on purpose. Field names are snake_case; times are RFC 3339 UTC
+//! strings; build ids are integers that only grow. This crate does no I/O.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a build is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildStatus {
+    /// Accepted, waiting for the runner.
+    Queued,
+    /// A step is running.
+    Running,
+    /// Every step exited with status 0.
+    Success,
+    /// The build ran and failed: a step exited non-zero, crashed or timed out.
+    Failed,
+    /// The build could not run or was interrupted: spawn failure, missing
+    /// command, cancellation, server restart.
+    Error,
+}
+
+impl BuildStatus {
+    /// The stable name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuildStatus::Queued => "queued",
+            BuildStatus::Running => "running",
+            BuildStatus::Success => "success",
+            BuildStatus::Failed => "failed",
+            BuildStatus::Error => "error",
+        }
+    }
+
+    /// Parses a stable name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<BuildStatus> {
+        Some(match s {
+            "queued" => BuildStatus::Queued,
+            "running" => BuildStatus::Running,
+            "success" => BuildStatus::Success,
+            "failed" => BuildStatus::Failed,
+            "error" => BuildStatus::Error,
+            _ => return None,
+        })
+    }
+
+    /// True once the build can no longer change.
+    pub fn is_finished(self) -> bool {
+        matches!(self, BuildStatus::Success | BuildStatus::Failed | BuildStatus::Error)
+    }
+}
+
+/// A build as `GET /build/{id}` returns it (and, without `steps`, as an item
+/// of `GET /llm/learning/builds`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Build {
+    pub id: i64,
+    pub status: BuildStatus,
+    /// Who asked for it: `api`, `cli`, `ui`, `agent`, `rerun`.
+    pub trigger: String,
+    /// The git commit checked out when the build started (full hash).
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    /// True when the working tree had uncommitted changes.
+    pub dirty: Option<bool>,
+    /// Content hash of the working tree (`b3:…`), equal for equal code.
+    pub tree_hash: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    /// Exit code of the step that decided the result.
+    pub exit_code: Option<i32>,
+    /// Why it failed, as a stable kind (`exit_non_zero`, `timeout`, …).
+    pub failure_kind: Option<String>,
+    /// What the diagnostics say the failure is (`compile_error`, …).
+    pub failure_category: Option<String>,
+    pub error_count: i64,
+    pub warning_count: i64,
+    pub report_count: i64,
+    /// Lines captured over the whole build, dropped ones included.
+    pub log_line_count: i64,
+    /// Present when the per-build log cap dropped part of the middle.
+    pub log_dropped: Option<LogDropped>,
+    /// The steps, in order. Absent in lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<Vec<BuildStep>>,
+}
+
+/// The part of an over-long log that was not kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogDropped {
+    /// First and last dropped line number, inclusive.
+    pub lines: [i64; 2],
+    pub bytes: i64,
+}
+
+/// One step of a build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildStep {
+    pub name: String,
+    /// The shell command.
+    pub run: String,
+    /// `queued`, `running`, `success`, `failed`, `error` or `skipped`.
+    pub status: String,
+    pub exit_code: Option<i32>,
+    /// Signal that ended the step's process, if any (`SIGSEGV`, …).
+    pub signal: Option<String>,
+    pub failure_kind: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub timeout_s: Option<u64>,
+    /// First and last log line of the step, inclusive; absent before output.
+    pub log_lines: Option<[i64; 2]>,
+}
+
+/// `GET /llm/learning/builds`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildList {
+    pub builds: Vec<Build>,
+    pub total: i64,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// Source lines around a diagnostic, from the project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snippet {
+    pub start_line: u32,
+    pub lines: Vec<String>,
+}
+
+/// One error or warning extracted from a build log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// Id within the build (`d1`, `d2`, …), referenced by `root_causes`.
+    pub id: String,
+    /// `error` or `warning`.
+    pub severity: String,
+    pub tool: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub end_line: Option<u32>,
+    pub end_column: Option<u32>,
+    pub snippet: Option<Snippet>,
+    /// First and last log line it spans, inclusive.
+    pub log_lines: [u64; 2],
+    /// True for a first, real error; false for the cascade that follows.
+    pub root_cause: bool,
+    pub category: String,
+    /// Stable across builds: the same failure gets the same fingerprint.
+    pub fingerprint: String,
+    pub suggestion: Option<String>,
+}
+
+/// A failed test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestFailure {
+    pub name: String,
+    pub message: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+/// Test results of a build.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestSummary {
+    pub passed: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    pub failures: Vec<TestFailure>,
+}
+
+/// What the log says, structured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogSummary {
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    pub error_count: i64,
+    pub warning_count: i64,
+    pub failure_category: Option<String>,
+    /// Ids of the diagnostics that are root causes, first one first.
+    pub root_causes: Vec<String>,
+    pub tests: TestSummary,
+    /// The last lines of the log, control characters stripped.
+    pub tail: Vec<String>,
+}
+
+/// An analysis sent back by a model or a person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub id: i64,
+    pub build_id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub analysis: String,
+    pub recommendations: Vec<String>,
+    pub confidence: f64,
+    pub fingerprints: Vec<String>,
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    pub created_at: String,
+}
+
+/// `POST /llm/learning/report`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    pub build_id: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub analysis: String,
+    #[serde(default)]
+    pub recommendations: Vec<String>,
+    pub confidence: f64,
+    #[serde(default)]
+    pub fingerprints: Vec<String>,
+    #[serde(default)]
+    pub agent: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// The report types the API accepts.
+pub const REPORT_TYPES: [&str; 4] = ["failure_analysis", "code_improvement", "test_coverage", "other"];
+
+/// A failure seen in earlier builds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnownIssue {
+    pub fingerprint: String,
+    pub first_build: i64,
+    pub occurrences: i64,
+    pub reports: Vec<Report>,
+}
+
+/// A changed file and how many diagnostics point into it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuspectFile {
+    pub path: String,
+    pub diagnostics: i64,
+}
+
+/// Files changed since the last green build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuspectChanges {
+    pub base_build: Option<i64>,
+    pub files: Vec<SuspectFile>,
+}
+
+/// `GET /llm/learning/build/{id}`: the failure packet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildDetail {
+    pub build: Build,
+    pub log_summary: LogSummary,
+    pub reports: Vec<Report>,
+    pub known_issues: Vec<KnownIssue>,
+    pub suspect_changes: Option<SuspectChanges>,
+    /// True when something was left out to fit the token budget.
+    pub truncated: bool,
+    /// Size of this answer in tokens, estimated.
+    pub tokens: u64,
+}
+
+/// One step as a client asks for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub run: String,
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// `POST /build/run`. Every field is optional: with no steps, the project's
+/// `qide.toml` (or detection) decides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    #[serde(default)]
+    pub steps: Option<Vec<StepRequest>>,
+    /// A `[profiles.NAME]` of `qide.toml`.
+    #[serde(default)]
+    pub profile: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+    /// Who asks; defaults to `api`.
+    #[serde(default)]
+    pub trigger: Option<String>,
+}
+
+/// 202 answer of `POST /build/run`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunAccepted {
+    pub id: i64,
+    pub status: BuildStatus,
+}
+
+/// One stored log line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// Line number, from 1 over the whole build.
+    pub n: i64,
+    /// `stdout`, `stderr` or `system` (QIDE's own notes).
+    pub stream: String,
+    pub step: String,
+    pub text: String,
+}
+
+/// `GET /build/{id}/log`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogPage {
+    pub lines: Vec<LogLine>,
+    /// Lines captured so far over the whole build, dropped ones included.
+    pub total_lines: i64,
+    /// True when more lines matched than `limit` allowed.
+    pub truncated: bool,
+    /// Where to continue (`from=`) for the next page, if any.
+    pub next_from: Option<i64>,
+    pub dropped: Option<LogDropped>,
+}
+
+/// A server-sent event of `GET /build/{id}/events`, as its `data` JSON. The
+/// SSE `event` name is the variant name (`status`, `log`, `done`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum BuildEvent {
+    /// The build or one of its steps changed state.
+    Status { build: Build },
+    /// New log lines.
+    Log { lines: Vec<LogLine> },
+    /// The build finished; nothing follows.
+    Done { build: Build },
+}
+
+/// Git state of the project.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GitInfo {
+    pub head: Option<String>,
+    pub branch: Option<String>,
+    pub dirty: Option<bool>,
+}
+
+/// A file of the project in the codebase listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodebaseFile {
+    pub path: String,
+    pub size: u64,
+    pub lines: u64,
+    pub language: Option<String>,
+    pub tokens: u64,
+}
+
+/// A source file's first lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourcePreview {
+    pub path: String,
+    pub lines: Vec<String>,
+    pub truncated: bool,
+}
+
+/// Files and lines of one language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LanguageStat {
+    pub name: String,
+    pub files: u64,
+    pub lines: u64,
+}
+
+/// The project at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StructureSummary {
+    pub has_backend: bool,
+    pub has_frontend: bool,
+    pub has_tests: bool,
+    pub languages: Vec<LanguageStat>,
+    pub file_count: u64,
+    pub total_lines: u64,
+    pub total_tokens: u64,
+}
+
+/// `GET /llm/learning/codebase`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Codebase {
+    pub root: String,
+    pub files: Vec<CodebaseFile>,
+    /// Path → content of the project's configuration files.
+    pub key_files: BTreeMap<String, String>,
+    pub source_previews: Vec<SourcePreview>,
+    pub structure_summary: StructureSummary,
+    pub git: GitInfo,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// An error answer, `application/problem+json` (RFC 9457).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, machine-readable error code (`invalid_field`, `not_found`, …).
+    pub code: String,
+    /// The offending field, for validation errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

@@ -1,1 +1,339 @@
-//! placeholder
+//! A typed async client for the QIDE HTTP API.
+//!
+//! Every endpoint is a method taking and returning `qide-api` types; an error
+//! answer becomes [`Error::Problem`] carrying the server's problem details.
+//! Idempotent calls are retried on connection failures.
+
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use qide_api as api;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The server a client talks to when none is named (the seed's default).
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8000";
+
+/// What can go wrong calling the server.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an error (problem+json).
+    #[error("{} ({}): {}", .problem.title, .problem.status, .problem.detail)]
+    Problem { problem: api::Problem },
+    /// The server could not be reached or the connection broke.
+    #[error("cannot reach the QIDE server at {url}: {source}")]
+    Connect { url: String, source: reqwest::Error },
+    /// The server answered something that is not the expected JSON.
+    #[error("unexpected answer from the server ({status}): {detail}")]
+    Unexpected { status: u16, detail: String },
+    /// The base URL is not valid.
+    #[error("invalid server URL {0:?}")]
+    InvalidUrl(String),
+}
+
+impl Error {
+    /// The HTTP status of a problem answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Problem { problem } => Some(problem.status),
+            Error::Unexpected { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True when the server was not reachable at all.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Connect { .. })
+    }
+}
+
+/// Query of [`Client::log`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LogQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tail: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grep: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<i64>,
+}
+
+/// A QIDE server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client for the server at `base_url` (`http://host:port`).
+    pub fn new(base_url: &str) -> Result<Client, Error> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::InvalidUrl(base_url.to_owned()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| Error::Connect { url: base.clone(), source: e })?;
+        Ok(Client { base, http, token: None })
+    }
+
+    /// Sends `Authorization: Bearer TOKEN` with every request.
+    pub fn with_token(mut self, token: Option<String>) -> Client {
+        self.token = token;
+        self
+    }
+
+    /// The server's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        idempotent: bool,
+    ) -> Result<(StatusCode, T), Error> {
+        let attempts = if idempotent { 3 } else { 1 };
+        let mut delay = Duration::from_millis(200);
+        let mut attempt = 0;
+        let response = loop {
+            attempt += 1;
+            match build().send().await {
+                Ok(response) => break response,
+                Err(e) if attempt < attempts && (e.is_connect() || e.is_request()) => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(e) => return Err(Error::Connect { url: self.base.clone(), source: e }),
+            }
+        };
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Connect { url: self.base.clone(), source: e })?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
+                Ok(problem) => Error::Problem { problem },
+                Err(_) => Error::Unexpected {
+                    status: status.as_u16(),
+                    detail: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
+                },
+            });
+        }
+        let value = serde_json::from_slice(&bytes).map_err(|e| Error::Unexpected {
+            status: status.as_u16(),
+            detail: format!("cannot decode the answer: {e}"),
+        })?;
+        Ok((status, value))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, timeout: Duration) -> Result<T, Error> {
+        self.send(|| self.request(Method::GET, path).timeout(timeout), true).await.map(|(_, v)| v)
+    }
+
+    /// `GET /health`.
+    pub async fn health(&self) -> Result<api::Health, Error> {
+        self.get("/health", Duration::from_secs(10)).await
+    }
+
+    /// `POST /build/run`: queue a build.
+    pub async fn run_build(&self, request: &api::RunRequest) -> Result<api::RunAccepted, Error> {
+        self.send(
+            || self.request(Method::POST, "/build/run").timeout(Duration::from_secs(30)).json(request),
+            false,
+        )
+        .await
+        .map(|(_, v)| v)
+    }
+
+    /// `GET /build/{id}`, waiting up to `wait_s` seconds for it to finish.
+    pub async fn build(&self, id: i64, wait_s: Option<u64>) -> Result<api::Build, Error> {
+        let path = match wait_s {
+            Some(w) => format!("/build/{id}?wait={w}"),
+            None => format!("/build/{id}"),
+        };
+        self.get(&path, Duration::from_secs(wait_s.unwrap_or(0) + 30)).await
+    }
+
+    /// `POST /build/{id}/cancel`.
+    pub async fn cancel(&self, id: i64) -> Result<api::Build, Error> {
+        let path = format!("/build/{id}/cancel");
+        self.send(|| self.request(Method::POST, &path).timeout(Duration::from_secs(30)), true)
+            .await
+            .map(|(_, v)| v)
+    }
+
+    /// `GET /llm/learning/builds`.
+    pub async fn builds(
+        &self,
+        skip: i64,
+        limit: i64,
+        status: Option<api::BuildStatus>,
+    ) -> Result<api::BuildList, Error> {
+        let mut path = format!("/llm/learning/builds?skip={skip}&limit={limit}");
+        if let Some(s) = status {
+            path.push_str("&status=");
+            path.push_str(s.as_str());
+        }
+        self.get(&path, Duration::from_secs(30)).await
+    }
+
+    /// `GET /llm/learning/build/{id}`: the failure packet.
+    pub async fn build_detail(&self, id: i64) -> Result<api::BuildDetail, Error> {
+        self.get(&format!("/llm/learning/build/{id}"), Duration::from_secs(30)).await
+    }
+
+    /// `GET /build/{id}/log`.
+    pub async fn log(&self, id: i64, query: &LogQuery) -> Result<api::LogPage, Error> {
+        let path = format!("/build/{id}/log");
+        self.send(
+            || self.request(Method::GET, &path).timeout(Duration::from_secs(30)).query(query),
+            true,
+        )
+        .await
+        .map(|(_, v)| v)
+    }
+
+    /// `GET /llm/learning/codebase`.
+    pub async fn codebase(&self) -> Result<api::Codebase, Error> {
+        self.get("/llm/learning/codebase", Duration::from_secs(60)).await
+    }
+
+    /// `POST /llm/learning/report`.
+    pub async fn submit_report(&self, report: &api::ReportRequest) -> Result<api::Report, Error> {
+        self.send(
+            || {
+                self.request(Method::POST, "/llm/learning/report")
+                    .timeout(Duration::from_secs(30))
+                    .json(report)
+            },
+            false,
+        )
+        .await
+        .map(|(_, v)| v)
+    }
+
+    /// `GET /build/{id}/events`: the build's events until `done`.
+    pub async fn events(
+        &self,
+        id: i64,
+        from: Option<i64>,
+    ) -> Result<impl Stream<Item = Result<api::BuildEvent, Error>> + use<>, Error> {
+        let mut path = format!("/build/{id}/events");
+        if let Some(from) = from {
+            path.push_str(&format!("?from={from}"));
+        }
+        let response = self
+            .request(Method::GET, &path)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| Error::Connect { url: self.base.clone(), source: e })?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.unwrap_or_default();
+            return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
+                Ok(problem) => Error::Problem { problem },
+                Err(_) => Error::Unexpected {
+                    status: status.as_u16(),
+                    detail: String::from_utf8_lossy(&bytes).into_owned(),
+                },
+            });
+        }
+        let base = self.base.clone();
+        let bytes = response.bytes_stream();
+        let state = (bytes, Vec::<u8>::new(), false, base);
+        Ok(futures_util::stream::unfold(state, |(mut bytes, mut buf, mut done, base)| async move {
+            loop {
+                if done {
+                    return None;
+                }
+                if let Some(end) = find_event_end(&buf) {
+                    let raw: Vec<u8> = buf.drain(..end.1).collect();
+                    match parse_event(&raw[..end.0]) {
+                        None => continue,
+                        Some(Err(e)) => return Some((Err(e), (bytes, buf, true, base))),
+                        Some(Ok(event)) => {
+                            let is_done = matches!(event, api::BuildEvent::Done { .. });
+                            return Some((Ok(event), (bytes, buf, is_done, base)));
+                        }
+                    }
+                }
+                match bytes.next().await {
+                    Some(Ok(more)) => buf.extend_from_slice(&more),
+                    Some(Err(e)) => {
+                        done = true;
+                        return Some((Err(Error::Connect { url: base.clone(), source: e }), (bytes, buf, done, base)));
+                    }
+                    None => return None,
+                }
+            }
+        }))
+    }
+}
+
+/// The end of the first complete event in `buf`: (length of its text,
+/// length including the blank line).
+fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|p| (p, p + 2));
+    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, p + 4));
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One SSE event's text into a build event; `None` for comments and
+/// keep-alives.
+fn parse_event(raw: &[u8]) -> Option<Result<api::BuildEvent, Error>> {
+    let text = String::from_utf8_lossy(raw);
+    let mut data = String::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("data:") {
+            if !data.is_empty() {
+                data.push('\n');
+            }
+            data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+        }
+    }
+    if data.is_empty() {
+        return None;
+    }
+    Some(serde_json::from_str(&data).map_err(|e| Error::Unexpected {
+        status: 200,
+        detail: format!("bad event data: {e}"),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sse_events_and_skips_keepalives() {
+        let buf = b":\n\nevent: log\ndata: {\"event\":\"log\",\"lines\":[]}\n\n";
+        let (text, total) = find_event_end(buf).unwrap();
+        assert!(parse_event(&buf[..text]).is_none());
+        let rest = &buf[total..];
+        let (text, _) = find_event_end(rest).unwrap();
+        let event = parse_event(&rest[..text]).unwrap().unwrap();
+        assert_eq!(event, api::BuildEvent::Log { lines: vec![] });
+    }
+}

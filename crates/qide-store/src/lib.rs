@@ -1,1 +1,322 @@
-//! placeholder
+//! QIDE's persistence.
+//!
+//! One [`Store`] trait holds builds, their steps, their logs (as line-numbered
+//! chunks, so ranges, tails and greps read only what they need), diagnoses
+//! and reports. [`SqlStore`] implements it over SQLite (the embedded default,
+//! WAL mode) and PostgreSQL with the same SQL, differing only where the two
+//! dialects must. One contract test suite runs against both.
+
+mod migrations;
+mod sql;
+
+use std::collections::BTreeMap;
+
+pub use qide_api::BuildStatus;
+pub use sql::{Backend, SqlStore};
+
+/// What can go wrong talking to the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist (a build id, say).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The change conflicts with the stored state (finishing a finished build).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached in time (pool exhausted, I/O).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    /// A stored value could not be read back (a corrupt row).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            e => StoreError::Database(e),
+        }
+    }
+}
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A build to queue.
+#[derive(Debug, Clone, Default)]
+pub struct NewBuild {
+    pub trigger: String,
+    /// Timeout for the whole build.
+    pub timeout_s: Option<u64>,
+    /// Environment for every step, on top of the server's.
+    pub env: BTreeMap<String, String>,
+    pub steps: Vec<NewStep>,
+    pub created_at_ms: i64,
+}
+
+/// A step of a build to queue.
+#[derive(Debug, Clone, Default)]
+pub struct NewStep {
+    pub name: String,
+    pub run: String,
+    pub timeout_s: Option<u64>,
+    pub env: BTreeMap<String, String>,
+}
+
+/// A build as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildRecord {
+    pub id: i64,
+    pub status: BuildStatus,
+    pub trigger: String,
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub dirty: Option<bool>,
+    pub tree_hash: Option<String>,
+    pub created_at_ms: i64,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub exit_code: Option<i32>,
+    pub failure_kind: Option<String>,
+    pub failure_category: Option<String>,
+    pub error_count: i64,
+    pub warning_count: i64,
+    pub report_count: i64,
+    pub timeout_s: Option<u64>,
+    /// The build's own environment; kept only until it finishes, because
+    /// values may be secrets.
+    pub env: BTreeMap<String, String>,
+    pub log: LogMeta,
+}
+
+/// A step as stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepRecord {
+    pub idx: i64,
+    pub name: String,
+    pub run: String,
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub signal: Option<String>,
+    pub failure_kind: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub timeout_s: Option<u64>,
+    pub env: BTreeMap<String, String>,
+    pub first_line: Option<i64>,
+    pub last_line: Option<i64>,
+}
+
+/// The state of the working tree a build ran on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkspaceState {
+    pub commit: Option<String>,
+    pub branch: Option<String>,
+    pub dirty: Option<bool>,
+    pub tree_hash: Option<String>,
+}
+
+/// Progress of a step, written as it starts and as it ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepUpdate {
+    pub idx: i64,
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub signal: Option<String>,
+    pub failure_kind: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub finished_at_ms: Option<i64>,
+    pub first_line: Option<i64>,
+    pub last_line: Option<i64>,
+}
+
+/// How a build ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildFinish {
+    pub status: BuildStatus,
+    pub exit_code: Option<i32>,
+    pub failure_kind: Option<String>,
+    pub finished_at_ms: i64,
+}
+
+/// What the diagnoser made of a finished build's log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiagnosisRecord {
+    pub error_count: i64,
+    pub warning_count: i64,
+    pub failure_category: Option<String>,
+    /// The serialised log summary, opaque to the store.
+    pub summary: Vec<u8>,
+}
+
+/// Size and gaps of a build's log.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogMeta {
+    /// Lines captured, dropped ones included; the next line is `line_count + 1`.
+    pub line_count: i64,
+    /// Bytes captured, dropped ones included.
+    pub bytes: i64,
+    /// The dropped middle, when the log outgrew its cap.
+    pub dropped: Option<Dropped>,
+}
+
+/// A contiguous run of log lines that were not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    pub first_line: i64,
+    pub last_line: i64,
+    pub bytes: i64,
+}
+
+/// A run of consecutive log lines of one step, stored together.
+///
+/// `text` is the lines joined by `\n` (a line never contains `\n`), `streams`
+/// has one byte per line: `o` stdout, `e` stderr, `s` QIDE's own notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogChunk {
+    pub seq: i64,
+    pub step_idx: i64,
+    pub first_line: i64,
+    pub text: Vec<u8>,
+    pub streams: Vec<u8>,
+}
+
+impl LogChunk {
+    /// Number of lines in the chunk.
+    pub fn line_count(&self) -> i64 {
+        self.streams.len() as i64
+    }
+
+    /// The last line number in the chunk.
+    pub fn last_line(&self) -> i64 {
+        self.first_line + self.line_count() - 1
+    }
+
+    /// The lines with their numbers and stream bytes.
+    pub fn lines(&self) -> impl Iterator<Item = (i64, u8, &[u8])> + '_ {
+        self.text
+            .split(|&b| b == b'\n')
+            .zip(self.streams.iter().copied())
+            .enumerate()
+            .map(|(i, (text, stream))| (self.first_line + i as i64, stream, text))
+    }
+}
+
+/// A report to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub build_id: i64,
+    pub kind: String,
+    pub analysis: String,
+    pub recommendations: Vec<String>,
+    pub confidence: f64,
+    pub fingerprints: Vec<String>,
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// A stored report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRecord {
+    pub id: i64,
+    pub build_id: i64,
+    pub kind: String,
+    pub analysis: String,
+    pub recommendations: Vec<String>,
+    pub confidence: f64,
+    pub fingerprints: Vec<String>,
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// Which builds to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildFilter {
+    pub status: Option<BuildStatus>,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// QIDE's persistence, one implementation per database.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Queues a build with its steps; returns its id.
+    async fn create_build(&self, new: &NewBuild) -> Result<i64>;
+
+    /// Takes the oldest queued build and marks it running, atomically, so
+    /// two runners never claim the same build.
+    async fn claim_next_build(&self, now_ms: i64) -> Result<Option<BuildRecord>>;
+
+    /// Records the working-tree state a running build sees.
+    async fn set_workspace(&self, build_id: i64, state: &WorkspaceState) -> Result<()>;
+
+    /// Records a step starting or ending.
+    async fn update_step(&self, build_id: i64, update: &StepUpdate) -> Result<()>;
+
+    /// Stores a log chunk and the log's new size in one transaction.
+    async fn append_log_chunk(&self, build_id: i64, chunk: &LogChunk, meta: &LogMeta)
+    -> Result<()>;
+
+    /// Deletes a stored chunk (the log cap dropping the middle) and records
+    /// the new gap, in one transaction.
+    async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()>;
+
+    /// Chunks holding lines at or after `from_line`, in line order, at most
+    /// `max_chunks` of them.
+    async fn log_chunks_from(
+        &self,
+        build_id: i64,
+        from_line: i64,
+        max_chunks: i64,
+    ) -> Result<Vec<LogChunk>>;
+
+    /// The last `max_chunks` chunks, in line order.
+    async fn log_chunks_last(&self, build_id: i64, max_chunks: i64) -> Result<Vec<LogChunk>>;
+
+    /// Ends a running build with its diagnosis; `Conflict` if it was not
+    /// running. Forgets the build's environment.
+    async fn finish_build(
+        &self,
+        build_id: i64,
+        finish: &BuildFinish,
+        diagnosis: Option<&DiagnosisRecord>,
+    ) -> Result<()>;
+
+    /// Ends a build that is still queued as cancelled; false if it was not
+    /// queued.
+    async fn cancel_queued(&self, build_id: i64, now_ms: i64) -> Result<bool>;
+
+    /// A build, or `NotFound`.
+    async fn get_build(&self, build_id: i64) -> Result<BuildRecord>;
+
+    /// The steps of a build, in order.
+    async fn list_steps(&self, build_id: i64) -> Result<Vec<StepRecord>>;
+
+    /// Builds, newest first, and how many match in all.
+    async fn list_builds(&self, filter: &BuildFilter) -> Result<(Vec<BuildRecord>, i64)>;
+
+    /// The stored diagnosis summary of a build, if it has one.
+    async fn diagnosis(&self, build_id: i64) -> Result<Option<Vec<u8>>>;
+
+    /// Stores a report; `NotFound` if its build does not exist. Durable when
+    /// it returns.
+    async fn insert_report(&self, new: &NewReport) -> Result<ReportRecord>;
+
+    /// Reports of a build, oldest first.
+    async fn list_reports(&self, build_id: i64) -> Result<Vec<ReportRecord>>;
+
+    /// How many builds there are in each status.
+    async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>>;
+
+    /// Marks every build left `running` (by a server that died) as `error`
+    /// with kind `interrupted`, keeping their logs. Returns their ids.
+    async fn mark_interrupted(&self, now_ms: i64) -> Result<Vec<i64>>;
+}

@@ -1,0 +1,82 @@
+//! Masking of secrets in log lines before they are stored: the values of
+//! secret-looking environment variables given to a build, and the literal
+//! `redact` entries of `qide.toml`.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// What a masked secret becomes.
+pub const MASK: &str = "[redacted]";
+
+/// Name fragments that mark an environment variable's value as secret.
+const SECRET_NAME_PARTS: &[&str] =
+    &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "API_KEY", "APIKEY", "PRIVATE", "CREDENTIAL", "AUTH", "_KEY", "SESSION", "COOKIE", "DSN"];
+
+/// Values shorter than this are not masked: they would mask ordinary text.
+const MIN_SECRET_LEN: usize = 6;
+
+/// Replaces known secret values in text.
+#[derive(Debug, Default, Clone)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor for the secret-looking variables of `env` plus the literal
+    /// `extra` strings.
+    pub fn new<'a>(env: impl IntoIterator<Item = (&'a String, &'a String)>, extra: &[String]) -> Redactor {
+        let mut secrets: Vec<String> = env
+            .into_iter()
+            .filter(|(name, _)| is_secret_name(name))
+            .map(|(_, value)| value.clone())
+            .chain(extra.iter().cloned())
+            .filter(|v| v.len() >= MIN_SECRET_LEN)
+            .collect();
+        // Longest first, so a secret that contains another is masked whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    /// A redactor over the process environment and `env`.
+    pub fn for_build(env: &BTreeMap<String, String>, extra: &[String]) -> Redactor {
+        let inherited: BTreeMap<String, String> = std::env::vars().collect();
+        Redactor::new(inherited.iter().chain(env.iter()), extra)
+    }
+
+    /// `text` with every secret masked.
+    pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut out = Cow::Borrowed(text);
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = Cow::Owned(out.replace(secret.as_str(), MASK));
+            }
+        }
+        out
+    }
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_secret_env_values_and_literals_only() {
+        let env: BTreeMap<String, String> = [
+            ("GITHUB_TOKEN".to_owned(), "ghp_abcdefghijklmnop".to_owned()),
+            ("HOME".to_owned(), "/home/someone".to_owned()),
+            ("DB_PASSWORD".to_owned(), "abc".to_owned()),
+        ]
+        .into();
+        let r = Redactor::new(env.iter(), &["hunter22".to_owned()]);
+        assert_eq!(
+            r.redact("push with ghp_abcdefghijklmnop from /home/someone as hunter22 abc"),
+            "push with [redacted] from /home/someone as [redacted] abc"
+        );
+    }
+}

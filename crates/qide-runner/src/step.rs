@@ -1,0 +1,241 @@
+//! One step: a shell command in its own process group, its two pipes drained
+//! concurrently into the log, stopped on timeout, silence or cancellation.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use qide_store::LogChunk;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::FailureKind;
+use crate::capture::{ChunkBuilder, LineSplitter, STDERR, STDOUT};
+use crate::process::{ProcessGroup, command, signal_name};
+
+/// How to run one step.
+pub(crate) struct StepRun<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) run: &'a str,
+    pub(crate) root: &'a Path,
+    pub(crate) env: &'a BTreeMap<String, String>,
+    pub(crate) deadline: Instant,
+    pub(crate) no_output_timeout: Duration,
+    pub(crate) kill_grace: Duration,
+    pub(crate) linger_after_exit: Duration,
+    pub(crate) cancel: &'a CancellationToken,
+}
+
+/// What stopped the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Its main process exited by itself (or could not start).
+    Exited,
+    Timeout,
+    NoOutput,
+    Cancelled,
+}
+
+/// The result of a step.
+#[derive(Debug)]
+pub(crate) struct StepOutcome {
+    pub(crate) ended: Ended,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) signal: Option<String>,
+    /// Set when the step exited by itself and did not succeed.
+    pub(crate) failure: Option<FailureKind>,
+}
+
+async fn send_ready(chunks: &mut ChunkBuilder, tx: &mpsc::Sender<LogChunk>, force: bool) {
+    for chunk in chunks.take_ready(force) {
+        // The writer only goes away when the build is being torn down.
+        let _ = tx.send(chunk).await;
+    }
+}
+
+/// Runs a step to its end, writing its output into `chunks`.
+pub(crate) async fn run_step(
+    step: StepRun<'_>,
+    chunks: &mut ChunkBuilder,
+    tx: &mpsc::Sender<LogChunk>,
+) -> StepOutcome {
+    chunks.note(&format!("step {:?}: $ {}", step.name, step.run));
+    let mut cmd = command("sh", step.root, step.env);
+    cmd.arg("-c").arg(step.run).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    let started = std::time::Instant::now();
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            chunks.note(&format!("could not start the step: {e}"));
+            send_ready(chunks, tx, true).await;
+            return StepOutcome {
+                ended: Ended::Exited,
+                exit_code: None,
+                signal: None,
+                failure: Some(FailureKind::SpawnFailed),
+            };
+        }
+    };
+    let group = ProcessGroup::new(child.id().unwrap_or(0));
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    let max_line = chunks.max_line_bytes();
+    let mut out_lines = LineSplitter::new(STDOUT, max_line);
+    let mut err_lines = LineSplitter::new(STDERR, max_line);
+    let mut out_buf = vec![0u8; 64 << 10];
+    let mut err_buf = vec![0u8; 64 << 10];
+
+    let mut status = None;
+    let mut ended = Ended::Exited;
+    let mut silence_deadline = Instant::now() + step.no_output_timeout;
+    // Set once the step is being stopped: when SIGKILL follows SIGTERM.
+    let mut kill_at: Option<Instant> = None;
+    // Set once the main process exited: when leftover pipe holders die.
+    let mut linger_until: Option<Instant> = None;
+    let far = Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600);
+    let mut flush_tick = tokio::time::interval(Duration::from_millis(50));
+
+    loop {
+        if stdout.is_none() && stderr.is_none() && status.is_some() {
+            break;
+        }
+        let stopping = kill_at.is_some();
+        tokio::select! {
+            read = read_some(&mut stdout, &mut out_buf) => match read {
+                Some(n) => {
+                    out_lines.push(&out_buf[..n], chunks);
+                    silence_deadline = Instant::now() + step.no_output_timeout;
+                    send_ready(chunks, tx, false).await;
+                }
+                None => stdout = None,
+            },
+            read = read_some(&mut stderr, &mut err_buf) => match read {
+                Some(n) => {
+                    err_lines.push(&err_buf[..n], chunks);
+                    silence_deadline = Instant::now() + step.no_output_timeout;
+                    send_ready(chunks, tx, false).await;
+                }
+                None => stderr = None,
+            },
+            exit = child.wait(), if status.is_none() => {
+                status = Some(exit);
+                linger_until = Some(Instant::now() + step.linger_after_exit);
+            }
+            () = sleep_until(step.deadline), if !stopping && status.is_none() => {
+                ended = Ended::Timeout;
+                chunks.note(&format!(
+                    "step {:?} timed out after {:.1}s; stopping its processes",
+                    step.name, started.elapsed().as_secs_f64()
+                ));
+                group.signal(Signal::SIGTERM);
+                kill_at = Some(Instant::now() + step.kill_grace);
+            }
+            () = sleep_until(silence_deadline), if !stopping && status.is_none() => {
+                ended = Ended::NoOutput;
+                chunks.note(&format!(
+                    "step {:?} printed nothing for {}s; stopping its processes",
+                    step.name, step.no_output_timeout.as_secs()
+                ));
+                group.signal(Signal::SIGTERM);
+                kill_at = Some(Instant::now() + step.kill_grace);
+            }
+            () = step.cancel.cancelled(), if !stopping && status.is_none() => {
+                ended = Ended::Cancelled;
+                chunks.note(&format!("step {:?} stopped: build cancelled", step.name));
+                group.signal(Signal::SIGTERM);
+                kill_at = Some(Instant::now() + step.kill_grace);
+            }
+            () = sleep_until(kill_at.unwrap_or(far)), if kill_at.is_some() && group.is_alive() => {
+                chunks.note("processes still running after the grace period; sending SIGKILL");
+                group.signal(Signal::SIGKILL);
+                kill_at = Some(far);
+            }
+            () = sleep_until(linger_until.unwrap_or(far)), if linger_until.is_some() => {
+                // The main process is gone but something it started still
+                // holds the pipes open: the step is over, so end them.
+                group.signal(Signal::SIGKILL);
+                linger_until = None;
+                drain_briefly(&mut stdout, &mut out_lines, &mut out_buf, chunks).await;
+                drain_briefly(&mut stderr, &mut err_lines, &mut err_buf, chunks).await;
+                stdout = None;
+                stderr = None;
+            }
+            _ = flush_tick.tick() => send_ready(chunks, tx, false).await,
+        }
+    }
+    // Whatever the step left behind in its group goes with it.
+    group.signal(Signal::SIGKILL);
+    out_lines.finish(chunks);
+    err_lines.finish(chunks);
+
+    let elapsed = started.elapsed().as_secs_f64();
+    let (exit_code, signal, failure) = match status {
+        Some(Ok(status)) => classify(status),
+        Some(Err(e)) => {
+            chunks.note(&format!("could not wait for the step: {e}"));
+            (None, None, Some(FailureKind::SpawnFailed))
+        }
+        None => (None, None, Some(FailureKind::SpawnFailed)),
+    };
+    let summary = match (exit_code, &signal) {
+        (_, Some(sig)) => format!("step {:?} ended by {sig} after {elapsed:.1}s", step.name),
+        (Some(code), None) => format!("step {:?} exited with code {code} after {elapsed:.1}s", step.name),
+        (None, None) => format!("step {:?} ended after {elapsed:.1}s", step.name),
+    };
+    chunks.note(&summary);
+    send_ready(chunks, tx, true).await;
+    StepOutcome { ended, exit_code, signal, failure }
+}
+
+/// Exit code, signal name and failure kind of a finished process. A shell
+/// reports a child killed by signal N as exit code 128 + N.
+fn classify(status: std::process::ExitStatus) -> (Option<i32>, Option<String>, Option<FailureKind>) {
+    if let Some(sig) = status.signal() {
+        return (None, Some(signal_name(sig)), Some(FailureKind::Signal));
+    }
+    let code = status.code();
+    let failure = match code {
+        Some(0) => None,
+        Some(127) => Some(FailureKind::CommandNotFound),
+        Some(126) => Some(FailureKind::CommandNotExecutable),
+        Some(c) if (129..=159).contains(&c) => {
+            return (code, Some(signal_name(c - 128)), Some(FailureKind::Signal));
+        }
+        _ => Some(FailureKind::ExitNonZero),
+    };
+    (code, None, failure)
+}
+
+/// Reads once from a pipe; `None` at end of stream or on error. A closed
+/// pipe (`None`) never completes, so `select!` stops polling it.
+async fn read_some<R: tokio::io::AsyncRead + Unpin>(pipe: &mut Option<R>, buf: &mut [u8]) -> Option<usize> {
+    match pipe {
+        Some(p) => match p.read(buf).await {
+            Ok(0) | Err(_) => None,
+            Ok(n) => Some(n),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads what is already buffered in a pipe, for at most 200 ms.
+async fn drain_briefly<R: tokio::io::AsyncRead + Unpin>(
+    pipe: &mut Option<R>,
+    lines: &mut LineSplitter,
+    buf: &mut [u8],
+    chunks: &mut ChunkBuilder,
+) {
+    let Some(p) = pipe else { return };
+    let deadline = Instant::now() + Duration::from_millis(200);
+    while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, p.read(buf)).await {
+        if n == 0 {
+            break;
+        }
+        lines.push(&buf[..n], chunks);
+    }
+}

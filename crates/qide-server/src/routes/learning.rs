@@ -1,0 +1,205 @@
+//! The seed's `/llm/learning/*` endpoints: build history, the failure packet,
+//! the codebase, and reports.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use qide_api as api;
+use qide_store::{BuildFilter, NewReport};
+use serde::Deserialize;
+
+use crate::convert::{self, clean_for_model};
+use crate::extract::{ApiJson, ApiQuery, BuildId};
+use crate::summary;
+use crate::{AppError, AppState};
+
+/// Most builds one page may hold.
+const MAX_PAGE: i64 = 500;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BuildsQuery {
+    skip: Option<i64>,
+    limit: Option<i64>,
+    status: Option<String>,
+}
+
+/// `GET /llm/learning/builds?skip=&limit=&status=`: builds, newest first.
+pub(crate) async fn builds(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<BuildsQuery>,
+) -> Result<Json<api::BuildList>, AppError> {
+    let skip = query.skip.unwrap_or(0);
+    let limit = query.limit.unwrap_or(50);
+    if skip < 0 {
+        return Err(AppError::field("skip", "skip must be 0 or more"));
+    }
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::field("limit", format!("limit must be between 1 and {MAX_PAGE}")));
+    }
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(api::BuildStatus::parse(s).ok_or_else(|| {
+            AppError::field("status", format!("status must be one of queued, running, success, failed, error, not {s:?}"))
+        })?),
+    };
+    let (records, total) = state.store.list_builds(&BuildFilter { status, skip, limit }).await?;
+    let builds = records.iter().map(|r| convert::build(r, None)).collect();
+    Ok(Json(api::BuildList { builds, total, skip, limit }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DetailQuery {
+    budget_tokens: Option<i64>,
+}
+
+/// `GET /llm/learning/build/{id}`: the build, its steps, what its log says,
+/// and the reports written about it.
+pub(crate) async fn build_detail(
+    State(state): State<AppState>,
+    BuildId(id): BuildId,
+    ApiQuery(query): ApiQuery<DetailQuery>,
+) -> Result<Json<api::BuildDetail>, AppError> {
+    if let Some(budget) = query.budget_tokens {
+        if !(100..=1_000_000).contains(&budget) {
+            return Err(AppError::field("budget_tokens", "budget_tokens must be between 100 and 1000000"));
+        }
+    }
+    let record = state.store.get_build(id).await?;
+    let steps = state.store.list_steps(id).await?;
+    let log_summary = match state.store.diagnosis(id).await? {
+        Some(bytes) => serde_json::from_slice::<api::LogSummary>(&bytes)
+            .map_err(|e| AppError::Internal(format!("stored summary of build {id}: {e}")))?,
+        None => summary::live_summary(state.store.as_ref(), id).await?,
+    };
+    let reports = state.store.list_reports(id).await?;
+    let mut detail = api::BuildDetail {
+        build: convert::build(&record, Some(&steps)),
+        log_summary,
+        reports: reports.iter().map(convert::report).collect(),
+        known_issues: Vec::new(),
+        suspect_changes: None,
+        truncated: false,
+        tokens: 0,
+    };
+    detail.tokens = estimate_tokens(&detail);
+    Ok(Json(detail))
+}
+
+/// Tokens of the answer, estimated as JSON bytes / 4.
+fn estimate_tokens<T: serde::Serialize>(value: &T) -> u64 {
+    serde_json::to_vec(value).map_or(0, |b| b.len().div_ceil(4) as u64)
+}
+
+/// `GET /llm/learning/codebase`: the project's files, key files, previews
+/// and shape.
+pub(crate) async fn codebase(State(state): State<AppState>) -> Result<Json<api::Codebase>, AppError> {
+    let root = state.root.clone();
+    let walk_root = root.clone();
+    let summary = tokio::task::spawn_blocking(move || qide_codebase::summarize(&walk_root))
+        .await
+        .map_err(|e| AppError::Internal(format!("codebase task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("reading the project: {e}")))?;
+    let git = qide_runner::git_state(&root).await;
+    Ok(Json(api::Codebase {
+        root: root.display().to_string(),
+        files: summary
+            .files
+            .into_iter()
+            .map(|f| api::CodebaseFile {
+                path: f.path,
+                size: f.size,
+                lines: f.lines,
+                language: f.language.map(str::to_owned),
+                tokens: f.tokens,
+            })
+            .collect(),
+        key_files: summary
+            .key_files
+            .into_iter()
+            .map(|k| (k.path, clean_for_model(&k.content).replace('\t', "    ")))
+            .collect(),
+        source_previews: summary
+            .source_previews
+            .into_iter()
+            .map(|p| api::SourcePreview {
+                path: p.path,
+                lines: p.lines.iter().map(|l| clean_for_model(l)).collect(),
+                truncated: p.truncated,
+            })
+            .collect(),
+        structure_summary: api::StructureSummary {
+            has_backend: summary.structure.has_backend,
+            has_frontend: summary.structure.has_frontend,
+            has_tests: summary.structure.has_tests,
+            languages: summary
+                .structure
+                .languages
+                .into_iter()
+                .map(|l| api::LanguageStat { name: l.name.to_owned(), files: l.files, lines: l.lines })
+                .collect(),
+            file_count: summary.structure.file_count,
+            total_lines: summary.structure.total_lines,
+            total_tokens: summary.structure.total_tokens,
+        },
+        git: api::GitInfo { head: git.commit, branch: git.branch, dirty: git.dirty },
+    }))
+}
+
+/// Longest analysis accepted, in bytes.
+const MAX_ANALYSIS: usize = 64 << 10;
+
+/// `POST /llm/learning/report`: store an analysis of a build. 201 with the
+/// stored report once it is durable.
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<api::ReportRequest>,
+) -> Result<(StatusCode, Json<api::Report>), AppError> {
+    if !api::REPORT_TYPES.contains(&request.kind.as_str()) {
+        return Err(AppError::field(
+            "type",
+            format!("type must be one of {}, not {:?}", api::REPORT_TYPES.join(", "), request.kind),
+        ));
+    }
+    if !request.confidence.is_finite() || !(0.0..=1.0).contains(&request.confidence) {
+        return Err(AppError::field("confidence", "confidence must be between 0 and 1"));
+    }
+    if request.analysis.trim().is_empty() {
+        return Err(AppError::field("analysis", "analysis must not be empty"));
+    }
+    if request.analysis.len() > MAX_ANALYSIS {
+        return Err(AppError::field("analysis", format!("analysis must be at most {MAX_ANALYSIS} bytes")));
+    }
+    if request.recommendations.len() > 100 || request.recommendations.iter().any(|r| r.len() > 8192) {
+        return Err(AppError::field("recommendations", "at most 100 recommendations of at most 8192 bytes each"));
+    }
+    if request.fingerprints.len() > 100 || request.fingerprints.iter().any(|f| f.is_empty() || f.len() > 128) {
+        return Err(AppError::field("fingerprints", "at most 100 fingerprints of 1 to 128 characters"));
+    }
+    for (field, value) in [("agent", &request.agent), ("model", &request.model)] {
+        if value.as_ref().is_some_and(|v| v.len() > 200) {
+            return Err(AppError::field(field, format!("{field} must be at most 200 characters")));
+        }
+    }
+    if request.build_id <= 0 {
+        return Err(AppError::NotFound(format!("build {} does not exist", request.build_id)));
+    }
+    let stored = state
+        .store
+        .insert_report(&NewReport {
+            build_id: request.build_id,
+            kind: request.kind,
+            analysis: request.analysis,
+            recommendations: request.recommendations,
+            confidence: request.confidence,
+            fingerprints: request.fingerprints,
+            agent: request.agent,
+            model: request.model,
+            created_at_ms: qide_runner::now_ms(),
+        })
+        .await?;
+    state.metrics.reports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok((StatusCode::CREATED, Json(convert::report(&stored))))
+}
+

@@ -1,0 +1,204 @@
+//! The finished build's log summary: the log streamed from the store through
+//! `qide-diagnose`, turned into the wire's `log_summary` with source snippets
+//! from the project, and stored with the build.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use qide_api as api;
+use qide_diagnose::{Diagnosis, LogDiagnoser, Severity, TestOutcome};
+use qide_runner::Diagnose;
+use qide_store::{BuildRecord, DiagnosisRecord, Store};
+
+use crate::convert::clean_for_model;
+
+/// Lines of the log's end kept in `tail`.
+const TAIL_LINES: usize = 20;
+/// Chunks read from the store per query while streaming a log.
+const CHUNKS_PER_READ: i64 = 16;
+/// Source lines shown before and after a diagnostic's line.
+const SNIPPET_CONTEXT: u32 = 3;
+
+/// Diagnoses finished builds for the runner.
+pub struct LogSummarizer {
+    pub store: Arc<dyn Store>,
+    pub root: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl Diagnose for LogSummarizer {
+    async fn diagnose(&self, build: &BuildRecord) -> Option<DiagnosisRecord> {
+        match summarize_build(self.store.as_ref(), &self.root, build.id).await {
+            Ok(summary) => {
+                let record = DiagnosisRecord {
+                    error_count: summary.error_count,
+                    warning_count: summary.warning_count,
+                    failure_category: summary.failure_category.clone(),
+                    summary: serde_json::to_vec(&summary).ok()?,
+                };
+                Some(record)
+            }
+            Err(e) => {
+                tracing::error!(build = build.id, %e, "diagnosing build log");
+                None
+            }
+        }
+    }
+}
+
+/// Reads a build's whole log from the store, chunk by chunk, and summarises it.
+pub(crate) async fn summarize_build(
+    store: &dyn Store,
+    root: &Path,
+    build_id: i64,
+) -> Result<api::LogSummary, qide_store::StoreError> {
+    let mut diagnoser = LogDiagnoser::new();
+    let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let mut from = 1;
+    loop {
+        let chunks = store.log_chunks_from(build_id, from, CHUNKS_PER_READ).await?;
+        let Some(last) = chunks.last() else { break };
+        let next = last.last_line() + 1;
+        for chunk in &chunks {
+            for (n, _stream, text) in chunk.lines() {
+                if n < from {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(text);
+                diagnoser.push_line(n as u64, &text);
+                if tail.len() == TAIL_LINES {
+                    tail.pop_front();
+                }
+                tail.push_back(text.into_owned());
+            }
+        }
+        if next <= from {
+            break;
+        }
+        from = next;
+    }
+    let diagnosis = diagnoser.finish();
+    let root = root.to_path_buf();
+    let summary = tokio::task::spawn_blocking(move || to_summary(diagnosis, &root, tail.into()))
+        .await
+        .map_err(|e| qide_store::StoreError::Corrupt(format!("summary task: {e}")))?;
+    Ok(summary)
+}
+
+/// The wire summary of a diagnosis.
+pub(crate) fn to_summary(diagnosis: Diagnosis, root: &Path, tail: Vec<String>) -> api::LogSummary {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut root_causes = Vec::new();
+    for (i, d) in diagnosis.diagnostics.iter().enumerate() {
+        let id = format!("d{}", i + 1);
+        if d.root_cause && d.severity == Severity::Error {
+            root_causes.push(id.clone());
+        }
+        let snippet = match (&d.file, d.line) {
+            (Some(file), Some(line)) => snippet(root, file, line),
+            _ => None,
+        };
+        let wire = api::Diagnostic {
+            id,
+            severity: d.severity.as_str().to_owned(),
+            tool: d.tool.clone(),
+            code: d.code.clone(),
+            message: clean_for_model(&d.message),
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+            end_line: d.end_line,
+            end_column: d.end_column,
+            snippet,
+            log_lines: [d.log_lines.0, d.log_lines.1],
+            root_cause: d.root_cause,
+            category: d.category.as_str().to_owned(),
+            fingerprint: d.fingerprint.clone(),
+            suggestion: None,
+        };
+        match d.severity {
+            Severity::Error => errors.push(wire),
+            Severity::Warning => warnings.push(wire),
+        }
+    }
+    let mut tests = api::TestSummary::default();
+    for case in &diagnosis.tests {
+        match case.outcome {
+            TestOutcome::Passed => tests.passed += 1,
+            TestOutcome::Skipped => tests.skipped += 1,
+            TestOutcome::Failed => {
+                tests.failed += 1;
+                tests.failures.push(api::TestFailure {
+                    name: case.name.clone(),
+                    message: case.message.as_deref().map(clean_for_model),
+                    file: case.file.clone(),
+                    line: case.line,
+                });
+            }
+        }
+    }
+    api::LogSummary {
+        error_count: errors.len() as i64,
+        warning_count: warnings.len() as i64,
+        errors,
+        warnings,
+        failure_category: diagnosis.category.map(|c| c.as_str().to_owned()),
+        root_causes,
+        tests,
+        tail: tail.iter().map(|l| clean_for_model(l)).collect(),
+    }
+}
+
+/// The source lines around `line` of `file`, if the file is inside the
+/// project and readable as text.
+fn snippet(root: &Path, file: &str, line: u32) -> Option<api::Snippet> {
+    let path = Path::new(file);
+    let relative = if path.is_absolute() { path.strip_prefix(root).ok()? } else { path };
+    if relative.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return None;
+    }
+    let full = root.join(relative);
+    let canonical = full.canonicalize().ok()?;
+    if !canonical.starts_with(root.canonicalize().ok()?) {
+        return None;
+    }
+    let meta = std::fs::metadata(&canonical).ok()?;
+    if !meta.is_file() || meta.len() > 4 << 20 {
+        return None;
+    }
+    let text = std::fs::read(&canonical).ok()?;
+    if text.contains(&0) {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&text);
+    let start = line.saturating_sub(SNIPPET_CONTEXT).max(1);
+    let end = line.saturating_add(SNIPPET_CONTEXT);
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .skip(start as usize - 1)
+        .take_while(|(i, _)| (*i as u32) < end)
+        .map(|(_, l)| clean_for_model(l))
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    Some(api::Snippet { start_line: start, lines })
+}
+
+/// The summary of an unfinished build: nothing diagnosed yet, and the tail
+/// of what it has printed so far.
+pub(crate) async fn live_summary(
+    store: &dyn Store,
+    build_id: i64,
+) -> Result<api::LogSummary, qide_store::StoreError> {
+    let chunks = store.log_chunks_last(build_id, 2).await?;
+    let mut lines: Vec<String> = chunks
+        .iter()
+        .flat_map(|c| c.lines().map(|(_, _, t)| clean_for_model(&String::from_utf8_lossy(t))).collect::<Vec<_>>())
+        .collect();
+    let skip = lines.len().saturating_sub(TAIL_LINES);
+    lines.drain(..skip);
+    Ok(api::LogSummary { tail: lines, ..Default::default() })
+}

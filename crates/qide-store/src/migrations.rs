@@ -1,0 +1,146 @@
+//! Schema migrations, one list per dialect, applied in order and recorded in
+//! `qide_migrations`. A migration is never edited once released: add a new one.
+
+/// SQLite schema steps.
+pub(crate) const SQLITE: &[&str] = &[r#"
+CREATE TABLE builds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    status TEXT NOT NULL,
+    trigger_name TEXT NOT NULL,
+    commit_hash TEXT,
+    branch TEXT,
+    dirty BIGINT,
+    tree_hash TEXT,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT,
+    exit_code BIGINT,
+    failure_kind TEXT,
+    failure_category TEXT,
+    error_count BIGINT NOT NULL DEFAULT 0,
+    warning_count BIGINT NOT NULL DEFAULT 0,
+    report_count BIGINT NOT NULL DEFAULT 0,
+    timeout_s BIGINT,
+    env_json TEXT,
+    log_line_count BIGINT NOT NULL DEFAULT 0,
+    log_bytes BIGINT NOT NULL DEFAULT 0,
+    log_dropped_first BIGINT,
+    log_dropped_last BIGINT,
+    log_dropped_bytes BIGINT,
+    summary BLOB
+);
+CREATE INDEX builds_status_id ON builds (status, id);
+CREATE TABLE build_steps (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    idx BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    run TEXT NOT NULL,
+    status TEXT NOT NULL,
+    exit_code BIGINT,
+    signal TEXT,
+    failure_kind TEXT,
+    started_at BIGINT,
+    finished_at BIGINT,
+    timeout_s BIGINT,
+    env_json TEXT,
+    first_line BIGINT,
+    last_line BIGINT,
+    PRIMARY KEY (build_id, idx)
+);
+CREATE TABLE log_chunks (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    step_idx BIGINT NOT NULL,
+    first_line BIGINT NOT NULL,
+    line_count BIGINT NOT NULL,
+    text BLOB NOT NULL,
+    streams BLOB NOT NULL,
+    PRIMARY KEY (build_id, seq)
+);
+CREATE INDEX log_chunks_line ON log_chunks (build_id, first_line);
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    analysis TEXT NOT NULL,
+    recommendations TEXT NOT NULL,
+    confidence DOUBLE PRECISION NOT NULL,
+    fingerprints TEXT NOT NULL,
+    agent TEXT,
+    model TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX reports_build ON reports (build_id, id)
+"#];
+
+/// PostgreSQL schema steps.
+pub(crate) const POSTGRES: &[&str] = &[r#"
+CREATE TABLE builds (
+    id BIGSERIAL PRIMARY KEY,
+    status TEXT NOT NULL,
+    trigger_name TEXT NOT NULL,
+    commit_hash TEXT,
+    branch TEXT,
+    dirty BIGINT,
+    tree_hash TEXT,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT,
+    exit_code BIGINT,
+    failure_kind TEXT,
+    failure_category TEXT,
+    error_count BIGINT NOT NULL DEFAULT 0,
+    warning_count BIGINT NOT NULL DEFAULT 0,
+    report_count BIGINT NOT NULL DEFAULT 0,
+    timeout_s BIGINT,
+    env_json TEXT,
+    log_line_count BIGINT NOT NULL DEFAULT 0,
+    log_bytes BIGINT NOT NULL DEFAULT 0,
+    log_dropped_first BIGINT,
+    log_dropped_last BIGINT,
+    log_dropped_bytes BIGINT,
+    summary BYTEA
+);
+CREATE INDEX builds_status_id ON builds (status, id);
+CREATE TABLE build_steps (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    idx BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    run TEXT NOT NULL,
+    status TEXT NOT NULL,
+    exit_code BIGINT,
+    signal TEXT,
+    failure_kind TEXT,
+    started_at BIGINT,
+    finished_at BIGINT,
+    timeout_s BIGINT,
+    env_json TEXT,
+    first_line BIGINT,
+    last_line BIGINT,
+    PRIMARY KEY (build_id, idx)
+);
+CREATE TABLE log_chunks (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    step_idx BIGINT NOT NULL,
+    first_line BIGINT NOT NULL,
+    line_count BIGINT NOT NULL,
+    text BYTEA NOT NULL,
+    streams BYTEA NOT NULL,
+    PRIMARY KEY (build_id, seq)
+);
+CREATE INDEX log_chunks_line ON log_chunks (build_id, first_line);
+CREATE TABLE reports (
+    id BIGSERIAL PRIMARY KEY,
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    analysis TEXT NOT NULL,
+    recommendations TEXT NOT NULL,
+    confidence DOUBLE PRECISION NOT NULL,
+    fingerprints TEXT NOT NULL,
+    agent TEXT,
+    model TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX reports_build ON reports (build_id, id)
+"#];

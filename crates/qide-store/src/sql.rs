@@ -1,0 +1,677 @@
+//! [`SqlStore`]: the [`Store`] over SQLite or PostgreSQL through sqlx's `Any`
+//! driver. Queries use `$N` placeholders, which both databases accept; the
+//! few dialect differences are spelled out where they occur.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
+
+use crate::{
+    BuildFilter, BuildFinish, BuildRecord, BuildStatus, DiagnosisRecord, Dropped, LogChunk,
+    LogMeta, NewBuild, NewReport, ReportRecord, Result, StepRecord, StepUpdate, Store, StoreError,
+    WorkspaceState, migrations,
+};
+
+/// Which database a [`SqlStore`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store over a SQL database.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+const BUILD_COLUMNS: &str = "id, status, trigger_name, commit_hash, branch, dirty, tree_hash, \
+     created_at, started_at, finished_at, exit_code, failure_kind, failure_category, \
+     error_count, warning_count, timeout_s, env_json, log_line_count, log_bytes, \
+     log_dropped_first, log_dropped_last, log_dropped_bytes, \
+     (SELECT COUNT(*) FROM reports r WHERE r.build_id = builds.id) AS report_count";
+
+const STEP_COLUMNS: &str = "idx, name, run, status, exit_code, signal, failure_kind, started_at, \
+     finished_at, timeout_s, env_json, first_line, last_line";
+
+const REPORT_COLUMNS: &str = "id, build_id, kind, analysis, recommendations, confidence, \
+     fingerprints, agent, model, created_at";
+
+impl SqlStore {
+    /// Opens (creating if needed) the SQLite database at `path`, in WAL mode,
+    /// and brings its schema up to date.
+    pub async fn open_sqlite(path: &Path) -> Result<SqlStore> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        SqlStore::connect(&url, Backend::Sqlite).await
+    }
+
+    /// Connects to a `sqlite://` or `postgres://` URL and migrates.
+    pub async fn open(url: &str) -> Result<SqlStore> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Database(sqlx::Error::Configuration(
+                format!("unsupported database URL (want sqlite:// or postgres://): {url}").into(),
+            )));
+        };
+        SqlStore::connect(url, backend).await
+    }
+
+    async fn connect(url: &str, backend: Backend) -> Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the one writer; NORMAL
+                        // sync keeps every commit safe from a process crash
+                        // (kill -9), which is what acknowledged writes need.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = SqlStore { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let steps = match self.backend {
+            Backend::Sqlite => migrations::SQLITE,
+            Backend::Postgres => migrations::POSTGRES,
+        };
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // Servers sharing one database must not migrate it concurrently.
+            conn.execute("SELECT pg_advisory_lock(7242016)").await?;
+        }
+        let result = async {
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS qide_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+            )
+            .await?;
+            let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM qide_migrations")
+                .fetch_one(&mut *conn)
+                .await?;
+            let current: i64 = row.try_get("v")?;
+            for (i, step) in steps.iter().enumerate() {
+                let version = i as i64 + 1;
+                if version <= current {
+                    continue;
+                }
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                for statement in step.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                    tx.execute(statement).await?;
+                }
+                sqlx::query("INSERT INTO qide_migrations (version, applied_at) VALUES ($1, $2)")
+                    .bind(version)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                tracing::info!(version, "applied schema migration");
+            }
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        if self.backend == Backend::Postgres {
+            conn.execute("SELECT pg_advisory_unlock(7242016)").await?;
+        }
+        result
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn env_to_json(env: &BTreeMap<String, String>) -> Option<String> {
+    if env.is_empty() {
+        None
+    } else {
+        serde_json::to_string(env).ok()
+    }
+}
+
+fn env_from_json(text: Option<String>) -> Result<BTreeMap<String, String>> {
+    match text {
+        None => Ok(BTreeMap::new()),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("environment column: {e}"))),
+    }
+}
+
+fn list_from_json(text: &str, column: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column} column: {e}")))
+}
+
+fn list_to_json(list: &[String]) -> String {
+    // A list of strings always serialises.
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn opt_u64(v: Option<i64>) -> Option<u64> {
+    v.and_then(|v| u64::try_from(v).ok())
+}
+
+fn opt_i64(v: Option<u64>) -> Option<i64> {
+    v.map(|v| i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+fn build_from_row(row: &AnyRow) -> Result<BuildRecord> {
+    let status: String = row.try_get("status")?;
+    let status = BuildStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown build status {status:?}")))?;
+    let dropped_first: Option<i64> = row.try_get("log_dropped_first")?;
+    let dropped_last: Option<i64> = row.try_get("log_dropped_last")?;
+    let dropped_bytes: Option<i64> = row.try_get("log_dropped_bytes")?;
+    let dropped = match (dropped_first, dropped_last) {
+        (Some(first_line), Some(last_line)) => Some(Dropped {
+            first_line,
+            last_line,
+            bytes: dropped_bytes.unwrap_or(0),
+        }),
+        _ => None,
+    };
+    Ok(BuildRecord {
+        id: row.try_get("id")?,
+        status,
+        trigger: row.try_get("trigger_name")?,
+        commit: row.try_get("commit_hash")?,
+        branch: row.try_get("branch")?,
+        dirty: row.try_get::<Option<i64>, _>("dirty")?.map(|d| d != 0),
+        tree_hash: row.try_get("tree_hash")?,
+        created_at_ms: row.try_get("created_at")?,
+        started_at_ms: row.try_get("started_at")?,
+        finished_at_ms: row.try_get("finished_at")?,
+        exit_code: row
+            .try_get::<Option<i64>, _>("exit_code")?
+            .map(|c| c as i32),
+        failure_kind: row.try_get("failure_kind")?,
+        failure_category: row.try_get("failure_category")?,
+        error_count: row.try_get("error_count")?,
+        warning_count: row.try_get("warning_count")?,
+        report_count: row.try_get("report_count")?,
+        timeout_s: opt_u64(row.try_get("timeout_s")?),
+        env: env_from_json(row.try_get("env_json")?)?,
+        log: LogMeta {
+            line_count: row.try_get("log_line_count")?,
+            bytes: row.try_get("log_bytes")?,
+            dropped,
+        },
+    })
+}
+
+fn step_from_row(row: &AnyRow) -> Result<StepRecord> {
+    Ok(StepRecord {
+        idx: row.try_get("idx")?,
+        name: row.try_get("name")?,
+        run: row.try_get("run")?,
+        status: row.try_get("status")?,
+        exit_code: row
+            .try_get::<Option<i64>, _>("exit_code")?
+            .map(|c| c as i32),
+        signal: row.try_get("signal")?,
+        failure_kind: row.try_get("failure_kind")?,
+        started_at_ms: row.try_get("started_at")?,
+        finished_at_ms: row.try_get("finished_at")?,
+        timeout_s: opt_u64(row.try_get("timeout_s")?),
+        env: env_from_json(row.try_get("env_json")?)?,
+        first_line: row.try_get("first_line")?,
+        last_line: row.try_get("last_line")?,
+    })
+}
+
+fn report_from_row(row: &AnyRow) -> Result<ReportRecord> {
+    let recommendations: String = row.try_get("recommendations")?;
+    let fingerprints: String = row.try_get("fingerprints")?;
+    Ok(ReportRecord {
+        id: row.try_get("id")?,
+        build_id: row.try_get("build_id")?,
+        kind: row.try_get("kind")?,
+        analysis: row.try_get("analysis")?,
+        recommendations: list_from_json(&recommendations, "recommendations")?,
+        confidence: row.try_get("confidence")?,
+        fingerprints: list_from_json(&fingerprints, "fingerprints")?,
+        agent: row.try_get("agent")?,
+        model: row.try_get("model")?,
+        created_at_ms: row.try_get("created_at")?,
+    })
+}
+
+fn chunk_from_row(row: &AnyRow) -> Result<LogChunk> {
+    let chunk = LogChunk {
+        seq: row.try_get("seq")?,
+        step_idx: row.try_get("step_idx")?,
+        first_line: row.try_get("first_line")?,
+        text: row.try_get("text")?,
+        streams: row.try_get("streams")?,
+    };
+    let newlines = chunk.text.iter().filter(|&&b| b == b'\n').count();
+    if chunk.streams.is_empty() || newlines + 1 != chunk.streams.len() {
+        return Err(StoreError::Corrupt(format!(
+            "log chunk {} has {} lines but {} stream tags",
+            chunk.seq,
+            newlines + 1,
+            chunk.streams.len()
+        )));
+    }
+    Ok(chunk)
+}
+
+#[async_trait::async_trait]
+impl Store for SqlStore {
+    async fn create_build(&self, new: &NewBuild) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO builds (status, trigger_name, created_at, timeout_s, env_json) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(BuildStatus::Queued.as_str())
+        .bind(&new.trigger)
+        .bind(new.created_at_ms)
+        .bind(opt_i64(new.timeout_s))
+        .bind(env_to_json(&new.env))
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        for (idx, step) in new.steps.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO build_steps (build_id, idx, name, run, status, timeout_s, env_json) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(idx as i64)
+            .bind(&step.name)
+            .bind(&step.run)
+            .bind("queued")
+            .bind(opt_i64(step.timeout_s))
+            .bind(env_to_json(&step.env))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn claim_next_build(&self, now_ms: i64) -> Result<Option<BuildRecord>> {
+        let pick = match self.backend {
+            Backend::Sqlite => {
+                "SELECT id FROM builds WHERE status = 'queued' ORDER BY id LIMIT 1"
+            }
+            Backend::Postgres => {
+                "SELECT id FROM builds WHERE status = 'queued' ORDER BY id LIMIT 1 \
+                 FOR UPDATE SKIP LOCKED"
+            }
+        };
+        let sql = format!(
+            "UPDATE builds SET status = 'running', started_at = $1 \
+             WHERE id = ({pick}) AND status = 'queued' RETURNING id"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql)).bind(now_ms).fetch_optional(&self.pool).await?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let id: i64 = row.try_get("id")?;
+                self.get_build(id).await.map(Some)
+            }
+        }
+    }
+
+    async fn set_workspace(&self, build_id: i64, state: &WorkspaceState) -> Result<()> {
+        sqlx::query(
+            "UPDATE builds SET commit_hash = $1, branch = $2, dirty = $3, tree_hash = $4 \
+             WHERE id = $5",
+        )
+        .bind(state.commit.clone())
+        .bind(state.branch.clone())
+        .bind(state.dirty.map(i64::from))
+        .bind(state.tree_hash.clone())
+        .bind(build_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_step(&self, build_id: i64, update: &StepUpdate) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE build_steps SET status = $1, exit_code = $2, signal = $3, failure_kind = $4, \
+             started_at = COALESCE($5, started_at), finished_at = $6, \
+             first_line = COALESCE($7, first_line), last_line = COALESCE($8, last_line) \
+             WHERE build_id = $9 AND idx = $10",
+        )
+        .bind(&update.status)
+        .bind(update.exit_code.map(i64::from))
+        .bind(update.signal.clone())
+        .bind(update.failure_kind.clone())
+        .bind(update.started_at_ms)
+        .bind(update.finished_at_ms)
+        .bind(update.first_line)
+        .bind(update.last_line)
+        .bind(build_id)
+        .bind(update.idx)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("step {} of build {build_id}", update.idx)));
+        }
+        Ok(())
+    }
+
+    async fn append_log_chunk(
+        &self,
+        build_id: i64,
+        chunk: &LogChunk,
+        meta: &LogMeta,
+    ) -> Result<()> {
+        // The INSERT comes first so SQLite takes the write lock at once and
+        // waits politely (busy_timeout) instead of failing a lock upgrade.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(build_id)
+        .bind(chunk.seq)
+        .bind(chunk.step_idx)
+        .bind(chunk.first_line)
+        .bind(chunk.line_count())
+        .bind(chunk.text.clone())
+        .bind(chunk.streams.clone())
+        .execute(&mut *tx)
+        .await?;
+        write_log_meta(&mut tx, build_id, meta).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM log_chunks WHERE build_id = $1 AND seq = $2")
+            .bind(build_id)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        write_log_meta(&mut tx, build_id, meta).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn log_chunks_from(
+        &self,
+        build_id: i64,
+        from_line: i64,
+        max_chunks: i64,
+    ) -> Result<Vec<LogChunk>> {
+        let rows = sqlx::query(
+            "SELECT seq, step_idx, first_line, text, streams FROM log_chunks \
+             WHERE build_id = $1 AND first_line >= COALESCE( \
+                 (SELECT MAX(first_line) FROM log_chunks WHERE build_id = $1 AND first_line <= $2), 0) \
+             ORDER BY first_line LIMIT $3",
+        )
+        .bind(build_id)
+        .bind(from_line)
+        .bind(max_chunks)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(chunk_from_row).collect()
+    }
+
+    async fn log_chunks_last(&self, build_id: i64, max_chunks: i64) -> Result<Vec<LogChunk>> {
+        let rows = sqlx::query(
+            "SELECT seq, step_idx, first_line, text, streams FROM log_chunks \
+             WHERE build_id = $1 ORDER BY first_line DESC LIMIT $2",
+        )
+        .bind(build_id)
+        .bind(max_chunks)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut chunks = rows.iter().map(chunk_from_row).collect::<Result<Vec<_>>>()?;
+        chunks.reverse();
+        Ok(chunks)
+    }
+
+    async fn finish_build(
+        &self,
+        build_id: i64,
+        finish: &BuildFinish,
+        diagnosis: Option<&DiagnosisRecord>,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE builds SET status = $1, exit_code = $2, failure_kind = $3, finished_at = $4, \
+             env_json = NULL, error_count = $5, warning_count = $6, failure_category = $7, \
+             summary = $8 WHERE id = $9 AND status = 'running'",
+        )
+        .bind(finish.status.as_str())
+        .bind(finish.exit_code.map(i64::from))
+        .bind(finish.failure_kind.clone())
+        .bind(finish.finished_at_ms)
+        .bind(diagnosis.map_or(0, |d| d.error_count))
+        .bind(diagnosis.map_or(0, |d| d.warning_count))
+        .bind(diagnosis.and_then(|d| d.failure_category.clone()))
+        .bind(diagnosis.map(|d| d.summary.clone()))
+        .bind(build_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            let build = self.get_build(build_id).await?;
+            return Err(StoreError::Conflict(format!(
+                "build {build_id} is {}, not running",
+                build.status.as_str()
+            )));
+        }
+        sqlx::query("UPDATE build_steps SET env_json = NULL WHERE build_id = $1")
+            .bind(build_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn cancel_queued(&self, build_id: i64, now_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE builds SET status = 'error', failure_kind = 'cancelled', finished_at = $1, \
+             env_json = NULL WHERE id = $2 AND status = 'queued'",
+        )
+        .bind(now_ms)
+        .bind(build_id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE build_steps SET status = 'skipped', env_json = NULL WHERE build_id = $1",
+        )
+        .bind(build_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    async fn get_build(&self, build_id: i64) -> Result<BuildRecord> {
+        let sql = format!("SELECT {BUILD_COLUMNS} FROM builds WHERE id = $1");
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(build_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("build {build_id}")))?;
+        build_from_row(&row)
+    }
+
+    async fn list_steps(&self, build_id: i64) -> Result<Vec<StepRecord>> {
+        let sql = format!("SELECT {STEP_COLUMNS} FROM build_steps WHERE build_id = $1 ORDER BY idx");
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(build_id).fetch_all(&self.pool).await?;
+        rows.iter().map(step_from_row).collect()
+    }
+
+    async fn list_builds(&self, filter: &BuildFilter) -> Result<(Vec<BuildRecord>, i64)> {
+        let (rows, total) = match filter.status {
+            Some(status) => {
+                let sql = format!(
+                    "SELECT {BUILD_COLUMNS} FROM builds WHERE status = $1 \
+                     ORDER BY id DESC LIMIT $2 OFFSET $3"
+                );
+                let rows = sqlx::query(AssertSqlSafe(sql))
+                    .bind(status.as_str())
+                    .bind(filter.limit)
+                    .bind(filter.skip)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let total = sqlx::query("SELECT COUNT(*) AS n FROM builds WHERE status = $1")
+                    .bind(status.as_str())
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get("n")?;
+                (rows, total)
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {BUILD_COLUMNS} FROM builds ORDER BY id DESC LIMIT $1 OFFSET $2"
+                );
+                let rows = sqlx::query(AssertSqlSafe(sql))
+                    .bind(filter.limit)
+                    .bind(filter.skip)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let total = sqlx::query("SELECT COUNT(*) AS n FROM builds")
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get("n")?;
+                (rows, total)
+            }
+        };
+        let builds = rows.iter().map(build_from_row).collect::<Result<Vec<_>>>()?;
+        Ok((builds, total))
+    }
+
+    async fn diagnosis(&self, build_id: i64) -> Result<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT summary FROM builds WHERE id = $1")
+            .bind(build_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("build {build_id}")))?;
+        Ok(row.try_get("summary")?)
+    }
+
+    async fn insert_report(&self, new: &NewReport) -> Result<ReportRecord> {
+        // One statement: the report is stored only if its build exists, with
+        // no window between the check and the write.
+        let sql = format!(
+            "INSERT INTO reports (build_id, kind, analysis, recommendations, confidence, \
+             fingerprints, agent, model, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM builds WHERE id = $1) \
+             RETURNING {REPORT_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(new.build_id)
+            .bind(&new.kind)
+            .bind(&new.analysis)
+            .bind(list_to_json(&new.recommendations))
+            .bind(new.confidence)
+            .bind(list_to_json(&new.fingerprints))
+            .bind(new.agent.clone())
+            .bind(new.model.clone())
+            .bind(new.created_at_ms)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("build {}", new.build_id)))?;
+        report_from_row(&row)
+    }
+
+    async fn list_reports(&self, build_id: i64) -> Result<Vec<ReportRecord>> {
+        let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE build_id = $1 ORDER BY id");
+        let rows = sqlx::query(AssertSqlSafe(sql)).bind(build_id).fetch_all(&self.pool).await?;
+        rows.iter().map(report_from_row).collect()
+    }
+
+    async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM builds GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut counts = Vec::new();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            let status = BuildStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown build status {status:?}")))?;
+            counts.push((status, row.try_get("n")?));
+        }
+        Ok(counts)
+    }
+
+    async fn mark_interrupted(&self, now_ms: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query(
+            "UPDATE builds SET status = 'error', failure_kind = 'interrupted', finished_at = $1, \
+             env_json = NULL WHERE status = 'running' RETURNING id",
+        )
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for id in &ids {
+            sqlx::query(
+                "UPDATE build_steps SET status = CASE WHEN status = 'running' THEN 'error' \
+                 WHEN status = 'queued' THEN 'skipped' ELSE status END, \
+                 failure_kind = CASE WHEN status = 'running' THEN 'interrupted' ELSE failure_kind END, \
+                 finished_at = CASE WHEN status = 'running' THEN $1 ELSE finished_at END, \
+                 env_json = NULL WHERE build_id = $2",
+            )
+            .bind(now_ms)
+            .bind(*id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(ids)
+    }
+}
+
+async fn write_log_meta(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    build_id: i64,
+    meta: &LogMeta,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE builds SET log_line_count = $1, log_bytes = $2, log_dropped_first = $3, \
+         log_dropped_last = $4, log_dropped_bytes = $5 WHERE id = $6",
+    )
+    .bind(meta.line_count)
+    .bind(meta.bytes)
+    .bind(meta.dropped.map(|d| d.first_line))
+    .bind(meta.dropped.map(|d| d.last_line))
+    .bind(meta.dropped.map(|d| d.bytes))
+    .bind(build_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
