@@ -14,7 +14,12 @@ use std::borrow::Cow;
 /// ```
 pub fn strip_ansi(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
-    if !bytes.iter().any(|&b| b < 0x20 && b != b'\t') {
+    // A branch-free fold vectorises; `any` with its early exit does not,
+    // and this check runs on every line of every log.
+    let has_control = bytes
+        .iter()
+        .fold(false, |found, &b| found | ((b < 0x20) & (b != b'\t')));
+    if !has_control {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());

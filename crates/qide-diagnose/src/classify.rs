@@ -2,6 +2,10 @@
 //! segfaults, DNS failures, full disks, missing commands, timeouts) and
 //! keyword rules for messages that no tool-specific parser claimed.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::Category;
 
 /// What a plain infrastructure line says.
@@ -119,17 +123,23 @@ pub(crate) fn infra_line(line: &str) -> Option<InfraHit> {
             tool: "shell",
         });
     }
-    for &(needle, category, tool) in INFRA_RULES {
-        if trimmed.contains(needle) {
-            // "0 timed out" in a test summary is not a timeout.
-            if category == Category::Timeout && timed_out_is_count(trimmed) {
-                return None;
-            }
-            return Some(InfraHit { category, tool });
-        }
+    // One pass finds every rule that occurs; the earliest rule wins.
+    let rule = INFRA_SCAN
+        .find_overlapping_iter(trimmed)
+        .map(|m| m.pattern().as_usize())
+        .min()?;
+    let (_, category, tool) = INFRA_RULES[rule];
+    // "0 timed out" in a test summary is not a timeout.
+    if category == Category::Timeout && timed_out_is_count(trimmed) {
+        return None;
     }
-    None
+    Some(InfraHit { category, tool })
 }
+
+static INFRA_SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    // Reason: literal patterns always build.
+    AhoCorasick::new(INFRA_RULES.iter().map(|r| r.0)).expect("valid rules")
+});
 
 fn timed_out_is_count(line: &str) -> bool {
     line.contains("0 timed out") || line.contains(" passed") || line.contains(" ok")

@@ -462,8 +462,13 @@ const PREFIXES: &[&str] = &[
 
 fn may_matter(line: &str) -> bool {
     static KEYWORD_SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        // Reason: literal patterns always build.
-        AhoCorasick::new(KEYWORDS).expect("valid keywords")
+        // Leftmost matching lets the automaton use its SIMD prefilter
+        // (Teddy), several times faster than the plain automaton here.
+        AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(KEYWORDS)
+            // Reason: literal patterns always build.
+            .expect("valid keywords")
     });
     PREFIXES.iter().any(|p| line.starts_with(p)) || KEYWORD_SCAN.is_match(line)
 }
