@@ -64,6 +64,7 @@ const INFRA_RULES: &[(&str, Category, &str)] = &[
     ("SSL certificate problem", Category::Network, "network"),
     ("Couldn't connect to server", Category::Network, "network"),
     ("Failed to connect to", Category::Network, "network"),
+    ("Could not connect to", Category::Network, "network"),
     ("command not found", Category::ConfigError, "shell"),
     (
         "No output has been received in the last",
@@ -77,7 +78,6 @@ const INFRA_RULES: &[(&str, Category, &str)] = &[
     ),
     ("timed out", Category::Timeout, "system"),
     ("Timed out", Category::Timeout, "system"),
-    ("TIMEOUT", Category::Timeout, "system"),
     (
         "No matching distribution found for",
         Category::MissingDependency,
@@ -106,6 +106,11 @@ const INFRA_RULES: &[(&str, Category, &str)] = &[
 /// when it is not an infrastructure failure.
 pub(crate) fn infra_line(line: &str) -> Option<InfraHit> {
     let trimmed = line.trim();
+    // CI services echo the commands they run (`$ timeout 35m ./build.sh`);
+    // a command line is not its outcome.
+    if trimmed.starts_with("$ ") {
+        return None;
+    }
     // `bash: line 1:  4242 Killed   cargo build` or a lone `Killed`: the
     // kernel's OOM killer is by far the most common sender of SIGKILL.
     if trimmed == "Killed" || trimmed.contains(" Killed ") || trimmed.ends_with(" Killed") {

@@ -440,7 +440,6 @@ const KEYWORDS: &[&str] = &[
     "maximum execution time",
     "timed out",
     "Timed out",
-    "TIMEOUT",
     "No matching distribution",
     "satisfies the requirement",
     "npm ERR",

@@ -27,7 +27,8 @@ static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static VERBOSE: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
-    Regex::new(r"^(\S+::\S+) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)\b").expect("valid regex")
+    Regex::new(r"^(\S+::.+?) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)(?: |$)")
+        .expect("valid regex")
 });
 static COUNTS: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.

@@ -88,7 +88,10 @@ impl Sink {
             return;
         }
         let file = draft.file.map(|f| self.relative(f));
-        let message = headline(&draft.message);
+        let mut message = headline(&draft.message);
+        if message.is_empty() {
+            message = draft.severity.as_str().to_string();
+        }
         let fingerprint = fingerprint(
             draft.category,
             draft.tool,

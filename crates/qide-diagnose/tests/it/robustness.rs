@@ -147,3 +147,19 @@ fn project_root_is_stripped_from_absolute_paths() {
         Some("app/core.py")
     );
 }
+
+#[test]
+fn command_echoes_and_test_names_are_not_infrastructure_failures() {
+    let diagnosis = diagnose(
+        "$ timeout 35m ci/build.sh\n\
+         tests/rules/test_sudo.py::test_match[Permission denied] PASSED           [ 85%]\n\
+         foo.c:12: error: ",
+    );
+    let rendered = crate::render(&diagnosis);
+    expect_test::expect![[r#"
+        category: compile_error
+        E root gcc - foo.c:12 compile_error L3-3 error
+        test passed tests/rules/test_sudo.py::test_match[Permission denied] @ tests/rules/test_sudo.py
+    "#]]
+    .assert_eq(&rendered);
+}
