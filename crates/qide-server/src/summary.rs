@@ -52,7 +52,7 @@ pub(crate) async fn summarize_build(
     root: &Path,
     build_id: i64,
 ) -> Result<api::LogSummary, qide_store::StoreError> {
-    let mut diagnoser = LogDiagnoser::new();
+    let mut diagnoser = LogDiagnoser::with_project_root(&root.to_string_lossy());
     let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     let mut from = 1;
     loop {

@@ -1,0 +1,349 @@
+//! Command-line arguments and what each command does.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use futures_util::StreamExt;
+use qide_api as api;
+use qide_client::{Client, DEFAULT_SERVER, LogQuery};
+
+use crate::output;
+use crate::serve::{self, ServeOptions};
+
+/// Build intelligence for coding agents: runs a project's builds and tests,
+/// keeps their history, and turns logs into structured diagnostics.
+#[derive(Debug, Parser)]
+#[command(name = "qide", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Serve a project: run its builds and answer the HTTP API.
+    Serve(ServeArgs),
+    /// Start a build and follow its log; the exit code is the build's result
+    /// (0 success, 1 failed, 2 error).
+    Run(RunArgs),
+    /// List builds, newest first.
+    Builds(BuildsArgs),
+    /// Show one build: steps, root-cause errors, tests, the log's end.
+    Show(ShowArgs),
+    /// Print a build's log, or part of it.
+    Log(LogArgs),
+    /// Write a qide.toml with the build steps detected for the project.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClientArgs {
+    /// The QIDE server to talk to.
+    #[arg(long, env = "QIDE_SERVER", default_value = DEFAULT_SERVER, global = true)]
+    server: String,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8000", env = "QIDE_BIND")]
+    bind: SocketAddr,
+    /// A postgres:// URL to store data in PostgreSQL instead of the embedded
+    /// SQLite database under DIR/.qide/.
+    #[arg(long, env = "QIDE_DATABASE")]
+    database: Option<String>,
+    /// Allow a non-loopback bind without authentication.
+    #[arg(long)]
+    insecure_open: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// A step to run instead of the project's steps, as NAME=COMMAND or just
+    /// COMMAND; repeat for several.
+    #[arg(long = "step", value_name = "[NAME=]COMMAND")]
+    steps: Vec<String>,
+    /// A [profiles.NAME] of qide.toml.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Timeout for the whole build, in seconds.
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Queue the build and return at once.
+    #[arg(long)]
+    no_follow: bool,
+    /// Project directory, for running without a server.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BuildsArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// Only builds with this status (queued, running, success, failed, error).
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    limit: i64,
+    #[arg(long, default_value_t = 0)]
+    skip: i64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The build id.
+    id: i64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The build id.
+    id: i64,
+    /// First line to print.
+    #[arg(long)]
+    from: Option<i64>,
+    /// Most lines to print.
+    #[arg(long)]
+    limit: Option<i64>,
+    /// Print the last N lines.
+    #[arg(long)]
+    tail: Option<i64>,
+    /// Print lines matching this regular expression.
+    #[arg(long)]
+    grep: Option<String>,
+    /// Lines of context around each match.
+    #[arg(long, short = 'C')]
+    context: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The project directory.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Overwrite an existing qide.toml.
+    #[arg(long)]
+    force: bool,
+}
+
+fn client(args: &ClientArgs) -> anyhow::Result<Client> {
+    Ok(Client::new(&args.server)?)
+}
+
+/// Runs a command; the exit code is the command's result.
+pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(args) => {
+            serve::serve(ServeOptions {
+                dir: args.dir,
+                bind: args.bind,
+                database: args.database,
+                insecure_open: args.insecure_open,
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run(args) => run_build(args).await,
+        Command::Builds(args) => {
+            let status = match args.status.as_deref() {
+                None => None,
+                Some(s) => Some(api::BuildStatus::parse(s).with_context(|| {
+                    format!("unknown status {s:?}; use queued, running, success, failed or error")
+                })?),
+            };
+            let list = client(&args.client)?.builds(args.skip, args.limit, status).await?;
+            if args.client.json {
+                print_json(&list)?;
+            } else {
+                print!("{}", output::builds_table(&list));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Show(args) => {
+            let detail = client(&args.client)?.build_detail(args.id).await?;
+            if args.client.json {
+                print_json(&detail)?;
+            } else {
+                print!("{}", output::build_detail(&detail));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log(args) => {
+            let c = client(&args.client)?;
+            let mut query = LogQuery {
+                from: args.from,
+                limit: args.limit,
+                tail: args.tail,
+                grep: args.grep,
+                context: args.context,
+            };
+            let paging = args.limit.is_none() && args.tail.is_none();
+            if paging {
+                query.limit = Some(5000);
+            }
+            let stdout = std::io::stdout();
+            loop {
+                let page = c.log(args.id, &query).await?;
+                let mut out = stdout.lock();
+                if args.client.json {
+                    serde_json::to_writer(&mut out, &page)?;
+                    writeln!(out)?;
+                } else {
+                    for line in &page.lines {
+                        writeln!(out, "{}", line.text)?;
+                    }
+                }
+                match page.next_from {
+                    Some(next) if paging => query.from = Some(next),
+                    _ => break,
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init(args) => {
+            let path = args.dir.join(qide_runner::CONFIG_FILE);
+            if path.exists() && !args.force {
+                bail!("{} exists; pass --force to overwrite it", path.display());
+            }
+            let text = qide_runner::render_init(&args.dir);
+            std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("qide: wrote {}", path.display());
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn parse_step(i: usize, text: &str) -> api::StepRequest {
+    let (name, run) = match text.split_once('=') {
+        Some((name, run))
+            if !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            (name.to_owned(), run.to_owned())
+        }
+        _ => (format!("step{}", i + 1), text.to_owned()),
+    };
+    api::StepRequest { name: Some(name), run, timeout_s: None, env: Default::default() }
+}
+
+/// `qide run`: queue a build on the server (or, when none answers at the
+/// default address, on a server started in this process), follow it, and
+/// exit with its result.
+async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let request = api::RunRequest {
+        steps: if args.steps.is_empty() {
+            None
+        } else {
+            Some(args.steps.iter().enumerate().map(|(i, s)| parse_step(i, s)).collect())
+        },
+        profile: args.profile.clone(),
+        env: Default::default(),
+        timeout_s: args.timeout,
+        trigger: Some("cli".to_owned()),
+    };
+    let mut c = client(&args.client)?;
+    let mut local = None;
+    let accepted = match c.run_build(&request).await {
+        Ok(accepted) => accepted,
+        Err(e) if e.is_connect() && args.client.server == DEFAULT_SERVER && !args.no_follow => {
+            let running = serve::start(ServeOptions {
+                dir: args.dir.clone(),
+                bind: "127.0.0.1:0".parse()?,
+                database: None,
+                insecure_open: false,
+            })
+            .await
+            .context("no server at the default address, and starting one here failed")?;
+            eprintln!("qide: no server at {DEFAULT_SERVER}; running in {}", running.root.display());
+            c = Client::new(&format!("http://{}", running.addr))?;
+            local = Some(running);
+            c.run_build(&request).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if args.no_follow {
+        if args.client.json {
+            print_json(&accepted)?;
+        } else {
+            println!("{}", accepted.id);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = follow(&c, accepted.id, args.client.json).await;
+    if let Some(running) = local {
+        running.stop().await?;
+    }
+    let build = result?;
+    if args.client.json {
+        print_json(&build)?;
+    }
+    Ok(match build.status {
+        api::BuildStatus::Success => ExitCode::SUCCESS,
+        api::BuildStatus::Failed => ExitCode::from(1),
+        _ => ExitCode::from(2),
+    })
+}
+
+/// Prints a build's log as it happens and returns the finished build.
+async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> {
+    let mut events = Box::pin(c.events(id, None).await?);
+    let mut last = None;
+    let mut err = std::io::stderr();
+    if !quiet {
+        let _ = writeln!(err, "qide: build #{id} queued on {}", c.base_url());
+    }
+    while let Some(event) = events.next().await {
+        match event? {
+            api::BuildEvent::Log { lines } if !quiet => {
+                let mut out = std::io::stdout().lock();
+                for line in lines {
+                    writeln!(out, "{}", line.text)?;
+                }
+            }
+            api::BuildEvent::Log { .. } => {}
+            api::BuildEvent::Status { build } => {
+                if !quiet {
+                    if let Some(line) = output::progress_line(&build) {
+                        let _ = writeln!(err, "{line}");
+                    }
+                }
+                last = Some(build);
+            }
+            api::BuildEvent::Done { build } => {
+                if !quiet {
+                    let _ = writeln!(err, "{}", output::finish_line(&build));
+                }
+                return Ok(build);
+            }
+        }
+    }
+    // The stream ended without `done` (server restart): ask directly.
+    let build = c.build(id, Some(300)).await?;
+    let _ = last;
+    Ok(build)
+}

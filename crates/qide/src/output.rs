@@ -1,0 +1,147 @@
+//! Human-readable output: tables and summaries for a terminal.
+
+use std::fmt::Write;
+
+use qide_api as api;
+
+fn duration(ms: Option<i64>) -> String {
+    match ms {
+        None => "-".to_owned(),
+        Some(ms) if ms < 1000 => format!("{ms}ms"),
+        Some(ms) if ms < 60_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        Some(ms) => format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}
+
+fn short_commit(commit: &Option<String>, dirty: Option<bool>) -> String {
+    match commit {
+        None => "-".to_owned(),
+        Some(c) => format!("{}{}", &c[..c.len().min(8)], if dirty == Some(true) { "+" } else { "" }),
+    }
+}
+
+/// `qide builds`.
+pub(crate) fn builds_table(list: &api::BuildList) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>6}  {:<8}  {:<6}  {:<9}  {:>8}  {:>6}  {:>8}  {:<18}  {}",
+        "ID", "STATUS", "TRIGGER", "COMMIT", "DURATION", "ERRORS", "WARNINGS", "CATEGORY", "CREATED"
+    );
+    for b in &list.builds {
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<8}  {:<6}  {:<9}  {:>8}  {:>6}  {:>8}  {:<18}  {}",
+            b.id,
+            b.status.as_str(),
+            b.trigger,
+            short_commit(&b.commit, b.dirty),
+            duration(b.duration_ms),
+            b.error_count,
+            b.warning_count,
+            b.failure_category.as_deref().or(b.failure_kind.as_deref()).unwrap_or("-"),
+            b.created_at
+        );
+    }
+    let _ = writeln!(out, "{} of {} builds", list.builds.len(), list.total);
+    out
+}
+
+/// `qide show ID`.
+pub(crate) fn build_detail(detail: &api::BuildDetail) -> String {
+    let b = &detail.build;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "build #{}  {}{}  {}  commit {}  {}",
+        b.id,
+        b.status.as_str(),
+        b.failure_kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default(),
+        duration(b.duration_ms),
+        short_commit(&b.commit, b.dirty),
+        b.branch.as_deref().unwrap_or("-"),
+    );
+    for s in b.steps.iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  {:<8} {:<14} {:>8}  $ {}",
+            s.status,
+            s.name,
+            duration(s.duration_ms),
+            s.run
+        );
+    }
+    let summary = &detail.log_summary;
+    if let Some(category) = &summary.failure_category {
+        let _ = writeln!(out, "\nfailure: {category}");
+    }
+    for d in summary.errors.iter().chain(&summary.warnings) {
+        let location = match (&d.file, d.line) {
+            (Some(f), Some(l)) => format!("{f}:{l}: "),
+            (Some(f), None) => format!("{f}: "),
+            _ => String::new(),
+        };
+        let marker = if d.root_cause { "root cause" } else { d.severity.as_str() };
+        let _ = writeln!(
+            out,
+            "\n[{marker}] {location}{}{}  (log lines {}-{})",
+            d.code.as_deref().map(|c| format!("[{c}] ")).unwrap_or_default(),
+            d.message,
+            d.log_lines[0],
+            d.log_lines[1]
+        );
+        if let Some(snippet) = &d.snippet {
+            for (i, line) in snippet.lines.iter().enumerate() {
+                let _ = writeln!(out, "  {:>5} | {line}", snippet.start_line as usize + i);
+            }
+        }
+    }
+    let t = &summary.tests;
+    if t.passed + t.failed + t.skipped > 0 {
+        let _ = writeln!(out, "\ntests: {} passed, {} failed, {} skipped", t.passed, t.failed, t.skipped);
+        for f in &t.failures {
+            let _ = writeln!(out, "  FAILED {} {}", f.name, f.message.as_deref().unwrap_or(""));
+        }
+    }
+    if !summary.tail.is_empty() {
+        let _ = writeln!(out, "\nlog tail:");
+        for line in &summary.tail {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    for r in &detail.reports {
+        let _ = writeln!(out, "\nreport #{} ({}, confidence {:.2}): {}", r.id, r.kind, r.confidence, r.analysis);
+        for rec in &r.recommendations {
+            let _ = writeln!(out, "  - {rec}");
+        }
+    }
+    out
+}
+
+/// A progress line for a status event, when a step starts.
+pub(crate) fn progress_line(build: &api::Build) -> Option<String> {
+    let steps = build.steps.as_ref()?;
+    let running = steps.iter().position(|s| s.status == "running")?;
+    Some(format!(
+        "qide: build #{} step {}/{} {:?} running",
+        build.id,
+        running + 1,
+        steps.len(),
+        steps[running].name
+    ))
+}
+
+/// The last line `qide run` prints.
+pub(crate) fn finish_line(build: &api::Build) -> String {
+    let mut line = format!("qide: build #{} {} in {}", build.id, build.status.as_str(), duration(build.duration_ms));
+    if let Some(kind) = &build.failure_kind {
+        let _ = write!(line, " ({kind})");
+    }
+    if build.error_count > 0 || build.warning_count > 0 {
+        let _ = write!(line, ", {} errors, {} warnings", build.error_count, build.warning_count);
+    }
+    if build.status != api::BuildStatus::Success {
+        let _ = write!(line, "; details: qide show {}", build.id);
+    }
+    line
+}

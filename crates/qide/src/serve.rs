@@ -1,0 +1,170 @@
+//! `qide serve`: the server over a project, and the same server started
+//! in-process when `qide run` finds none running.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use qide_runner::{BuildLimits, Runner};
+use qide_server::{AppState, LogSummarizer};
+use qide_store::{SqlStore, Store};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// QIDE's own folder inside the project.
+pub(crate) const STATE_DIR: &str = ".qide";
+
+/// A server running in this process.
+pub(crate) struct Running {
+    pub(crate) addr: SocketAddr,
+    pub(crate) root: PathBuf,
+    shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    runner: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops taking requests, stops running builds (recorded as
+    /// interrupted), and waits for both.
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        let grace = BuildLimits::default().kill_grace + Duration::from_secs(10);
+        if tokio::time::timeout(grace, self.runner).await.is_err() {
+            tracing::warn!("running builds did not stop in time");
+        }
+        match tokio::time::timeout(Duration::from_secs(10), self.server).await {
+            Ok(Ok(result)) => result.context("serving HTTP")?,
+            Ok(Err(e)) => bail!("server task failed: {e}"),
+            Err(_) => tracing::warn!("open connections did not close in time"),
+        }
+        Ok(())
+    }
+
+    /// Completes when the server stops by itself (an accept error).
+    pub(crate) fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+/// Options of a server.
+pub(crate) struct ServeOptions {
+    pub(crate) dir: PathBuf,
+    pub(crate) bind: SocketAddr,
+    pub(crate) database: Option<String>,
+    pub(crate) insecure_open: bool,
+}
+
+/// Opens the store, recovers interrupted builds, and starts the runner and
+/// the HTTP server.
+pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
+    if !options.bind.ip().is_loopback() && !options.insecure_open {
+        bail!(
+            "refusing to serve {} without authentication on a non-loopback address; \
+             bind 127.0.0.1 or pass --insecure-open if this network is trusted",
+            options.bind
+        );
+    }
+    let root = options
+        .dir
+        .canonicalize()
+        .with_context(|| format!("project directory {}", options.dir.display()))?;
+    if !root.is_dir() {
+        bail!("{} is not a directory", root.display());
+    }
+    let store: Arc<dyn Store> = Arc::new(open_store(&root, options.database.as_deref()).await?);
+    let interrupted = store.mark_interrupted(qide_runner::now_ms()).await?;
+    if !interrupted.is_empty() {
+        tracing::warn!(builds = ?interrupted, "builds left running by a previous server marked as interrupted");
+    }
+    let summarizer = Arc::new(LogSummarizer { store: store.clone(), root: root.clone() });
+    let runner = Runner::new(store.clone(), root.clone(), BuildLimits::default(), summarizer);
+    let listener = TcpListener::bind(options.bind)
+        .await
+        .with_context(|| format!("binding {}", options.bind))?;
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let runner_task = {
+        let runner = runner.clone();
+        let token = shutdown.clone();
+        tokio::spawn(async move { runner.run(token).await })
+    };
+    let state = AppState::new(store, runner);
+    let server = {
+        let token = shutdown.clone();
+        tokio::spawn(qide_server::serve(listener, state, async move { token.cancelled().await }))
+    };
+    Ok(Running { addr, root, shutdown, server, runner: runner_task })
+}
+
+async fn open_store(root: &Path, database: Option<&str>) -> anyhow::Result<SqlStore> {
+    match database {
+        Some(url) => SqlStore::open(url).await.with_context(|| format!("opening database {}", redact_url(url))),
+        None => {
+            let dir = root.join(STATE_DIR);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            // Keeps QIDE's state out of `git status` without touching the
+            // project's own .gitignore.
+            let ignore = dir.join(".gitignore");
+            if !ignore.exists() {
+                std::fs::write(&ignore, "*\n").with_context(|| format!("writing {}", ignore.display()))?;
+            }
+            let path = dir.join("qide.db");
+            SqlStore::open_sqlite(&path).await.with_context(|| format!("opening {}", path.display()))
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `qide serve`: runs until ctrl-c or SIGTERM.
+pub(crate) async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    let running = start(options).await?;
+    eprintln!("qide: serving {} on http://{}", running.root.display(), running.addr);
+    let token = running.shutdown_token();
+    tokio::select! {
+        () = shutdown_signal() => eprintln!("qide: shutting down"),
+        () = token.cancelled() => {}
+    }
+    running.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_passwords_stay_out_of_messages() {
+        assert_eq!(super::redact_url("postgres://qide:s3cret@db:5432/qide"), "postgres://qide:***@db:5432/qide");
+        assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}
