@@ -52,7 +52,10 @@ impl BuildStatus {
 
     /// True once the build can no longer change.
     pub fn is_finished(self) -> bool {
-        matches!(self, BuildStatus::Success | BuildStatus::Failed | BuildStatus::Error)
+        matches!(
+            self,
+            BuildStatus::Success | BuildStatus::Failed | BuildStatus::Error
+        )
     }
 }
 
@@ -232,7 +235,12 @@ pub struct ReportRequest {
 }
 
 /// The report types the API accepts.
-pub const REPORT_TYPES: [&str; 4] = ["failure_analysis", "code_improvement", "test_coverage", "other"];
+pub const REPORT_TYPES: [&str; 4] = [
+    "failure_analysis",
+    "code_improvement",
+    "test_coverage",
+    "other",
+];
 
 /// A failure seen in earlier builds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -81,8 +81,15 @@ impl Client {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
-            .map_err(|e| Error::Connect { url: base.clone(), source: e })?;
-        Ok(Client { base, http, token: None })
+            .map_err(|e| Error::Connect {
+                url: base.clone(),
+                source: e,
+            })?;
+        Ok(Client {
+            base,
+            http,
+            token: None,
+        })
     }
 
     /// Sends `Authorization: Bearer TOKEN` with every request.
@@ -120,14 +127,19 @@ impl Client {
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
-                Err(e) => return Err(Error::Connect { url: self.base.clone(), source: e }),
+                Err(e) => {
+                    return Err(Error::Connect {
+                        url: self.base.clone(),
+                        source: e,
+                    });
+                }
             }
         };
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Connect { url: self.base.clone(), source: e })?;
+        let bytes = response.bytes().await.map_err(|e| Error::Connect {
+            url: self.base.clone(),
+            source: e,
+        })?;
         if !status.is_success() {
             return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
                 Ok(problem) => Error::Problem { problem },
@@ -145,7 +157,9 @@ impl Client {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str, timeout: Duration) -> Result<T, Error> {
-        self.send(|| self.request(Method::GET, path).timeout(timeout), true).await.map(|(_, v)| v)
+        self.send(|| self.request(Method::GET, path).timeout(timeout), true)
+            .await
+            .map(|(_, v)| v)
     }
 
     /// `GET /health`.
@@ -156,7 +170,11 @@ impl Client {
     /// `POST /build/run`: queue a build.
     pub async fn run_build(&self, request: &api::RunRequest) -> Result<api::RunAccepted, Error> {
         self.send(
-            || self.request(Method::POST, "/build/run").timeout(Duration::from_secs(30)).json(request),
+            || {
+                self.request(Method::POST, "/build/run")
+                    .timeout(Duration::from_secs(30))
+                    .json(request)
+            },
             false,
         )
         .await
@@ -169,15 +187,22 @@ impl Client {
             Some(w) => format!("/build/{id}?wait={w}"),
             None => format!("/build/{id}"),
         };
-        self.get(&path, Duration::from_secs(wait_s.unwrap_or(0) + 30)).await
+        self.get(&path, Duration::from_secs(wait_s.unwrap_or(0) + 30))
+            .await
     }
 
     /// `POST /build/{id}/cancel`.
     pub async fn cancel(&self, id: i64) -> Result<api::Build, Error> {
         let path = format!("/build/{id}/cancel");
-        self.send(|| self.request(Method::POST, &path).timeout(Duration::from_secs(30)), true)
-            .await
-            .map(|(_, v)| v)
+        self.send(
+            || {
+                self.request(Method::POST, &path)
+                    .timeout(Duration::from_secs(30))
+            },
+            true,
+        )
+        .await
+        .map(|(_, v)| v)
     }
 
     /// `GET /llm/learning/builds`.
@@ -197,14 +222,22 @@ impl Client {
 
     /// `GET /llm/learning/build/{id}`: the failure packet.
     pub async fn build_detail(&self, id: i64) -> Result<api::BuildDetail, Error> {
-        self.get(&format!("/llm/learning/build/{id}"), Duration::from_secs(30)).await
+        self.get(
+            &format!("/llm/learning/build/{id}"),
+            Duration::from_secs(30),
+        )
+        .await
     }
 
     /// `GET /build/{id}/log`.
     pub async fn log(&self, id: i64, query: &LogQuery) -> Result<api::LogPage, Error> {
         let path = format!("/build/{id}/log");
         self.send(
-            || self.request(Method::GET, &path).timeout(Duration::from_secs(30)).query(query),
+            || {
+                self.request(Method::GET, &path)
+                    .timeout(Duration::from_secs(30))
+                    .query(query)
+            },
             true,
         )
         .await
@@ -213,7 +246,8 @@ impl Client {
 
     /// `GET /llm/learning/codebase`.
     pub async fn codebase(&self) -> Result<api::Codebase, Error> {
-        self.get("/llm/learning/codebase", Duration::from_secs(60)).await
+        self.get("/llm/learning/codebase", Duration::from_secs(60))
+            .await
     }
 
     /// `POST /llm/learning/report`.
@@ -245,7 +279,10 @@ impl Client {
             .header("accept", "text/event-stream")
             .send()
             .await
-            .map_err(|e| Error::Connect { url: self.base.clone(), source: e })?;
+            .map_err(|e| Error::Connect {
+                url: self.base.clone(),
+                source: e,
+            })?;
         let status = response.status();
         if !status.is_success() {
             let bytes = response.bytes().await.unwrap_or_default();
@@ -260,40 +297,55 @@ impl Client {
         let base = self.base.clone();
         let bytes = response.bytes_stream();
         let state = (bytes, Vec::<u8>::new(), false, base);
-        Ok(futures_util::stream::unfold(state, |(mut bytes, mut buf, mut done, base)| async move {
-            loop {
-                if done {
-                    return None;
-                }
-                if let Some(end) = find_event_end(&buf) {
-                    let raw: Vec<u8> = buf.drain(..end.1).collect();
-                    match parse_event(&raw[..end.0]) {
-                        None => continue,
-                        Some(Err(e)) => return Some((Err(e), (bytes, buf, true, base))),
-                        Some(Ok(event)) => {
-                            let is_done = matches!(event, api::BuildEvent::Done { .. });
-                            return Some((Ok(event), (bytes, buf, is_done, base)));
+        Ok(futures_util::stream::unfold(
+            state,
+            |(mut bytes, mut buf, mut done, base)| async move {
+                loop {
+                    if done {
+                        return None;
+                    }
+                    if let Some(end) = find_event_end(&buf) {
+                        let raw: Vec<u8> = buf.drain(..end.1).collect();
+                        match parse_event(&raw[..end.0]) {
+                            None => continue,
+                            Some(Err(e)) => return Some((Err(e), (bytes, buf, true, base))),
+                            Some(Ok(event)) => {
+                                let is_done = matches!(event, api::BuildEvent::Done { .. });
+                                return Some((Ok(event), (bytes, buf, is_done, base)));
+                            }
                         }
                     }
-                }
-                match bytes.next().await {
-                    Some(Ok(more)) => buf.extend_from_slice(&more),
-                    Some(Err(e)) => {
-                        done = true;
-                        return Some((Err(Error::Connect { url: base.clone(), source: e }), (bytes, buf, done, base)));
+                    match bytes.next().await {
+                        Some(Ok(more)) => buf.extend_from_slice(&more),
+                        Some(Err(e)) => {
+                            done = true;
+                            return Some((
+                                Err(Error::Connect {
+                                    url: base.clone(),
+                                    source: e,
+                                }),
+                                (bytes, buf, done, base),
+                            ));
+                        }
+                        None => return None,
                     }
-                    None => return None,
                 }
-            }
-        }))
+            },
+        ))
     }
 }
 
 /// The end of the first complete event in `buf`: (length of its text,
 /// length including the blank line).
 fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
-    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|p| (p, p + 2));
-    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, p + 4));
+    let lf = buf
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|p| (p, p + 2));
+    let crlf = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| (p, p + 4));
     match (lf, crlf) {
         (Some(a), Some(b)) => Some(if a.0 < b.0 { a } else { b }),
         (a, b) => a.or(b),

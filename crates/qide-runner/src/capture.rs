@@ -41,15 +41,19 @@ pub(crate) struct LineSplitter {
 
 impl LineSplitter {
     pub(crate) fn new(stream: u8, max_line_bytes: usize) -> LineSplitter {
-        LineSplitter { stream, partial: Vec::new(), overflow: 0, max_line_bytes }
+        LineSplitter {
+            stream,
+            partial: Vec::new(),
+            overflow: 0,
+            max_line_bytes,
+        }
     }
 
     /// Feeds bytes; complete lines go to `out`.
     pub(crate) fn push(&mut self, mut bytes: &[u8], out: &mut ChunkBuilder) {
         while let Some(pos) = memchr::memchr(b'\n', bytes) {
             let (line, rest) = (&bytes[..pos], &bytes[pos + 1..]);
-            if self.partial.is_empty() && self.overflow == 0 && line.len() <= self.max_line_bytes
-            {
+            if self.partial.is_empty() && self.overflow == 0 && line.len() <= self.max_line_bytes {
                 out.push_line(self.stream, strip_cr(line), 0);
             } else {
                 self.append(line);
@@ -138,7 +142,9 @@ impl ChunkBuilder {
         // always valid UTF-8.
         self.text.extend_from_slice(text.as_bytes());
         if cut > 0 {
-            self.text.extend_from_slice(format!(" [qide: {cut} more bytes of this line not kept]").as_bytes());
+            self.text.extend_from_slice(
+                format!(" [qide: {cut} more bytes of this line not kept]").as_bytes(),
+            );
         }
         self.streams.push(stream);
         self.next_line += 1;
@@ -210,7 +216,11 @@ impl LogWriter {
             if failed {
                 continue;
             }
-            if let Err(e) = self.store.append_log_chunk(self.build_id, &chunk, &meta).await {
+            if let Err(e) = self
+                .store
+                .append_log_chunk(self.build_id, &chunk, &meta)
+                .await
+            {
                 // Keep draining so the step is never blocked; the build's
                 // log is incomplete and the error says so in the server log.
                 tracing::error!(build = self.build_id, %e, "storing log chunk; rest of log not stored");
@@ -224,13 +234,26 @@ impl LogWriter {
                 tail.push_back((chunk.seq, size, chunk.first_line, chunk.last_line()));
                 tail_bytes += size;
             }
-            let _ = self.events.send(RunnerEvent::Log { build_id: self.build_id, chunk: Arc::new(chunk) });
+            let _ = self.events.send(RunnerEvent::Log {
+                build_id: self.build_id,
+                chunk: Arc::new(chunk),
+            });
             while tail_bytes > tail_cap && tail.len() > 1 {
-                let Some((seq, size, first, last)) = tail.pop_front() else { break };
+                let Some((seq, size, first, last)) = tail.pop_front() else {
+                    break;
+                };
                 tail_bytes -= size;
                 let dropped = match meta.dropped {
-                    Some(d) => Dropped { first_line: d.first_line, last_line: last, bytes: d.bytes + size as i64 },
-                    None => Dropped { first_line: first, last_line: last, bytes: size as i64 },
+                    Some(d) => Dropped {
+                        first_line: d.first_line,
+                        last_line: last,
+                        bytes: d.bytes + size as i64,
+                    },
+                    None => Dropped {
+                        first_line: first,
+                        last_line: last,
+                        bytes: size as i64,
+                    },
                 };
                 meta.dropped = Some(dropped);
                 if let Err(e) = self.store.drop_log_chunk(self.build_id, seq, &meta).await {
@@ -261,7 +284,9 @@ mod tests {
         b.take_ready(true)
             .iter()
             .flat_map(|c| {
-                c.lines().map(|(n, s, t)| (n, s, String::from_utf8_lossy(t).into_owned())).collect::<Vec<_>>()
+                c.lines()
+                    .map(|(n, s, t)| (n, s, String::from_utf8_lossy(t).into_owned()))
+                    .collect::<Vec<_>>()
             })
             .collect()
     }
@@ -290,7 +315,10 @@ mod tests {
         out.push(b"0123456789abcdef", &mut b);
         out.push(b"ghij\nok\n", &mut b);
         let got = lines(&mut b);
-        assert_eq!(got[0].2, "01234567 [qide: 12 more bytes of this line not kept]");
+        assert_eq!(
+            got[0].2,
+            "01234567 [qide: 12 more bytes of this line not kept]"
+        );
         assert_eq!(got[1], (2, STDERR, "ok".to_owned()));
     }
 

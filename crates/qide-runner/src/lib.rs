@@ -24,8 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qide_store::{
-    BuildFinish, BuildRecord, BuildStatus, DiagnosisRecord, LogChunk, NewBuild, NewStep, Store,
-    StoreError, StepUpdate,
+    BuildFinish, BuildRecord, BuildStatus, DiagnosisRecord, LogChunk, NewBuild, NewStep,
+    StepUpdate, Store, StoreError,
 };
 use tokio::sync::{Notify, Semaphore, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -218,7 +218,10 @@ impl CancelHandle {
     }
 
     fn reason(&self) -> FailureKind {
-        self.reason.lock().map(|r| *r).unwrap_or(FailureKind::Cancelled)
+        self.reason
+            .lock()
+            .map(|r| *r)
+            .unwrap_or(FailureKind::Cancelled)
     }
 }
 
@@ -240,7 +243,9 @@ pub struct Runner {
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runner").field("root", &self.inner.root).finish_non_exhaustive()
+        f.debug_struct("Runner")
+            .field("root", &self.inner.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -289,7 +294,9 @@ impl Runner {
         let (steps, timeout_s, env) = match request.steps {
             Some(steps) => {
                 if steps.is_empty() {
-                    return Err(EnqueueError::InvalidStep("steps must not be empty".to_owned()));
+                    return Err(EnqueueError::InvalidStep(
+                        "steps must not be empty".to_owned(),
+                    ));
                 }
                 for step in &steps {
                     validate_step(step).map_err(EnqueueError::InvalidStep)?;
@@ -304,7 +311,9 @@ impl Runner {
             }
         };
         if timeout_s == Some(0) {
-            return Err(EnqueueError::InvalidStep("timeout_s must be at least 1".to_owned()));
+            return Err(EnqueueError::InvalidStep(
+                "timeout_s must be at least 1".to_owned(),
+            ));
         }
         let new = NewBuild {
             trigger: request.trigger,
@@ -312,7 +321,12 @@ impl Runner {
             env,
             steps: steps
                 .into_iter()
-                .map(|s| NewStep { name: s.name, run: s.run, timeout_s: s.timeout_s, env: s.env })
+                .map(|s| NewStep {
+                    name: s.name,
+                    run: s.run,
+                    timeout_s: s.timeout_s,
+                    env: s.env,
+                })
                 .collect(),
             created_at_ms: now_ms(),
         };
@@ -344,14 +358,20 @@ impl Runner {
     }
 
     fn running_handle(&self, build_id: i64) -> Option<CancelHandle> {
-        self.inner.running.lock().ok().and_then(|m| m.get(&build_id).cloned())
+        self.inner
+            .running
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&build_id).cloned())
     }
 
     /// Claims and runs queued builds until `shutdown` fires; then stops the
     /// running builds (they end as `error`/`interrupted`, logs kept) and
     /// returns once they are recorded.
     pub async fn run(&self, shutdown: CancellationToken) {
-        let permits = Arc::new(Semaphore::new(self.inner.limits.max_concurrent_builds.max(1)));
+        let permits = Arc::new(Semaphore::new(
+            self.inner.limits.max_concurrent_builds.max(1),
+        ));
         let tracker = TaskTracker::new();
         loop {
             let permit = tokio::select! {
@@ -385,8 +405,12 @@ impl Runner {
                 }
             }
         }
-        let handles: Vec<CancelHandle> =
-            self.inner.running.lock().map(|m| m.values().cloned().collect()).unwrap_or_default();
+        let handles: Vec<CancelHandle> = self
+            .inner
+            .running
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
         for handle in handles {
             handle.cancel(FailureKind::Interrupted);
         }
@@ -430,12 +454,20 @@ impl Runner {
             failure_kind: kind.map(str::to_owned),
             finished_at_ms: now_ms(),
         };
-        match self.inner.store.finish_build(id, &finish, diagnosis.as_ref()).await {
+        match self
+            .inner
+            .store
+            .finish_build(id, &finish, diagnosis.as_ref())
+            .await
+        {
             Ok(()) => tracing::info!(build = id, status = status.as_str(), "build finished"),
             Err(e) => tracing::error!(build = id, %e, "recording build result"),
         }
         let _ = self.inner.events.send(RunnerEvent::Status { build_id: id });
-        let _ = self.inner.events.send(RunnerEvent::Finished { build_id: id });
+        let _ = self
+            .inner
+            .events
+            .send(RunnerEvent::Finished { build_id: id });
     }
 
     async fn execute_steps(
@@ -452,9 +484,15 @@ impl Runner {
         let _ = self.inner.events.send(RunnerEvent::Status { build_id: id });
 
         let steps = store.list_steps(id).await?;
-        let config = ProjectConfig::load(&self.inner.root).ok().flatten().unwrap_or_default();
-        let no_output_timeout =
-            config.build.no_output_timeout_s.map(Duration::from_secs).unwrap_or(limits.no_output_timeout);
+        let config = ProjectConfig::load(&self.inner.root)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let no_output_timeout = config
+            .build
+            .no_output_timeout_s
+            .map(Duration::from_secs)
+            .unwrap_or(limits.no_output_timeout);
         let mut all_env = build.env.clone();
         for step in &steps {
             all_env.extend(step.env.clone());
@@ -476,14 +514,24 @@ impl Runner {
             .run(chunk_rx),
         );
         let mut chunks = capture::ChunkBuilder::new(capture_limits, redactor);
-        let build_timeout = build.timeout_s.map(Duration::from_secs).unwrap_or(limits.build_timeout);
+        let build_timeout = build
+            .timeout_s
+            .map(Duration::from_secs)
+            .unwrap_or(limits.build_timeout);
         let build_deadline = tokio::time::Instant::now() + build_timeout;
 
         let mut result: Option<(FailureKind, Option<i32>)> = None;
         for step in &steps {
             if result.is_some() {
                 store
-                    .update_step(id, &StepUpdate { idx: step.idx, status: "skipped".to_owned(), ..Default::default() })
+                    .update_step(
+                        id,
+                        &StepUpdate {
+                            idx: step.idx,
+                            status: "skipped".to_owned(),
+                            ..Default::default()
+                        },
+                    )
                     .await?;
                 continue;
             }
@@ -565,7 +613,9 @@ impl Runner {
             let _ = chunk_tx.send(chunk).await;
         }
         drop(chunk_tx);
-        let _meta = writer.await.map_err(|e| StoreError::Corrupt(format!("log writer: {e}")))?;
+        let _meta = writer
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("log writer: {e}")))?;
         Ok(match result {
             None => (BuildStatus::Success, Some(0), None),
             Some((kind, code)) => (kind.status(), code, Some(kind.kind())),

@@ -109,7 +109,11 @@ impl ProjectConfig {
     pub fn parse(text: &str) -> Result<ProjectConfig, PlanError> {
         let config: ProjectConfig =
             toml::from_str(text).map_err(|e| PlanError::InvalidConfig(e.to_string()))?;
-        for step in config.steps.iter().chain(config.profiles.values().flat_map(|p| &p.steps)) {
+        for step in config
+            .steps
+            .iter()
+            .chain(config.profiles.values().flat_map(|p| &p.steps))
+        {
             validate_step(step).map_err(PlanError::InvalidConfig)?;
         }
         Ok(config)
@@ -125,7 +129,10 @@ pub fn validate_step(step: &StepSpec) -> Result<(), String> {
         return Err(format!("step {:?} has an empty `run` command", step.name));
     }
     if step.timeout_s == Some(0) {
-        return Err(format!("step {:?}: timeout_s must be at least 1", step.name));
+        return Err(format!(
+            "step {:?}: timeout_s must be at least 1",
+            step.name
+        ));
     }
     Ok(())
 }
@@ -188,7 +195,12 @@ impl Plan {
 }
 
 fn step(name: &str, run: &str) -> StepSpec {
-    StepSpec { name: name.to_owned(), run: run.to_owned(), timeout_s: None, env: BTreeMap::new() }
+    StepSpec {
+        name: name.to_owned(),
+        run: run.to_owned(),
+        timeout_s: None,
+        env: BTreeMap::new(),
+    }
 }
 
 /// Steps guessed from the project's build files, in this order of preference:
@@ -196,7 +208,10 @@ fn step(name: &str, run: &str) -> StepSpec {
 pub fn detect_steps(root: &Path) -> Vec<StepSpec> {
     let has = |name: &str| root.join(name).is_file();
     if has("Cargo.toml") {
-        return vec![step("build", "cargo build --all-targets"), step("test", "cargo test")];
+        return vec![
+            step("build", "cargo build --all-targets"),
+            step("test", "cargo test"),
+        ];
     }
     if has("package.json") {
         let tool = if has("pnpm-lock.yaml") {
@@ -226,7 +241,10 @@ pub fn detect_steps(root: &Path) -> Vec<StepSpec> {
         return vec![step("test", "pytest")];
     }
     if has("go.mod") {
-        return vec![step("build", "go build ./..."), step("test", "go test ./...")];
+        return vec![
+            step("build", "go build ./..."),
+            step("test", "go test ./..."),
+        ];
     }
     if has("Makefile") || has("makefile") || has("GNUmakefile") {
         return vec![step("build", "make")];
@@ -302,7 +320,10 @@ mod tests {
     #[test]
     fn package_scripts_lists_keys() {
         let json = r#"{"name": "x", "scripts": {"build": "tsc", "test": "jest --ci"}, "dependencies": {"a": "1"}}"#;
-        assert_eq!(package_scripts(json), Some(vec!["build".to_owned(), "test".to_owned()]));
+        assert_eq!(
+            package_scripts(json),
+            Some(vec!["build".to_owned(), "test".to_owned()])
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub fn command(
 ) -> tokio::process::Command {
     #[allow(clippy::disallowed_methods)] // this is the door
     let mut cmd = tokio::process::Command::new(program);
-    cmd.current_dir(cwd).envs(env).stdin(Stdio::null()).kill_on_drop(false);
+    cmd.current_dir(cwd)
+        .envs(env)
+        .stdin(Stdio::null())
+        .kill_on_drop(false);
     cmd
 }
 
@@ -33,7 +36,9 @@ pub(crate) struct ProcessGroup {
 impl ProcessGroup {
     /// Guards the group led by `pid` (a child started with `process_group(0)`).
     pub(crate) fn new(pid: u32) -> ProcessGroup {
-        ProcessGroup { pgid: i32::try_from(pid).ok().map(Pid::from_raw) }
+        ProcessGroup {
+            pgid: i32::try_from(pid).ok().map(Pid::from_raw),
+        }
     }
 
     /// Sends `signal` to every process of the group; a group that is already
@@ -64,5 +69,7 @@ impl Drop for ProcessGroup {
 
 /// The conventional name of a signal number (`SIGSEGV`), or `SIG<n>`.
 pub fn signal_name(signal: i32) -> String {
-    Signal::try_from(signal).map(|s| s.as_str().to_owned()).unwrap_or_else(|_| format!("SIG{signal}"))
+    Signal::try_from(signal)
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|_| format!("SIG{signal}"))
 }

@@ -9,8 +9,22 @@ use std::collections::BTreeMap;
 pub const MASK: &str = "[redacted]";
 
 /// Name fragments that mark an environment variable's value as secret.
-const SECRET_NAME_PARTS: &[&str] =
-    &["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "API_KEY", "APIKEY", "PRIVATE", "CREDENTIAL", "AUTH", "_KEY", "SESSION", "COOKIE", "DSN"];
+const SECRET_NAME_PARTS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE",
+    "CREDENTIAL",
+    "AUTH",
+    "_KEY",
+    "SESSION",
+    "COOKIE",
+    "DSN",
+];
 
 /// Values shorter than this are not masked: they would mask ordinary text.
 const MIN_SECRET_LEN: usize = 6;
@@ -24,7 +38,10 @@ pub struct Redactor {
 impl Redactor {
     /// A redactor for the secret-looking variables of `env` plus the literal
     /// `extra` strings.
-    pub fn new<'a>(env: impl IntoIterator<Item = (&'a String, &'a String)>, extra: &[String]) -> Redactor {
+    pub fn new<'a>(
+        env: impl IntoIterator<Item = (&'a String, &'a String)>,
+        extra: &[String],
+    ) -> Redactor {
         let mut secrets: Vec<String> = env
             .into_iter()
             .filter(|(name, _)| is_secret_name(name))

@@ -66,7 +66,11 @@ pub(crate) async fn run_step(
 ) -> StepOutcome {
     chunks.note(&format!("step {:?}: $ {}", step.name, step.run));
     let mut cmd = command("sh", step.root, step.env);
-    cmd.arg("-c").arg(step.run).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    cmd.arg("-c")
+        .arg(step.run)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
     let started = std::time::Instant::now();
     let mut child = match cmd.spawn() {
         Ok(child) => child,
@@ -184,17 +188,27 @@ pub(crate) async fn run_step(
     };
     let summary = match (exit_code, &signal) {
         (_, Some(sig)) => format!("step {:?} ended by {sig} after {elapsed:.1}s", step.name),
-        (Some(code), None) => format!("step {:?} exited with code {code} after {elapsed:.1}s", step.name),
+        (Some(code), None) => format!(
+            "step {:?} exited with code {code} after {elapsed:.1}s",
+            step.name
+        ),
         (None, None) => format!("step {:?} ended after {elapsed:.1}s", step.name),
     };
     chunks.note(&summary);
     send_ready(chunks, tx, true).await;
-    StepOutcome { ended, exit_code, signal, failure }
+    StepOutcome {
+        ended,
+        exit_code,
+        signal,
+        failure,
+    }
 }
 
 /// Exit code, signal name and failure kind of a finished process. A shell
 /// reports a child killed by signal N as exit code 128 + N.
-fn classify(status: std::process::ExitStatus) -> (Option<i32>, Option<String>, Option<FailureKind>) {
+fn classify(
+    status: std::process::ExitStatus,
+) -> (Option<i32>, Option<String>, Option<FailureKind>) {
     if let Some(sig) = status.signal() {
         return (None, Some(signal_name(sig)), Some(FailureKind::Signal));
     }
@@ -213,7 +227,10 @@ fn classify(status: std::process::ExitStatus) -> (Option<i32>, Option<String>, O
 
 /// Reads once from a pipe; `None` at end of stream or on error. A closed
 /// pipe (`None`) never completes, so `select!` stops polling it.
-async fn read_some<R: tokio::io::AsyncRead + Unpin>(pipe: &mut Option<R>, buf: &mut [u8]) -> Option<usize> {
+async fn read_some<R: tokio::io::AsyncRead + Unpin>(
+    pipe: &mut Option<R>,
+    buf: &mut [u8],
+) -> Option<usize> {
     match pipe {
         Some(p) => match p.read(buf).await {
             Ok(0) | Err(_) => None,

@@ -20,7 +20,10 @@ pub async fn workspace_state(root: &Path) -> WorkspaceState {
     let tree_hash = tokio::task::spawn_blocking(move || qide_codebase::tree_hash(&root_owned))
         .await
         .ok()
-        .and_then(|r| r.map_err(|e| tracing::warn!(%e, "hashing the working tree")).ok());
+        .and_then(|r| {
+            r.map_err(|e| tracing::warn!(%e, "hashing the working tree"))
+                .ok()
+        });
     WorkspaceState { tree_hash, ..git }
 }
 
@@ -40,7 +43,12 @@ pub async fn git_state(root: &Path) -> WorkspaceState {
                 })
             }),
     };
-    WorkspaceState { commit, branch, dirty, tree_hash: None }
+    WorkspaceState {
+        commit,
+        branch,
+        dirty,
+        tree_hash: None,
+    }
 }
 
 /// Runs git and returns its trimmed stdout when it succeeds. Git's

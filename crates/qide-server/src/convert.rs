@@ -37,10 +37,10 @@ pub(crate) fn build(record: &BuildRecord, steps: Option<&[StepRecord]>) -> api::
         warning_count: record.warning_count,
         report_count: record.report_count,
         log_line_count: record.log.line_count,
-        log_dropped: record
-            .log
-            .dropped
-            .map(|d| api::LogDropped { lines: [d.first_line, d.last_line], bytes: d.bytes }),
+        log_dropped: record.log.dropped.map(|d| api::LogDropped {
+            lines: [d.first_line, d.last_line],
+            bytes: d.bytes,
+        }),
         steps: steps.map(|steps| steps.iter().map(step).collect()),
     }
 }
@@ -95,7 +95,10 @@ pub(crate) fn stream_name(tag: u8) -> &'static str {
 }
 
 /// The lines of a chunk as wire lines, `step` naming its step.
-pub(crate) fn chunk_lines<'a>(chunk: &'a LogChunk, step: &'a str) -> impl Iterator<Item = api::LogLine> + 'a {
+pub(crate) fn chunk_lines<'a>(
+    chunk: &'a LogChunk,
+    step: &'a str,
+) -> impl Iterator<Item = api::LogLine> + 'a {
     chunk.lines().map(move |(n, stream, text)| api::LogLine {
         n,
         stream: stream_name(stream).to_owned(),
@@ -155,7 +158,9 @@ mod tests {
     #[test]
     fn clean_for_model_strips_escapes_controls_and_bidi() {
         assert_eq!(
-            clean_for_model("\u{1b}[31merror\u{1b}[0m: bad\r\u{202e}evil\u{7}\tok\u{1b}]8;;http://x\u{7}link"),
+            clean_for_model(
+                "\u{1b}[31merror\u{1b}[0m: bad\r\u{202e}evil\u{7}\tok\u{1b}]8;;http://x\u{7}link"
+            ),
             "error: badevil\toklink"
         );
     }

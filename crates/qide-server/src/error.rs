@@ -34,7 +34,10 @@ pub enum AppError {
 impl AppError {
     /// A 422 naming the offending field.
     pub fn field(field: impl Into<String>, detail: impl Into<String>) -> AppError {
-        AppError::InvalidField { field: field.into(), detail: detail.into() }
+        AppError::InvalidField {
+            field: field.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -50,7 +53,13 @@ impl From<StoreError> for AppError {
     }
 }
 
-fn problem(status: StatusCode, code: &str, title: &str, detail: String, field: Option<String>) -> Response {
+fn problem(
+    status: StatusCode,
+    code: &str,
+    title: &str,
+    detail: String,
+    field: Option<String>,
+) -> Response {
     let body = Problem {
         kind: format!("/problems/{}", code.replace('_', "-")),
         title: title.to_owned(),
@@ -60,9 +69,10 @@ fn problem(status: StatusCode, code: &str, title: &str, detail: String, field: O
         field,
     };
     let mut response = (status, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     response
 }
 
@@ -72,9 +82,13 @@ impl IntoResponse for AppError {
             AppError::BadRequest { code, detail } => {
                 problem(StatusCode::BAD_REQUEST, code, "Bad request", detail, None)
             }
-            AppError::NotFound(detail) => {
-                problem(StatusCode::NOT_FOUND, "not_found", "Not found", detail, None)
-            }
+            AppError::NotFound(detail) => problem(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                detail,
+                None,
+            ),
             AppError::Conflict(detail) => {
                 problem(StatusCode::CONFLICT, "conflict", "Conflict", detail, None)
             }
@@ -146,9 +160,11 @@ pub(crate) async fn problem_for_bare_errors(request: Request<Body>, next: Next) 
             "Method not allowed",
             "this route does not accept that method".to_owned(),
         ),
-        StatusCode::REQUEST_TIMEOUT => {
-            ("timeout", "Request timeout", "the request took too long".to_owned())
-        }
+        StatusCode::REQUEST_TIMEOUT => (
+            "timeout",
+            "Request timeout",
+            "the request took too long".to_owned(),
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             "body_too_large",
             "Request body too large",
@@ -159,7 +175,11 @@ pub(crate) async fn problem_for_bare_errors(request: Request<Body>, next: Next) 
             "Internal server error",
             "the server failed to answer; the cause is in its log".to_owned(),
         ),
-        s => ("bad_request", "Bad request", s.canonical_reason().unwrap_or("bad request").to_owned()),
+        s => (
+            "bad_request",
+            "Bad request",
+            s.canonical_reason().unwrap_or("bad request").to_owned(),
+        ),
     };
     let mut fresh = problem(status, code, title, detail, None);
     if let Some(allow) = response.headers().get(header::ALLOW) {

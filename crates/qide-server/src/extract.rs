@@ -30,13 +30,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 detail: "send the body as application/json".to_owned(),
             });
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::TooLarge(e.body_text())
-            } else {
-                AppError::BadRequest { code: "unreadable_body", detail: e.body_text() }
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::TooLarge(e.body_text())
+                } else {
+                    AppError::BadRequest {
+                        code: "unreadable_body",
+                        detail: e.body_text(),
+                    }
+                }
+            })?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -44,17 +49,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 /// Parses a JSON body: malformed JSON is a 400, a wrong shape a 422 naming
 /// the field.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| AppError::BadRequest {
-        code: "malformed_json",
-        detail: format!("the body is not valid JSON: {e}"),
-    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| AppError::BadRequest {
+            code: "malformed_json",
+            detail: format!("the body is not valid JSON: {e}"),
+        })?;
     if !value.is_object() {
         return Err(AppError::field("body", "the body must be a JSON object"));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let field = if path == "." { field_from_message(&inner) } else { path };
+        let field = if path == "." {
+            field_from_message(&inner)
+        } else {
+            path
+        };
         AppError::field(field.clone(), format!("{field}: {inner}"))
     })
 }
@@ -87,7 +97,11 @@ fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, 
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let field = if path == "." { field_from_message(&inner) } else { path };
+        let field = if path == "." {
+            field_from_message(&inner)
+        } else {
+            path
+        };
         (field.clone(), format!("query parameter {field}: {inner}"))
     })
 }
@@ -101,12 +115,18 @@ impl<S: Send + Sync> FromRequestParts<S> for BuildId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| AppError::BadRequest { code: "bad_path", detail: e.body_text() })?;
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| AppError::BadRequest {
+                    code: "bad_path",
+                    detail: e.body_text(),
+                })?;
         match raw.parse::<i64>() {
             Ok(id) if id > 0 => Ok(BuildId(id)),
-            _ => Err(AppError::NotFound(format!("build {raw:?} does not exist (build ids are positive integers)"))),
+            _ => Err(AppError::NotFound(format!(
+                "build {raw:?} does not exist (build ids are positive integers)"
+            ))),
         }
     }
 }

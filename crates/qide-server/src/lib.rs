@@ -58,7 +58,12 @@ impl AppState {
     /// State over a store and a runner for the project at the runner's root.
     pub fn new(store: Arc<dyn Store>, runner: Runner) -> AppState {
         let root = Arc::new(runner.root().to_path_buf());
-        AppState { store, runner, root, metrics: Arc::new(Metrics::default()) }
+        AppState {
+            store,
+            runner,
+            root,
+            metrics: Arc::new(Metrics::default()),
+        }
     }
 }
 
@@ -77,19 +82,21 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::problem_for_bare_errors))
-        .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| {
-            let metrics = metrics.clone();
-            async move {
-                let response = next.run(req).await;
-                metrics.requests.fetch_add(1, Ordering::Relaxed);
-                if response.status().is_client_error() {
-                    metrics.client_errors.fetch_add(1, Ordering::Relaxed);
-                } else if response.status().is_server_error() {
-                    metrics.server_errors.fetch_add(1, Ordering::Relaxed);
+        .layer(axum::middleware::from_fn(
+            move |req, next: axum::middleware::Next| {
+                let metrics = metrics.clone();
+                async move {
+                    let response = next.run(req).await;
+                    metrics.requests.fetch_add(1, Ordering::Relaxed);
+                    if response.status().is_client_error() {
+                        metrics.client_errors.fetch_add(1, Ordering::Relaxed);
+                    } else if response.status().is_server_error() {
+                        metrics.server_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    response
                 }
-                response
-            }
-        }))
+            },
+        ))
         .with_state(state)
 }
 
@@ -100,5 +107,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

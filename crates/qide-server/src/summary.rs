@@ -56,7 +56,9 @@ pub(crate) async fn summarize_build(
     let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     let mut from = 1;
     loop {
-        let chunks = store.log_chunks_from(build_id, from, CHUNKS_PER_READ).await?;
+        let chunks = store
+            .log_chunks_from(build_id, from, CHUNKS_PER_READ)
+            .await?;
         let Some(last) = chunks.last() else { break };
         let next = last.last_line() + 1;
         for chunk in &chunks {
@@ -154,8 +156,15 @@ pub(crate) fn to_summary(diagnosis: Diagnosis, root: &Path, tail: Vec<String>) -
 /// project and readable as text.
 fn snippet(root: &Path, file: &str, line: u32) -> Option<api::Snippet> {
     let path = Path::new(file);
-    let relative = if path.is_absolute() { path.strip_prefix(root).ok()? } else { path };
-    if relative.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+    let relative = if path.is_absolute() {
+        path.strip_prefix(root).ok()?
+    } else {
+        path
+    };
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
         return None;
     }
     let full = root.join(relative);
@@ -184,7 +193,10 @@ fn snippet(root: &Path, file: &str, line: u32) -> Option<api::Snippet> {
     if lines.is_empty() {
         return None;
     }
-    Some(api::Snippet { start_line: start, lines })
+    Some(api::Snippet {
+        start_line: start,
+        lines,
+    })
 }
 
 /// The summary of an unfinished build: nothing diagnosed yet, and the tail
@@ -196,9 +208,16 @@ pub(crate) async fn live_summary(
     let chunks = store.log_chunks_last(build_id, 2).await?;
     let mut lines: Vec<String> = chunks
         .iter()
-        .flat_map(|c| c.lines().map(|(_, _, t)| clean_for_model(&String::from_utf8_lossy(t))).collect::<Vec<_>>())
+        .flat_map(|c| {
+            c.lines()
+                .map(|(_, _, t)| clean_for_model(&String::from_utf8_lossy(t)))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let skip = lines.len().saturating_sub(TAIL_LINES);
     lines.drain(..skip);
-    Ok(api::LogSummary { tail: lines, ..Default::default() })
+    Ok(api::LogSummary {
+        tail: lines,
+        ..Default::default()
+    })
 }

@@ -325,9 +325,7 @@ impl Store for SqlStore {
 
     async fn claim_next_build(&self, now_ms: i64) -> Result<Option<BuildRecord>> {
         let pick = match self.backend {
-            Backend::Sqlite => {
-                "SELECT id FROM builds WHERE status = 'queued' ORDER BY id LIMIT 1"
-            }
+            Backend::Sqlite => "SELECT id FROM builds WHERE status = 'queued' ORDER BY id LIMIT 1",
             Backend::Postgres => {
                 "SELECT id FROM builds WHERE status = 'queued' ORDER BY id LIMIT 1 \
                  FOR UPDATE SKIP LOCKED"
@@ -337,7 +335,10 @@ impl Store for SqlStore {
             "UPDATE builds SET status = 'running', started_at = $1 \
              WHERE id = ({pick}) AND status = 'queued' RETURNING id"
         );
-        let row = sqlx::query(AssertSqlSafe(sql)).bind(now_ms).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
         match row {
             None => Ok(None),
             Some(row) => {
@@ -382,7 +383,10 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("step {} of build {build_id}", update.idx)));
+            return Err(StoreError::NotFound(format!(
+                "step {} of build {build_id}",
+                update.idx
+            )));
         }
         Ok(())
     }
@@ -455,7 +459,10 @@ impl Store for SqlStore {
         .bind(max_chunks)
         .fetch_all(&self.pool)
         .await?;
-        let mut chunks = rows.iter().map(chunk_from_row).collect::<Result<Vec<_>>>()?;
+        let mut chunks = rows
+            .iter()
+            .map(chunk_from_row)
+            .collect::<Result<Vec<_>>>()?;
         chunks.reverse();
         Ok(chunks)
     }
@@ -528,8 +535,12 @@ impl Store for SqlStore {
     }
 
     async fn list_steps(&self, build_id: i64) -> Result<Vec<StepRecord>> {
-        let sql = format!("SELECT {STEP_COLUMNS} FROM build_steps WHERE build_id = $1 ORDER BY idx");
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(build_id).fetch_all(&self.pool).await?;
+        let sql =
+            format!("SELECT {STEP_COLUMNS} FROM build_steps WHERE build_id = $1 ORDER BY idx");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(build_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(step_from_row).collect()
     }
 
@@ -569,7 +580,10 @@ impl Store for SqlStore {
                 (rows, total)
             }
         };
-        let builds = rows.iter().map(build_from_row).collect::<Result<Vec<_>>>()?;
+        let builds = rows
+            .iter()
+            .map(build_from_row)
+            .collect::<Result<Vec<_>>>()?;
         Ok((builds, total))
     }
 
@@ -609,7 +623,10 @@ impl Store for SqlStore {
 
     async fn list_reports(&self, build_id: i64) -> Result<Vec<ReportRecord>> {
         let sql = format!("SELECT {REPORT_COLUMNS} FROM reports WHERE build_id = $1 ORDER BY id");
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(build_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(build_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(report_from_row).collect()
     }
 

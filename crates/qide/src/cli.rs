@@ -168,7 +168,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format!("unknown status {s:?}; use queued, running, success, failed or error")
                 })?),
             };
-            let list = client(&args.client)?.builds(args.skip, args.limit, status).await?;
+            let list = client(&args.client)?
+                .builds(args.skip, args.limit, status)
+                .await?;
             if args.client.json {
                 print_json(&list)?;
             } else {
@@ -242,13 +244,20 @@ fn parse_step(i: usize, text: &str) -> api::StepRequest {
     let (name, run) = match text.split_once('=') {
         Some((name, run))
             if !name.is_empty()
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
         {
             (name.to_owned(), run.to_owned())
         }
         _ => (format!("step{}", i + 1), text.to_owned()),
     };
-    api::StepRequest { name: Some(name), run, timeout_s: None, env: Default::default() }
+    api::StepRequest {
+        name: Some(name),
+        run,
+        timeout_s: None,
+        env: Default::default(),
+    }
 }
 
 /// `qide run`: queue a build on the server (or, when none answers at the
@@ -259,7 +268,13 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
         steps: if args.steps.is_empty() {
             None
         } else {
-            Some(args.steps.iter().enumerate().map(|(i, s)| parse_step(i, s)).collect())
+            Some(
+                args.steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| parse_step(i, s))
+                    .collect(),
+            )
         },
         profile: args.profile.clone(),
         env: Default::default(),
@@ -279,7 +294,10 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
             })
             .await
             .context("no server at the default address, and starting one here failed")?;
-            eprintln!("qide: no server at {DEFAULT_SERVER}; running in {}", running.root.display());
+            eprintln!(
+                "qide: no server at {DEFAULT_SERVER}; running in {}",
+                running.root.display()
+            );
             c = Client::new(&format!("http://{}", running.addr))?;
             local = Some(running);
             c.run_build(&request).await?

@@ -16,7 +16,11 @@ fn duration(ms: Option<i64>) -> String {
 fn short_commit(commit: &Option<String>, dirty: Option<bool>) -> String {
     match commit {
         None => "-".to_owned(),
-        Some(c) => format!("{}{}", &c[..c.len().min(8)], if dirty == Some(true) { "+" } else { "" }),
+        Some(c) => format!(
+            "{}{}",
+            &c[..c.len().min(8)],
+            if dirty == Some(true) { "+" } else { "" }
+        ),
     }
 }
 
@@ -26,7 +30,15 @@ pub(crate) fn builds_table(list: &api::BuildList) -> String {
     let _ = writeln!(
         out,
         "{:>6}  {:<8}  {:<6}  {:<9}  {:>8}  {:>6}  {:>8}  {:<18}  {}",
-        "ID", "STATUS", "TRIGGER", "COMMIT", "DURATION", "ERRORS", "WARNINGS", "CATEGORY", "CREATED"
+        "ID",
+        "STATUS",
+        "TRIGGER",
+        "COMMIT",
+        "DURATION",
+        "ERRORS",
+        "WARNINGS",
+        "CATEGORY",
+        "CREATED"
     );
     for b in &list.builds {
         let _ = writeln!(
@@ -39,7 +51,10 @@ pub(crate) fn builds_table(list: &api::BuildList) -> String {
             duration(b.duration_ms),
             b.error_count,
             b.warning_count,
-            b.failure_category.as_deref().or(b.failure_kind.as_deref()).unwrap_or("-"),
+            b.failure_category
+                .as_deref()
+                .or(b.failure_kind.as_deref())
+                .unwrap_or("-"),
             b.created_at
         );
     }
@@ -56,7 +71,10 @@ pub(crate) fn build_detail(detail: &api::BuildDetail) -> String {
         "build #{}  {}{}  {}  commit {}  {}",
         b.id,
         b.status.as_str(),
-        b.failure_kind.as_deref().map(|k| format!(" ({k})")).unwrap_or_default(),
+        b.failure_kind
+            .as_deref()
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default(),
         duration(b.duration_ms),
         short_commit(&b.commit, b.dirty),
         b.branch.as_deref().unwrap_or("-"),
@@ -81,11 +99,18 @@ pub(crate) fn build_detail(detail: &api::BuildDetail) -> String {
             (Some(f), None) => format!("{f}: "),
             _ => String::new(),
         };
-        let marker = if d.root_cause { "root cause" } else { d.severity.as_str() };
+        let marker = if d.root_cause {
+            "root cause"
+        } else {
+            d.severity.as_str()
+        };
         let _ = writeln!(
             out,
             "\n[{marker}] {location}{}{}  (log lines {}-{})",
-            d.code.as_deref().map(|c| format!("[{c}] ")).unwrap_or_default(),
+            d.code
+                .as_deref()
+                .map(|c| format!("[{c}] "))
+                .unwrap_or_default(),
             d.message,
             d.log_lines[0],
             d.log_lines[1]
@@ -98,9 +123,18 @@ pub(crate) fn build_detail(detail: &api::BuildDetail) -> String {
     }
     let t = &summary.tests;
     if t.passed + t.failed + t.skipped > 0 {
-        let _ = writeln!(out, "\ntests: {} passed, {} failed, {} skipped", t.passed, t.failed, t.skipped);
+        let _ = writeln!(
+            out,
+            "\ntests: {} passed, {} failed, {} skipped",
+            t.passed, t.failed, t.skipped
+        );
         for f in &t.failures {
-            let _ = writeln!(out, "  FAILED {} {}", f.name, f.message.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "  FAILED {} {}",
+                f.name,
+                f.message.as_deref().unwrap_or("")
+            );
         }
     }
     if !summary.tail.is_empty() {
@@ -110,7 +144,11 @@ pub(crate) fn build_detail(detail: &api::BuildDetail) -> String {
         }
     }
     for r in &detail.reports {
-        let _ = writeln!(out, "\nreport #{} ({}, confidence {:.2}): {}", r.id, r.kind, r.confidence, r.analysis);
+        let _ = writeln!(
+            out,
+            "\nreport #{} ({}, confidence {:.2}): {}",
+            r.id, r.kind, r.confidence, r.analysis
+        );
         for rec in &r.recommendations {
             let _ = writeln!(out, "  - {rec}");
         }
@@ -133,12 +171,21 @@ pub(crate) fn progress_line(build: &api::Build) -> Option<String> {
 
 /// The last line `qide run` prints.
 pub(crate) fn finish_line(build: &api::Build) -> String {
-    let mut line = format!("qide: build #{} {} in {}", build.id, build.status.as_str(), duration(build.duration_ms));
+    let mut line = format!(
+        "qide: build #{} {} in {}",
+        build.id,
+        build.status.as_str(),
+        duration(build.duration_ms)
+    );
     if let Some(kind) = &build.failure_kind {
         let _ = write!(line, " ({kind})");
     }
     if build.error_count > 0 || build.warning_count > 0 {
-        let _ = write!(line, ", {} errors, {} warnings", build.error_count, build.warning_count);
+        let _ = write!(
+            line,
+            ", {} errors, {} warnings",
+            build.error_count, build.warning_count
+        );
     }
     if build.status != api::BuildStatus::Success {
         let _ = write!(line, "; details: qide show {}", build.id);

@@ -78,8 +78,16 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     if !interrupted.is_empty() {
         tracing::warn!(builds = ?interrupted, "builds left running by a previous server marked as interrupted");
     }
-    let summarizer = Arc::new(LogSummarizer { store: store.clone(), root: root.clone() });
-    let runner = Runner::new(store.clone(), root.clone(), BuildLimits::default(), summarizer);
+    let summarizer = Arc::new(LogSummarizer {
+        store: store.clone(),
+        root: root.clone(),
+    });
+    let runner = Runner::new(
+        store.clone(),
+        root.clone(),
+        BuildLimits::default(),
+        summarizer,
+    );
     let listener = TcpListener::bind(options.bind)
         .await
         .with_context(|| format!("binding {}", options.bind))?;
@@ -93,14 +101,24 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     let state = AppState::new(store, runner);
     let server = {
         let token = shutdown.clone();
-        tokio::spawn(qide_server::serve(listener, state, async move { token.cancelled().await }))
+        tokio::spawn(qide_server::serve(listener, state, async move {
+            token.cancelled().await
+        }))
     };
-    Ok(Running { addr, root, shutdown, server, runner: runner_task })
+    Ok(Running {
+        addr,
+        root,
+        shutdown,
+        server,
+        runner: runner_task,
+    })
 }
 
 async fn open_store(root: &Path, database: Option<&str>) -> anyhow::Result<SqlStore> {
     match database {
-        Some(url) => SqlStore::open(url).await.with_context(|| format!("opening database {}", redact_url(url))),
+        Some(url) => SqlStore::open(url)
+            .await
+            .with_context(|| format!("opening database {}", redact_url(url))),
         None => {
             let dir = root.join(STATE_DIR);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -108,10 +126,13 @@ async fn open_store(root: &Path, database: Option<&str>) -> anyhow::Result<SqlSt
             // project's own .gitignore.
             let ignore = dir.join(".gitignore");
             if !ignore.exists() {
-                std::fs::write(&ignore, "*\n").with_context(|| format!("writing {}", ignore.display()))?;
+                std::fs::write(&ignore, "*\n")
+                    .with_context(|| format!("writing {}", ignore.display()))?;
             }
             let path = dir.join("qide.db");
-            SqlStore::open_sqlite(&path).await.with_context(|| format!("opening {}", path.display()))
+            SqlStore::open_sqlite(&path)
+                .await
+                .with_context(|| format!("opening {}", path.display()))
         }
     }
 }
@@ -131,7 +152,11 @@ fn redact_url(url: &str) -> String {
 /// `qide serve`: runs until ctrl-c or SIGTERM.
 pub(crate) async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let running = start(options).await?;
-    eprintln!("qide: serving {} on http://{}", running.root.display(), running.addr);
+    eprintln!(
+        "qide: serving {} on http://{}",
+        running.root.display(),
+        running.addr
+    );
     let token = running.shutdown_token();
     tokio::select! {
         () = shutdown_signal() => eprintln!("qide: shutting down"),
@@ -144,13 +169,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -164,7 +190,10 @@ async fn shutdown_signal() {
 mod tests {
     #[test]
     fn database_passwords_stay_out_of_messages() {
-        assert_eq!(super::redact_url("postgres://qide:s3cret@db:5432/qide"), "postgres://qide:***@db:5432/qide");
+        assert_eq!(
+            super::redact_url("postgres://qide:s3cret@db:5432/qide"),
+            "postgres://qide:***@db:5432/qide"
+        );
         assert_eq!(super::redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 }

@@ -23,14 +23,20 @@ pub(crate) async fn run(
 ) -> Result<(StatusCode, Json<api::RunAccepted>), AppError> {
     if let Some(t) = request.timeout_s {
         if t == 0 || t > MAX_TIMEOUT_S {
-            return Err(AppError::field("timeout_s", format!("timeout_s must be between 1 and {MAX_TIMEOUT_S}")));
+            return Err(AppError::field(
+                "timeout_s",
+                format!("timeout_s must be between 1 and {MAX_TIMEOUT_S}"),
+            ));
         }
     }
     let steps = match request.steps {
         None => None,
         Some(steps) => {
             if steps.is_empty() {
-                return Err(AppError::field("steps", "steps must not be empty; leave it out to use qide.toml"));
+                return Err(AppError::field(
+                    "steps",
+                    "steps must not be empty; leave it out to use qide.toml",
+                ));
             }
             if steps.len() > 100 {
                 return Err(AppError::field("steps", "at most 100 steps"));
@@ -60,12 +66,18 @@ pub(crate) async fn run(
     };
     for name in request.env.keys() {
         if name.is_empty() || name.contains('=') || name.contains('\0') {
-            return Err(AppError::field("env", format!("invalid environment variable name {name:?}")));
+            return Err(AppError::field(
+                "env",
+                format!("invalid environment variable name {name:?}"),
+            ));
         }
     }
     let trigger = request.trigger.unwrap_or_else(|| "api".to_owned());
     if trigger.is_empty() || trigger.len() > 40 {
-        return Err(AppError::field("trigger", "trigger must be 1 to 40 characters"));
+        return Err(AppError::field(
+            "trigger",
+            "trigger must be 1 to 40 characters",
+        ));
     }
     let build_request = BuildRequest {
         steps,
@@ -74,21 +86,35 @@ pub(crate) async fn run(
         timeout_s: request.timeout_s,
         trigger,
     };
-    let id = state.runner.enqueue(build_request).await.map_err(|e| match e {
-        EnqueueError::Plan(PlanError::UnknownProfile(p)) => {
-            AppError::field("profile", format!("profile {p:?} is not defined in qide.toml"))
-        }
-        EnqueueError::Plan(PlanError::NoSteps) => AppError::Unprocessable {
-            code: "no_build_steps",
-            detail: PlanError::NoSteps.to_string(),
-        },
-        EnqueueError::Plan(e @ (PlanError::InvalidConfig(_) | PlanError::Read(_))) => {
-            AppError::Unprocessable { code: "invalid_config", detail: e.to_string() }
-        }
-        EnqueueError::InvalidStep(detail) => AppError::field("steps", detail),
-        EnqueueError::Store(e) => e.into(),
-    })?;
-    Ok((StatusCode::ACCEPTED, Json(api::RunAccepted { id, status: api::BuildStatus::Queued })))
+    let id = state
+        .runner
+        .enqueue(build_request)
+        .await
+        .map_err(|e| match e {
+            EnqueueError::Plan(PlanError::UnknownProfile(p)) => AppError::field(
+                "profile",
+                format!("profile {p:?} is not defined in qide.toml"),
+            ),
+            EnqueueError::Plan(PlanError::NoSteps) => AppError::Unprocessable {
+                code: "no_build_steps",
+                detail: PlanError::NoSteps.to_string(),
+            },
+            EnqueueError::Plan(e @ (PlanError::InvalidConfig(_) | PlanError::Read(_))) => {
+                AppError::Unprocessable {
+                    code: "invalid_config",
+                    detail: e.to_string(),
+                }
+            }
+            EnqueueError::InvalidStep(detail) => AppError::field("steps", detail),
+            EnqueueError::Store(e) => e.into(),
+        })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(api::RunAccepted {
+            id,
+            status: api::BuildStatus::Queued,
+        }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,7 +133,10 @@ pub(crate) async fn get_build(
 ) -> Result<Json<api::Build>, AppError> {
     let wait = query.wait.unwrap_or(0);
     if wait > MAX_WAIT_S {
-        return Err(AppError::field("wait", format!("wait must be at most {MAX_WAIT_S} seconds")));
+        return Err(AppError::field(
+            "wait",
+            format!("wait must be at most {MAX_WAIT_S} seconds"),
+        ));
     }
     // Subscribe before reading, so a finish in between is not missed.
     let mut events = state.runner.subscribe();
@@ -144,7 +173,10 @@ pub(crate) async fn cancel(
         CancelOutcome::Dequeued => StatusCode::OK,
         CancelOutcome::Stopping => StatusCode::ACCEPTED,
         CancelOutcome::AlreadyFinished(s) => {
-            return Err(AppError::Conflict(format!("build {id} already finished ({})", s.as_str())));
+            return Err(AppError::Conflict(format!(
+                "build {id} already finished ({})",
+                s.as_str()
+            )));
         }
     };
     let build = state.store.get_build(id).await?;

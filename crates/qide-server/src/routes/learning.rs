@@ -35,17 +35,35 @@ pub(crate) async fn builds(
         return Err(AppError::field("skip", "skip must be 0 or more"));
     }
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::field("limit", format!("limit must be between 1 and {MAX_PAGE}")));
+        return Err(AppError::field(
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
     }
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some(s) => Some(api::BuildStatus::parse(s).ok_or_else(|| {
-            AppError::field("status", format!("status must be one of queued, running, success, failed, error, not {s:?}"))
+            AppError::field(
+                "status",
+                format!("status must be one of queued, running, success, failed, error, not {s:?}"),
+            )
         })?),
     };
-    let (records, total) = state.store.list_builds(&BuildFilter { status, skip, limit }).await?;
+    let (records, total) = state
+        .store
+        .list_builds(&BuildFilter {
+            status,
+            skip,
+            limit,
+        })
+        .await?;
     let builds = records.iter().map(|r| convert::build(r, None)).collect();
-    Ok(Json(api::BuildList { builds, total, skip, limit }))
+    Ok(Json(api::BuildList {
+        builds,
+        total,
+        skip,
+        limit,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,7 +81,10 @@ pub(crate) async fn build_detail(
 ) -> Result<Json<api::BuildDetail>, AppError> {
     if let Some(budget) = query.budget_tokens {
         if !(100..=1_000_000).contains(&budget) {
-            return Err(AppError::field("budget_tokens", "budget_tokens must be between 100 and 1000000"));
+            return Err(AppError::field(
+                "budget_tokens",
+                "budget_tokens must be between 100 and 1000000",
+            ));
         }
     }
     let record = state.store.get_build(id).await?;
@@ -94,7 +115,9 @@ fn estimate_tokens<T: serde::Serialize>(value: &T) -> u64 {
 
 /// `GET /llm/learning/codebase`: the project's files, key files, previews
 /// and shape.
-pub(crate) async fn codebase(State(state): State<AppState>) -> Result<Json<api::Codebase>, AppError> {
+pub(crate) async fn codebase(
+    State(state): State<AppState>,
+) -> Result<Json<api::Codebase>, AppError> {
     let root = state.root.clone();
     let walk_root = root.clone();
     let summary = tokio::task::spawn_blocking(move || qide_codebase::summarize(&walk_root))
@@ -137,13 +160,21 @@ pub(crate) async fn codebase(State(state): State<AppState>) -> Result<Json<api::
                 .structure
                 .languages
                 .into_iter()
-                .map(|l| api::LanguageStat { name: l.name.to_owned(), files: l.files, lines: l.lines })
+                .map(|l| api::LanguageStat {
+                    name: l.name.to_owned(),
+                    files: l.files,
+                    lines: l.lines,
+                })
                 .collect(),
             file_count: summary.structure.file_count,
             total_lines: summary.structure.total_lines,
             total_tokens: summary.structure.total_tokens,
         },
-        git: api::GitInfo { head: git.commit, branch: git.branch, dirty: git.dirty },
+        git: api::GitInfo {
+            head: git.commit,
+            branch: git.branch,
+            dirty: git.dirty,
+        },
     }))
 }
 
@@ -159,31 +190,59 @@ pub(crate) async fn report(
     if !api::REPORT_TYPES.contains(&request.kind.as_str()) {
         return Err(AppError::field(
             "type",
-            format!("type must be one of {}, not {:?}", api::REPORT_TYPES.join(", "), request.kind),
+            format!(
+                "type must be one of {}, not {:?}",
+                api::REPORT_TYPES.join(", "),
+                request.kind
+            ),
         ));
     }
     if !request.confidence.is_finite() || !(0.0..=1.0).contains(&request.confidence) {
-        return Err(AppError::field("confidence", "confidence must be between 0 and 1"));
+        return Err(AppError::field(
+            "confidence",
+            "confidence must be between 0 and 1",
+        ));
     }
     if request.analysis.trim().is_empty() {
         return Err(AppError::field("analysis", "analysis must not be empty"));
     }
     if request.analysis.len() > MAX_ANALYSIS {
-        return Err(AppError::field("analysis", format!("analysis must be at most {MAX_ANALYSIS} bytes")));
+        return Err(AppError::field(
+            "analysis",
+            format!("analysis must be at most {MAX_ANALYSIS} bytes"),
+        ));
     }
-    if request.recommendations.len() > 100 || request.recommendations.iter().any(|r| r.len() > 8192) {
-        return Err(AppError::field("recommendations", "at most 100 recommendations of at most 8192 bytes each"));
+    if request.recommendations.len() > 100 || request.recommendations.iter().any(|r| r.len() > 8192)
+    {
+        return Err(AppError::field(
+            "recommendations",
+            "at most 100 recommendations of at most 8192 bytes each",
+        ));
     }
-    if request.fingerprints.len() > 100 || request.fingerprints.iter().any(|f| f.is_empty() || f.len() > 128) {
-        return Err(AppError::field("fingerprints", "at most 100 fingerprints of 1 to 128 characters"));
+    if request.fingerprints.len() > 100
+        || request
+            .fingerprints
+            .iter()
+            .any(|f| f.is_empty() || f.len() > 128)
+    {
+        return Err(AppError::field(
+            "fingerprints",
+            "at most 100 fingerprints of 1 to 128 characters",
+        ));
     }
     for (field, value) in [("agent", &request.agent), ("model", &request.model)] {
         if value.as_ref().is_some_and(|v| v.len() > 200) {
-            return Err(AppError::field(field, format!("{field} must be at most 200 characters")));
+            return Err(AppError::field(
+                field,
+                format!("{field} must be at most 200 characters"),
+            ));
         }
     }
     if request.build_id <= 0 {
-        return Err(AppError::NotFound(format!("build {} does not exist", request.build_id)));
+        return Err(AppError::NotFound(format!(
+            "build {} does not exist",
+            request.build_id
+        )));
     }
     let stored = state
         .store
@@ -199,7 +258,9 @@ pub(crate) async fn report(
             created_at_ms: qide_runner::now_ms(),
         })
         .await?;
-    state.metrics.reports.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .metrics
+        .reports
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok((StatusCode::CREATED, Json(convert::report(&stored))))
 }
-

@@ -39,11 +39,19 @@ pub(crate) struct LogQuery {
 }
 
 async fn step_names(store: &dyn Store, build_id: i64) -> Result<HashMap<i64, String>, AppError> {
-    Ok(store.list_steps(build_id).await?.into_iter().map(|s| (s.idx, s.name)).collect())
+    Ok(store
+        .list_steps(build_id)
+        .await?
+        .into_iter()
+        .map(|s| (s.idx, s.name))
+        .collect())
 }
 
 fn name_of(names: &HashMap<i64, String>, chunk: &LogChunk) -> String {
-    names.get(&chunk.step_idx).cloned().unwrap_or_else(|| format!("step{}", chunk.step_idx + 1))
+    names
+        .get(&chunk.step_idx)
+        .cloned()
+        .unwrap_or_else(|| format!("step{}", chunk.step_idx + 1))
 }
 
 /// `GET /build/{id}/log`: lines `from` on (default 1), at most `limit`
@@ -56,22 +64,37 @@ pub(crate) async fn log_page(
 ) -> Result<Json<api::LogPage>, AppError> {
     let limit = q.limit.unwrap_or(200);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(AppError::field("limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(AppError::field(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     if q.from.is_some_and(|f| f < 1) {
-        return Err(AppError::field("from", "from must be 1 or more (lines count from 1)"));
+        return Err(AppError::field(
+            "from",
+            "from must be 1 or more (lines count from 1)",
+        ));
     }
     if let Some(t) = q.tail {
         if !(1..=MAX_LIMIT).contains(&t) {
-            return Err(AppError::field("tail", format!("tail must be between 1 and {MAX_LIMIT}")));
+            return Err(AppError::field(
+                "tail",
+                format!("tail must be between 1 and {MAX_LIMIT}"),
+            ));
         }
         if q.from.is_some() || q.grep.is_some() {
-            return Err(AppError::field("tail", "tail cannot be combined with from or grep"));
+            return Err(AppError::field(
+                "tail",
+                "tail cannot be combined with from or grep",
+            ));
         }
     }
     let context = q.context.unwrap_or(0);
     if !(0..=MAX_CONTEXT).contains(&context) {
-        return Err(AppError::field("context", format!("context must be between 0 and {MAX_CONTEXT}")));
+        return Err(AppError::field(
+            "context",
+            format!("context must be between 0 and {MAX_CONTEXT}"),
+        ));
     }
     let grep = match q.grep.as_deref() {
         None | Some("") => None,
@@ -79,13 +102,21 @@ pub(crate) async fn log_page(
             regex::RegexBuilder::new(pattern)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| AppError::field("grep", format!("grep is not a valid regular expression: {e}")))?,
+                .map_err(|e| {
+                    AppError::field(
+                        "grep",
+                        format!("grep is not a valid regular expression: {e}"),
+                    )
+                })?,
         ),
     };
     let build = state.store.get_build(id).await?;
     let names = step_names(state.store.as_ref(), id).await?;
     let total_lines = build.log.line_count;
-    let dropped = build.log.dropped.map(|d| api::LogDropped { lines: [d.first_line, d.last_line], bytes: d.bytes });
+    let dropped = build.log.dropped.map(|d| api::LogDropped {
+        lines: [d.first_line, d.last_line],
+        bytes: d.bytes,
+    });
     let from = match q.tail {
         Some(t) => (total_lines - t + 1).max(1),
         None => q.from.unwrap_or(1),
@@ -100,7 +131,10 @@ pub(crate) async fn log_page(
     let mut last_pushed = 0i64;
     let mut cursor = from;
     'scan: loop {
-        let chunks = state.store.log_chunks_from(id, cursor, CHUNKS_PER_READ).await?;
+        let chunks = state
+            .store
+            .log_chunks_from(id, cursor, CHUNKS_PER_READ)
+            .await?;
         let Some(last) = chunks.last() else { break };
         let next = last.last_line() + 1;
         for chunk in &chunks {
@@ -150,7 +184,13 @@ pub(crate) async fn log_page(
         }
         cursor = next;
     }
-    Ok(Json(api::LogPage { lines, total_lines, truncated, next_from, dropped }))
+    Ok(Json(api::LogPage {
+        lines,
+        total_lines,
+        truncated,
+        next_from,
+        dropped,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,7 +223,10 @@ pub(crate) async fn events(
 }
 
 fn event(name: &str, data: &api::BuildEvent) -> Event {
-    Event::default().event(name).json_data(data).unwrap_or_else(|_| Event::default().event(name))
+    Event::default()
+        .event(name)
+        .json_data(data)
+        .unwrap_or_else(|_| Event::default().event(name))
 }
 
 /// Feeds one client's event stream until the build is done or the client
@@ -200,7 +243,9 @@ async fn stream_build(
         let names = step_names(store, id).await?;
         let build = store.get_build(id).await?;
         let steps = store.list_steps(id).await?;
-        let status = api::BuildEvent::Status { build: convert::build(&build, Some(&steps)) };
+        let status = api::BuildEvent::Status {
+            build: convert::build(&build, Some(&steps)),
+        };
         if tx.send(event("status", &status)).await.is_err() {
             return Ok(());
         }
@@ -221,13 +266,16 @@ async fn stream_build(
                         continue;
                     }
                     let step = name_of(&names, &chunk);
-                    let lines: Vec<api::LogLine> =
-                        convert::chunk_lines(&chunk, &step).filter(|l| l.n > sent).collect();
+                    let lines: Vec<api::LogLine> = convert::chunk_lines(&chunk, &step)
+                        .filter(|l| l.n > sent)
+                        .collect();
                     if let Some(last) = lines.last() {
                         sent = last.n;
                     }
                     for part in lines.chunks(LINES_PER_EVENT) {
-                        let data = api::BuildEvent::Log { lines: part.to_vec() };
+                        let data = api::BuildEvent::Log {
+                            lines: part.to_vec(),
+                        };
                         if tx.send(event("log", &data)).await.is_err() {
                             return Ok(());
                         }
@@ -236,7 +284,9 @@ async fn stream_build(
                 Ok(RunnerEvent::Status { build_id }) if build_id == id => {
                     let build = store.get_build(id).await?;
                     let steps = store.list_steps(id).await?;
-                    let data = api::BuildEvent::Status { build: convert::build(&build, Some(&steps)) };
+                    let data = api::BuildEvent::Status {
+                        build: convert::build(&build, Some(&steps)),
+                    };
                     if tx.send(event("status", &data)).await.is_err() {
                         return Ok(());
                     }
@@ -275,12 +325,16 @@ async fn send_stored(
         let before = sent;
         for chunk in &chunks {
             let step = name_of(names, chunk);
-            let lines: Vec<api::LogLine> = convert::chunk_lines(chunk, &step).filter(|l| l.n > sent).collect();
+            let lines: Vec<api::LogLine> = convert::chunk_lines(chunk, &step)
+                .filter(|l| l.n > sent)
+                .collect();
             if let Some(last) = lines.last() {
                 sent = last.n;
             }
             for part in lines.chunks(LINES_PER_EVENT) {
-                let data = api::BuildEvent::Log { lines: part.to_vec() };
+                let data = api::BuildEvent::Log {
+                    lines: part.to_vec(),
+                };
                 if tx.send(event("log", &data)).await.is_err() {
                     return Ok(sent);
                 }
@@ -295,7 +349,9 @@ async fn send_stored(
 async fn send_done(store: &dyn Store, id: i64, tx: &mpsc::Sender<Event>) -> Result<(), AppError> {
     let build = store.get_build(id).await?;
     let steps = store.list_steps(id).await?;
-    let data = api::BuildEvent::Done { build: convert::build(&build, Some(&steps)) };
+    let data = api::BuildEvent::Done {
+        build: convert::build(&build, Some(&steps)),
+    };
     let _ = tx.send(event("done", &data)).await;
     Ok(())
 }

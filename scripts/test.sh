@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every QIDE test: starts a throwaway PostgreSQL cluster on loopback
+# (so the store contract suite runs on both databases), then the workspace's
+# tests, then stops the cluster.
+#
+#   scripts/test.sh [extra cargo test args]
+#
+# Without PostgreSQL's server binaries the PostgreSQL variants are skipped
+# with a message, unless QIDE_REQUIRE_POSTGRES=1 (CI) makes that a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg_dir=""
+cleanup() {
+    if [ -n "$pg_dir" ]; then
+        scripts/test-postgres.sh stop "$pg_dir" || true
+        rm -rf "$pg_dir"
+    fi
+}
+trap cleanup EXIT
+
+if [ -z "${QIDE_TEST_DATABASE_URL:-}" ]; then
+    if [ -x "${PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ]; then
+        pg_dir="$(mktemp -d /tmp/qide-test-pg.XXXXXX)"
+        port="${QIDE_TEST_PG_PORT:-$((20000 + RANDOM % 20000))}"
+        QIDE_TEST_DATABASE_URL="$(scripts/test-postgres.sh start "$pg_dir" "$port")"
+        export QIDE_TEST_DATABASE_URL
+        echo "test PostgreSQL at $QIDE_TEST_DATABASE_URL"
+    elif [ "${QIDE_REQUIRE_POSTGRES:-0}" = 1 ]; then
+        echo "PostgreSQL server binaries are missing and QIDE_REQUIRE_POSTGRES=1" >&2
+        exit 1
+    else
+        echo "PostgreSQL server binaries not found: PostgreSQL tests will be skipped"
+    fi
+fi
+
+cargo test --workspace --locked "$@"
