@@ -20,7 +20,7 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8000";
 pub enum Error {
     /// The server answered with an error (problem+json).
     #[error("{} ({}): {}", .problem.title, .problem.status, .problem.detail)]
-    Problem { problem: api::Problem },
+    Problem { problem: Box<api::Problem> },
     /// The server could not be reached or the connection broke.
     #[error("cannot reach the QIDE server at {url}: {source}")]
     Connect { url: String, source: reqwest::Error },
@@ -142,7 +142,9 @@ impl Client {
         })?;
         if !status.is_success() {
             return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
-                Ok(problem) => Error::Problem { problem },
+                Ok(problem) => Error::Problem {
+                    problem: Box::new(problem),
+                },
                 Err(_) => Error::Unexpected {
                     status: status.as_u16(),
                     detail: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
@@ -287,7 +289,9 @@ impl Client {
         if !status.is_success() {
             let bytes = response.bytes().await.unwrap_or_default();
             return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
-                Ok(problem) => Error::Problem { problem },
+                Ok(problem) => Error::Problem {
+                    problem: Box::new(problem),
+                },
                 Err(_) => Error::Unexpected {
                     status: status.as_u16(),
                     detail: String::from_utf8_lossy(&bytes).into_owned(),

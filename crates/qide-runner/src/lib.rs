@@ -209,10 +209,10 @@ struct CancelHandle {
 
 impl CancelHandle {
     fn cancel(&self, reason: FailureKind) {
-        if let Ok(mut r) = self.reason.lock() {
-            if !self.token.is_cancelled() {
-                *r = reason;
-            }
+        if let Ok(mut r) = self.reason.lock()
+            && !self.token.is_cancelled()
+        {
+            *r = reason;
         }
         self.token.cancel();
     }

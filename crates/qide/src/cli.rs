@@ -345,10 +345,8 @@ async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> 
             }
             api::BuildEvent::Log { .. } => {}
             api::BuildEvent::Status { build } => {
-                if !quiet {
-                    if let Some(line) = output::progress_line(&build) {
-                        let _ = writeln!(err, "{line}");
-                    }
+                if !quiet && let Some(line) = output::progress_line(&build) {
+                    let _ = writeln!(err, "{line}");
                 }
                 last = Some(build);
             }

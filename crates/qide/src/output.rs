@@ -29,16 +29,8 @@ pub(crate) fn builds_table(list: &api::BuildList) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>6}  {:<8}  {:<6}  {:<9}  {:>8}  {:>6}  {:>8}  {:<18}  {}",
-        "ID",
-        "STATUS",
-        "TRIGGER",
-        "COMMIT",
-        "DURATION",
-        "ERRORS",
-        "WARNINGS",
-        "CATEGORY",
-        "CREATED"
+        "{:>6}  {:<8}  {:<6}  {:<9}  {:>8}  {:>6}  {:>8}  {:<18}  CREATED",
+        "ID", "STATUS", "TRIGGER", "COMMIT", "DURATION", "ERRORS", "WARNINGS", "CATEGORY",
     );
     for b in &list.builds {
         let _ = writeln!(

@@ -21,13 +21,13 @@ pub(crate) async fn run(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<api::RunRequest>,
 ) -> Result<(StatusCode, Json<api::RunAccepted>), AppError> {
-    if let Some(t) = request.timeout_s {
-        if t == 0 || t > MAX_TIMEOUT_S {
-            return Err(AppError::field(
-                "timeout_s",
-                format!("timeout_s must be between 1 and {MAX_TIMEOUT_S}"),
-            ));
-        }
+    if let Some(t) = request.timeout_s
+        && (t == 0 || t > MAX_TIMEOUT_S)
+    {
+        return Err(AppError::field(
+            "timeout_s",
+            format!("timeout_s must be between 1 and {MAX_TIMEOUT_S}"),
+        ));
     }
     let steps = match request.steps {
         None => None,
@@ -43,13 +43,13 @@ pub(crate) async fn run(
             }
             let mut specs = Vec::with_capacity(steps.len());
             for (i, step) in steps.into_iter().enumerate() {
-                if let Some(t) = step.timeout_s {
-                    if t == 0 || t > MAX_TIMEOUT_S {
-                        return Err(AppError::field(
-                            format!("steps[{i}].timeout_s"),
-                            format!("timeout_s must be between 1 and {MAX_TIMEOUT_S}"),
-                        ));
-                    }
+                if let Some(t) = step.timeout_s
+                    && (t == 0 || t > MAX_TIMEOUT_S)
+                {
+                    return Err(AppError::field(
+                        format!("steps[{i}].timeout_s"),
+                        format!("timeout_s must be between 1 and {MAX_TIMEOUT_S}"),
+                    ));
                 }
                 let spec = StepSpec {
                     name: step.name.unwrap_or_else(|| format!("step{}", i + 1)),

@@ -79,13 +79,13 @@ pub(crate) async fn build_detail(
     BuildId(id): BuildId,
     ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<Json<api::BuildDetail>, AppError> {
-    if let Some(budget) = query.budget_tokens {
-        if !(100..=1_000_000).contains(&budget) {
-            return Err(AppError::field(
-                "budget_tokens",
-                "budget_tokens must be between 100 and 1000000",
-            ));
-        }
+    if let Some(budget) = query.budget_tokens
+        && !(100..=1_000_000).contains(&budget)
+    {
+        return Err(AppError::field(
+            "budget_tokens",
+            "budget_tokens must be between 100 and 1000000",
+        ));
     }
     let record = state.store.get_build(id).await?;
     let steps = state.store.list_steps(id).await?;
