@@ -357,6 +357,43 @@ impl Runner {
         }
     }
 
+    /// Where running steps' process groups are recorded: `.qide/running`.
+    fn groups_dir(&self) -> Option<PathBuf> {
+        let dir = self.inner.root.join(".qide").join("running");
+        match std::fs::create_dir_all(&dir) {
+            Ok(()) => Some(dir),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), %e, "cannot record process groups");
+                None
+            }
+        }
+    }
+
+    /// Kills the processes of steps that a previous server was running when
+    /// it died. Call once at start, before [`Runner::run`]. Returns how many
+    /// processes were killed.
+    pub fn kill_orphans(&self) -> usize {
+        let Some(dir) = self.groups_dir() else {
+            return 0;
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return 0;
+        };
+        let mut killed = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "pgid") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let mut parts = text.split_whitespace().map(str::parse::<u64>);
+                if let (Some(Ok(pgid)), Some(Ok(start))) = (parts.next(), parts.next()) {
+                    killed += process::kill_leftovers(pgid as i32, start);
+                }
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        killed
+    }
+
     fn running_handle(&self, build_id: i64) -> Option<CancelHandle> {
         self.inner
             .running
@@ -556,6 +593,7 @@ impl Runner {
                 Some(s) => build_deadline.min(tokio::time::Instant::now() + Duration::from_secs(s)),
                 None => build_deadline,
             };
+            let group_file = self.groups_dir().map(|d| d.join(format!("{id}.pgid")));
             let outcome = step::run_step(
                 step::StepRun {
                     name: &step.name,
@@ -567,6 +605,7 @@ impl Runner {
                     kill_grace: limits.kill_grace,
                     linger_after_exit: limits.linger_after_exit,
                     cancel: &handle.token,
+                    group_file: group_file.as_deref(),
                 },
                 &mut chunks,
                 &chunk_tx,

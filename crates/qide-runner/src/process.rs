@@ -73,3 +73,49 @@ pub fn signal_name(signal: i32) -> String {
         .map(|s| s.as_str().to_owned())
         .unwrap_or_else(|_| format!("SIG{signal}"))
 }
+
+/// Fields of `/proc/PID/stat` that identify a process across PID reuse:
+/// its process group and its start time (clock ticks since boot).
+fn proc_stat(pid: i32) -> Option<(i32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain anything; the
+    // fields after the last ')' are plain numbers.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let pgrp = fields.get(2)?.parse().ok()?;
+    let start = fields.get(19)?.parse().ok()?;
+    Some((pgrp, start))
+}
+
+/// The start time of a live process, for [`kill_leftovers`].
+pub(crate) fn start_ticks(pid: u32) -> Option<u64> {
+    proc_stat(i32::try_from(pid).ok()?).map(|(_, start)| start)
+}
+
+/// Kills what is left of a process group that a server which died was
+/// running: every process in group `pgid` that started no earlier than the
+/// group's leader did (so a reused group id is never touched). Returns how
+/// many processes were signalled.
+pub(crate) fn kill_leftovers(pgid: i32, leader_start: u64) -> usize {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut killed = 0;
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if let Some((pgrp, start)) = proc_stat(pid)
+            && pgrp == pgid
+            && start >= leader_start
+            && nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL).is_ok()
+        {
+            killed += 1;
+        }
+    }
+    killed
+}

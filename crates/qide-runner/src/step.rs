@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::FailureKind;
 use crate::capture::{ChunkBuilder, LineSplitter, STDERR, STDOUT};
-use crate::process::{ProcessGroup, command, signal_name};
+use crate::process::{ProcessGroup, command, signal_name, start_ticks};
 
 /// How to run one step.
 pub(crate) struct StepRun<'a> {
@@ -29,6 +29,9 @@ pub(crate) struct StepRun<'a> {
     pub(crate) kill_grace: Duration,
     pub(crate) linger_after_exit: Duration,
     pub(crate) cancel: &'a CancellationToken,
+    /// Where to record the process group while it runs, so a server that
+    /// restarts after dying can end what this step left behind.
+    pub(crate) group_file: Option<&'a Path>,
 }
 
 /// What stopped the step.
@@ -85,7 +88,13 @@ pub(crate) async fn run_step(
             };
         }
     };
-    let group = ProcessGroup::new(child.id().unwrap_or(0));
+    let pid = child.id().unwrap_or(0);
+    let group = ProcessGroup::new(pid);
+    if let (Some(file), Some(start)) = (step.group_file, start_ticks(pid))
+        && let Err(e) = std::fs::write(file, format!("{pid} {start}\n"))
+    {
+        tracing::warn!(file = %file.display(), %e, "recording a step's process group");
+    }
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
     let max_line = chunks.max_line_bytes();
@@ -174,6 +183,9 @@ pub(crate) async fn run_step(
     }
     // Whatever the step left behind in its group goes with it.
     group.signal(Signal::SIGKILL);
+    if let Some(file) = step.group_file {
+        let _ = std::fs::remove_file(file);
+    }
     out_lines.finish(chunks);
     err_lines.finish(chunks);
 

@@ -88,6 +88,13 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         BuildLimits::default(),
         summarizer,
     );
+    let orphans = runner.kill_orphans();
+    if orphans > 0 {
+        tracing::warn!(
+            processes = orphans,
+            "killed processes left by builds of a previous server"
+        );
+    }
     let listener = TcpListener::bind(options.bind)
         .await
         .with_context(|| format!("binding {}", options.bind))?;
