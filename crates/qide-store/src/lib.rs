@@ -240,8 +240,12 @@ pub struct ReportRecord {
 /// Which builds to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BuildFilter {
+    /// Only builds in this status; all builds when `None`.
     pub status: Option<BuildStatus>,
+    /// Matching builds to pass over, newest first; negative means 0.
     pub skip: i64,
+    /// Most builds to return; 0 or negative returns none (the total is
+    /// still counted).
     pub limit: i64,
 }
 
@@ -255,7 +259,8 @@ pub trait Store: Send + Sync + 'static {
     /// two runners never claim the same build.
     async fn claim_next_build(&self, now_ms: i64) -> Result<Option<BuildRecord>>;
 
-    /// Records the working-tree state a running build sees.
+    /// Records the working-tree state a running build sees; `NotFound` if
+    /// the build does not exist.
     async fn set_workspace(&self, build_id: i64, state: &WorkspaceState) -> Result<()>;
 
     /// Records a step starting or ending.
@@ -270,7 +275,8 @@ pub trait Store: Send + Sync + 'static {
     async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()>;
 
     /// Chunks holding lines at or after `from_line`, in line order, at most
-    /// `max_chunks` of them.
+    /// `max_chunks` of them: the chunk holding `from_line` comes first, and a
+    /// `from_line` in a dropped gap starts at the first chunk after it.
     async fn log_chunks_from(
         &self,
         build_id: i64,

@@ -112,12 +112,17 @@ impl SqlStore {
             conn.execute("SELECT pg_advisory_lock(7242016)").await?;
         }
         let result = async {
-            conn.execute(
+            // The version is read inside the write transaction: on SQLite,
+            // where there is no advisory lock, a second process opening a
+            // new file at the same time waits for the first one's schema and
+            // then finds nothing left to do.
+            let mut tx = begin_write(&mut conn, self.backend).await?;
+            tx.execute(
                 "CREATE TABLE IF NOT EXISTS qide_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
             )
             .await?;
             let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM qide_migrations")
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut *tx)
                 .await?;
             let current: i64 = row.try_get("v")?;
             for (i, step) in steps.iter().enumerate() {
@@ -125,7 +130,6 @@ impl SqlStore {
                 if version <= current {
                     continue;
                 }
-                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 for statement in step.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                     tx.execute(statement).await?;
                 }
@@ -134,9 +138,9 @@ impl SqlStore {
                     .bind(now_ms())
                     .execute(&mut *tx)
                     .await?;
-                tx.commit().await?;
-                tracing::info!(version, "applied schema migration");
+                tracing::info!(version, "applying schema migration");
             }
+            tx.commit().await?;
             Ok::<_, StoreError>(())
         }
         .await;
@@ -144,6 +148,35 @@ impl SqlStore {
             conn.execute("SELECT pg_advisory_unlock(7242016)").await?;
         }
         result
+    }
+
+    /// Starts a transaction that will write, on a pooled connection; see
+    /// [`begin_write`].
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self
+            .pool
+            .begin_with(begin_write_statement(self.backend))
+            .await?)
+    }
+}
+
+/// Starts a transaction that will write on `conn`.
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that reads
+/// before it writes fails at once with `SQLITE_BUSY` when another connection
+/// wrote in between, instead of waiting out `busy_timeout`; taking the write
+/// lock up front makes it wait its turn.
+async fn begin_write(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'_, sqlx::Any>> {
+    Ok(sqlx::Connection::begin_with(conn, begin_write_statement(backend)).await?)
+}
+
+fn begin_write_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
     }
 }
 
@@ -291,7 +324,7 @@ fn chunk_from_row(row: &AnyRow) -> Result<LogChunk> {
 #[async_trait::async_trait]
 impl Store for SqlStore {
     async fn create_build(&self, new: &NewBuild) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO builds (status, trigger_name, created_at, timeout_s, env_json) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -349,7 +382,7 @@ impl Store for SqlStore {
     }
 
     async fn set_workspace(&self, build_id: i64, state: &WorkspaceState) -> Result<()> {
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE builds SET commit_hash = $1, branch = $2, dirty = $3, tree_hash = $4 \
              WHERE id = $5",
         )
@@ -360,6 +393,9 @@ impl Store for SqlStore {
         .bind(build_id)
         .execute(&self.pool)
         .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("build {build_id}")));
+        }
         Ok(())
     }
 
@@ -397,9 +433,7 @@ impl Store for SqlStore {
         chunk: &LogChunk,
         meta: &LogMeta,
     ) -> Result<()> {
-        // The INSERT comes first so SQLite takes the write lock at once and
-        // waits politely (busy_timeout) instead of failing a lock upgrade.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -419,7 +453,7 @@ impl Store for SqlStore {
     }
 
     async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM log_chunks WHERE build_id = $1 AND seq = $2")
             .bind(build_id)
             .bind(seq)
@@ -436,15 +470,20 @@ impl Store for SqlStore {
         from_line: i64,
         max_chunks: i64,
     ) -> Result<Vec<LogChunk>> {
+        // The subquery finds the chunk that may hold `from_line`, so the scan
+        // starts there on the (build_id, first_line) index; the last-line
+        // test then drops that chunk when `from_line` is past its end (in a
+        // dropped gap, or beyond the log).
         let rows = sqlx::query(
             "SELECT seq, step_idx, first_line, text, streams FROM log_chunks \
              WHERE build_id = $1 AND first_line >= COALESCE( \
                  (SELECT MAX(first_line) FROM log_chunks WHERE build_id = $1 AND first_line <= $2), 0) \
+             AND first_line + line_count > $2 \
              ORDER BY first_line LIMIT $3",
         )
         .bind(build_id)
         .bind(from_line)
-        .bind(max_chunks)
+        .bind(max_chunks.max(0))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(chunk_from_row).collect()
@@ -456,7 +495,7 @@ impl Store for SqlStore {
              WHERE build_id = $1 ORDER BY first_line DESC LIMIT $2",
         )
         .bind(build_id)
-        .bind(max_chunks)
+        .bind(max_chunks.max(0))
         .fetch_all(&self.pool)
         .await?;
         let mut chunks = rows
@@ -473,6 +512,9 @@ impl Store for SqlStore {
         finish: &BuildFinish,
         diagnosis: Option<&DiagnosisRecord>,
     ) -> Result<()> {
+        // One transaction: the steps' environment (which may hold secrets)
+        // goes with the build's, or neither does.
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE builds SET status = $1, exit_code = $2, failure_kind = $3, finished_at = $4, \
              env_json = NULL, error_count = $5, warning_count = $6, failure_category = $7, \
@@ -487,9 +529,10 @@ impl Store for SqlStore {
         .bind(diagnosis.and_then(|d| d.failure_category.clone()))
         .bind(diagnosis.map(|d| d.summary.clone()))
         .bind(build_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
+            tx.rollback().await?;
             let build = self.get_build(build_id).await?;
             return Err(StoreError::Conflict(format!(
                 "build {build_id} is {}, not running",
@@ -498,29 +541,34 @@ impl Store for SqlStore {
         }
         sqlx::query("UPDATE build_steps SET env_json = NULL WHERE build_id = $1")
             .bind(build_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn cancel_queued(&self, build_id: i64, now_ms: i64) -> Result<bool> {
+        // One transaction, so a cancelled build never shows queued steps.
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE builds SET status = 'error', failure_kind = 'cancelled', finished_at = $1, \
              env_json = NULL WHERE id = $2 AND status = 'queued'",
         )
         .bind(now_ms)
         .bind(build_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
+            tx.rollback().await?;
             return Ok(false);
         }
         sqlx::query(
             "UPDATE build_steps SET status = 'skipped', env_json = NULL WHERE build_id = $1",
         )
         .bind(build_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(true)
     }
 
@@ -545,6 +593,9 @@ impl Store for SqlStore {
     }
 
     async fn list_builds(&self, filter: &BuildFilter) -> Result<(Vec<BuildRecord>, i64)> {
+        // SQLite reads a negative LIMIT as "no limit" and PostgreSQL refuses
+        // one; clamping makes both mean "nothing" (and a negative skip none).
+        let (limit, skip) = (filter.limit.max(0), filter.skip.max(0));
         let (rows, total) = match filter.status {
             Some(status) => {
                 let sql = format!(
@@ -553,8 +604,8 @@ impl Store for SqlStore {
                 );
                 let rows = sqlx::query(AssertSqlSafe(sql))
                     .bind(status.as_str())
-                    .bind(filter.limit)
-                    .bind(filter.skip)
+                    .bind(limit)
+                    .bind(skip)
                     .fetch_all(&self.pool)
                     .await?;
                 let total = sqlx::query("SELECT COUNT(*) AS n FROM builds WHERE status = $1")
@@ -569,8 +620,8 @@ impl Store for SqlStore {
                     "SELECT {BUILD_COLUMNS} FROM builds ORDER BY id DESC LIMIT $1 OFFSET $2"
                 );
                 let rows = sqlx::query(AssertSqlSafe(sql))
-                    .bind(filter.limit)
-                    .bind(filter.skip)
+                    .bind(limit)
+                    .bind(skip)
                     .fetch_all(&self.pool)
                     .await?;
                 let total = sqlx::query("SELECT COUNT(*) AS n FROM builds")
@@ -645,12 +696,14 @@ impl Store for SqlStore {
     }
 
     async fn mark_interrupted(&self, now_ms: i64) -> Result<Vec<i64>> {
+        // One transaction: an interrupted build never keeps a running step.
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "UPDATE builds SET status = 'error', failure_kind = 'interrupted', finished_at = $1, \
              env_json = NULL WHERE status = 'running' RETURNING id",
         )
         .bind(now_ms)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
         let ids = rows
             .iter()
@@ -666,9 +719,10 @@ impl Store for SqlStore {
             )
             .bind(now_ms)
             .bind(*id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         }
+        tx.commit().await?;
         Ok(ids)
     }
 }

@@ -447,6 +447,14 @@ async fn list_builds_pages_newest_first_and_filters_by_status(db: &TestDb) {
     assert_eq!((ids(&builds), total), (vec![b4, b3], 5));
     let (builds, total) = store.list_builds(&page(None, 5, 10)).await.unwrap();
     assert_eq!((ids(&builds), total), (vec![], 5));
+    // Out-of-range pages mean the same on both databases (SQLite would read
+    // a negative LIMIT as "no limit", PostgreSQL would refuse it).
+    let (builds, total) = store.list_builds(&page(None, 0, 0)).await.unwrap();
+    assert_eq!((ids(&builds), total), (vec![], 5));
+    let (builds, total) = store.list_builds(&page(None, 0, -1)).await.unwrap();
+    assert_eq!((ids(&builds), total), (vec![], 5));
+    let (builds, total) = store.list_builds(&page(None, -3, 1)).await.unwrap();
+    assert_eq!((ids(&builds), total), (vec![b5], 5));
 
     let queued = Some(BuildStatus::Queued);
     let (builds, total) = store.list_builds(&page(queued, 0, 10)).await.unwrap();

@@ -93,6 +93,23 @@ async fn log_chunks_read_from_a_line_and_from_the_end(db: &TestDb) {
     assert_eq!(seqs(&store.log_chunks_last(id, 2).await.unwrap()), [2, 3]);
     assert_eq!(seqs(&store.log_chunks_last(id, 1).await.unwrap()), [3]);
     assert_eq!(store.log_chunks_last(id, 10).await.unwrap(), chunks);
+    // No chunks asked, none given, on both databases.
+    for max_chunks in [0, -1] {
+        assert!(
+            store
+                .log_chunks_from(id, 1, max_chunks)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store
+                .log_chunks_last(id, max_chunks)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 
     let lines: Vec<_> = store.log_chunks_from(id, 4, 1).await.unwrap()[0]
         .lines()
@@ -239,7 +256,7 @@ async fn logs_of_builds_do_not_mix(db: &TestDb) {
 
     assert_eq!(
         store.log_chunks_from(first, 1, 10).await.unwrap(),
-        [ours.clone()]
+        std::slice::from_ref(&ours)
     );
     assert_eq!(store.log_chunks_last(first, 10).await.unwrap(), [ours]);
     assert_eq!(

@@ -38,7 +38,7 @@ async fn opening_an_existing_database_keeps_its_data(db: &TestDb) {
     assert_eq!(after, before);
     assert_eq!(
         second.list_reports(running).await.unwrap(),
-        [report.clone()]
+        std::slice::from_ref(&report)
     );
     assert_eq!(
         second.log_chunks_from(running, 1, 10).await.unwrap(),

@@ -104,7 +104,10 @@ async fn report_on_unknown_build_is_not_found_and_not_stored(db: &TestDb) {
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     assert!(store.list_reports(unknown).await.unwrap().is_empty());
-    assert_eq!(store.list_reports(id).await.unwrap(), [stored.clone()]);
+    assert_eq!(
+        store.list_reports(id).await.unwrap(),
+        std::slice::from_ref(&stored)
+    );
 
     // The failed insert did not burn a visible hole in anything that lists.
     let next = store.insert_report(&report(id, 0.25)).await.unwrap();
