@@ -266,12 +266,14 @@ pub trait Store: Send + Sync + 'static {
     /// Records a step starting or ending.
     async fn update_step(&self, build_id: i64, update: &StepUpdate) -> Result<()>;
 
-    /// Stores a log chunk and the log's new size in one transaction.
+    /// Stores a log chunk and the log's new size in one transaction;
+    /// `NotFound` if the build does not exist.
     async fn append_log_chunk(&self, build_id: i64, chunk: &LogChunk, meta: &LogMeta)
     -> Result<()>;
 
     /// Deletes a stored chunk (the log cap dropping the middle) and records
-    /// the new gap, in one transaction.
+    /// the new gap, in one transaction; `NotFound` if the build does not
+    /// exist.
     async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()>;
 
     /// Chunks holding lines at or after `from_line`, in line order, at most

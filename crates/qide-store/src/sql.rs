@@ -433,7 +433,10 @@ impl Store for SqlStore {
         chunk: &LogChunk,
         meta: &LogMeta,
     ) -> Result<()> {
+        // The build row first, so an unknown build is `NotFound` rather
+        // than a foreign-key failure.
         let mut tx = self.begin_write().await?;
+        write_log_meta(&mut tx, build_id, meta).await?;
         sqlx::query(
             "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -447,19 +450,18 @@ impl Store for SqlStore {
         .bind(chunk.streams.clone())
         .execute(&mut *tx)
         .await?;
-        write_log_meta(&mut tx, build_id, meta).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        write_log_meta(&mut tx, build_id, meta).await?;
         sqlx::query("DELETE FROM log_chunks WHERE build_id = $1 AND seq = $2")
             .bind(build_id)
             .bind(seq)
             .execute(&mut *tx)
             .await?;
-        write_log_meta(&mut tx, build_id, meta).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -727,12 +729,14 @@ impl Store for SqlStore {
     }
 }
 
+/// Records a log's size and gap on its build; `NotFound` if there is no such
+/// build (the caller's transaction then rolls back as it is dropped).
 async fn write_log_meta(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     build_id: i64,
     meta: &LogMeta,
 ) -> Result<()> {
-    sqlx::query(
+    let done = sqlx::query(
         "UPDATE builds SET log_line_count = $1, log_bytes = $2, log_dropped_first = $3, \
          log_dropped_last = $4, log_dropped_bytes = $5 WHERE id = $6",
     )
@@ -744,5 +748,8 @@ async fn write_log_meta(
     .bind(build_id)
     .execute(&mut **tx)
     .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!("build {build_id}")));
+    }
     Ok(())
 }

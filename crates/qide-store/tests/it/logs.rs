@@ -1,7 +1,7 @@
 //! Contract tests for build logs: line-numbered chunks, reading from a line
 //! or from the end, dropping the middle, and binary text.
 
-use qide_store::{Dropped, LogChunk, LogMeta, Store};
+use qide_store::{Dropped, LogChunk, LogMeta, Store, StoreError};
 
 use crate::harness::{TestDb, chunk, running_build};
 
@@ -281,7 +281,35 @@ async fn logs_of_builds_do_not_mix(db: &TestDb) {
     );
 
     // Storing the same chunk twice is a bug in the caller, not a silent
-    // overwrite.
+    // overwrite, and the failed append leaves the meta as it was.
     let again = chunk(0, 0, 2, &["again"]);
-    assert!(store.append_log_chunk(first, &again, &meta).await.is_err());
+    let bigger = LogMeta {
+        line_count: 2,
+        bytes: 18,
+        dropped: None,
+    };
+    assert!(
+        store
+            .append_log_chunk(first, &again, &bigger)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.get_build(first).await.unwrap().log, meta);
+    assert_eq!(store.log_chunks_from(first, 1, 10).await.unwrap().len(), 1);
+
+    let unknown = second + 1000;
+    let err = store
+        .append_log_chunk(unknown, &again, &bigger)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    assert!(
+        store
+            .log_chunks_from(unknown, 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = store.drop_log_chunk(unknown, 0, &bigger).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
 }
