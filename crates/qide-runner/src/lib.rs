@@ -232,7 +232,44 @@ struct Inner {
     events: broadcast::Sender<RunnerEvent>,
     wake: Notify,
     running: Mutex<HashMap<i64, CancelHandle>>,
+    /// Values of secret-looking environment variables of queued builds,
+    /// kept in memory only: the store gets the names with empty values.
+    secret_env: Mutex<HashMap<i64, SecretEnv>>,
+    enqueue_gate: tokio::sync::Mutex<()>,
     diagnose: Arc<dyn Diagnose>,
+}
+
+/// Secret environment values of one build: its own and each step's.
+#[derive(Debug, Default)]
+struct SecretEnv {
+    build: BTreeMap<String, String>,
+    steps: HashMap<i64, BTreeMap<String, String>>,
+}
+
+/// Moves the values of secret-looking variables out of `env`, leaving the
+/// names with empty values.
+fn take_secrets(env: &mut BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut secrets = BTreeMap::new();
+    for (name, value) in env.iter_mut() {
+        if redact::is_secret_name(name) && !value.is_empty() {
+            secrets.insert(name.clone(), std::mem::take(value));
+        }
+    }
+    secrets
+}
+
+/// True when `env` names a secret whose value is not in `secrets`.
+fn missing_secret(
+    env: &BTreeMap<String, String>,
+    secrets: Option<&BTreeMap<String, String>>,
+) -> Option<String> {
+    env.iter()
+        .find(|(name, value)| {
+            redact::is_secret_name(name)
+                && value.is_empty()
+                && secrets.is_none_or(|s| !s.contains_key(*name))
+        })
+        .map(|(name, _)| name.clone())
 }
 
 /// Runs the queued builds of one project.
@@ -274,6 +311,8 @@ impl Runner {
                 events,
                 wake: Notify::new(),
                 running: Mutex::new(HashMap::new()),
+                secret_env: Mutex::new(HashMap::new()),
+                enqueue_gate: tokio::sync::Mutex::new(()),
                 diagnose,
             }),
         }
@@ -315,7 +354,7 @@ impl Runner {
                 "timeout_s must be at least 1".to_owned(),
             ));
         }
-        let new = NewBuild {
+        let mut new = NewBuild {
             trigger: request.trigger,
             timeout_s,
             env,
@@ -330,7 +369,25 @@ impl Runner {
                 .collect(),
             created_at_ms: now_ms(),
         };
-        let id = self.inner.store.create_build(&new).await?;
+        let mut secrets = SecretEnv {
+            build: take_secrets(&mut new.env),
+            steps: HashMap::new(),
+        };
+        for (idx, step) in new.steps.iter_mut().enumerate() {
+            secrets
+                .steps
+                .insert(idx as i64, take_secrets(&mut step.env));
+        }
+        let id = {
+            // The runner takes this gate before it reads a build's secrets,
+            // so it cannot start the build before they are in place.
+            let _gate = self.inner.enqueue_gate.lock().await;
+            let id = self.inner.store.create_build(&new).await?;
+            if let Ok(mut map) = self.inner.secret_env.lock() {
+                map.insert(id, secrets);
+            }
+            id
+        };
         let _ = self.inner.events.send(RunnerEvent::Status { build_id: id });
         self.inner.wake.notify_one();
         Ok(id)
@@ -339,6 +396,9 @@ impl Runner {
     /// Cancels a queued or running build.
     pub async fn cancel(&self, build_id: i64) -> Result<CancelOutcome, StoreError> {
         if self.inner.store.cancel_queued(build_id, now_ms()).await? {
+            if let Ok(mut map) = self.inner.secret_env.lock() {
+                map.remove(&build_id);
+            }
             let _ = self.inner.events.send(RunnerEvent::Status { build_id });
             let _ = self.inner.events.send(RunnerEvent::Finished { build_id });
             return Ok(CancelOutcome::Dequeued);
@@ -520,7 +580,28 @@ impl Runner {
         store.set_workspace(id, &state).await?;
         let _ = self.inner.events.send(RunnerEvent::Status { build_id: id });
 
-        let steps = store.list_steps(id).await?;
+        let mut steps = store.list_steps(id).await?;
+        let mut build_env = build.env.clone();
+        drop(self.inner.enqueue_gate.lock().await);
+        let secrets = self
+            .inner
+            .secret_env
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(&id));
+        let lost = missing_secret(&build_env, secrets.as_ref().map(|s| &s.build)).or_else(|| {
+            steps.iter().find_map(|s| {
+                missing_secret(&s.env, secrets.as_ref().and_then(|x| x.steps.get(&s.idx)))
+            })
+        });
+        if let Some(secrets) = secrets {
+            build_env.extend(secrets.build);
+            for step in &mut steps {
+                if let Some(values) = secrets.steps.get(&step.idx) {
+                    step.env.extend(values.clone());
+                }
+            }
+        }
         let config = ProjectConfig::load(&self.inner.root)
             .ok()
             .flatten()
@@ -530,7 +611,7 @@ impl Runner {
             .no_output_timeout_s
             .map(Duration::from_secs)
             .unwrap_or(limits.no_output_timeout);
-        let mut all_env = build.env.clone();
+        let mut all_env = build_env.clone();
         for step in &steps {
             all_env.extend(step.env.clone());
         }
@@ -558,6 +639,13 @@ impl Runner {
         let build_deadline = tokio::time::Instant::now() + build_timeout;
 
         let mut result: Option<(FailureKind, Option<i32>)> = None;
+        if let Some(name) = lost {
+            // Secret values live in memory only; a restart loses them.
+            chunks.note(&format!(
+                "the value of {name} was lost when the server restarted (secrets are never stored); queue the build again"
+            ));
+            result = Some((FailureKind::Interrupted, None));
+        }
         for step in &steps {
             if result.is_some() {
                 store
@@ -587,7 +675,7 @@ impl Runner {
                 )
                 .await?;
             let _ = self.inner.events.send(RunnerEvent::Status { build_id: id });
-            let mut env = build.env.clone();
+            let mut env = build_env.clone();
             env.extend(step.env.clone());
             let step_deadline = match step.timeout_s {
                 Some(s) => build_deadline.min(tokio::time::Instant::now() + Duration::from_secs(s)),

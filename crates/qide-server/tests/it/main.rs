@@ -1,0 +1,9 @@
+//! Integration tests of the QIDE server: the real server on port 0 over a
+//! temporary project, driven through the typed client and raw HTTP, running
+//! real builds.
+
+mod api_errors;
+mod builds;
+mod harness;
+mod logs;
+mod reports;

@@ -1,0 +1,125 @@
+//! Reports, the build list and the failure packet, as the seed's client uses
+//! them.
+
+use qide_api as api;
+
+use crate::harness::{spawn_app, step};
+
+#[tokio::test]
+async fn reports_are_stored_and_appear_with_their_build() {
+    let app = spawn_app().await;
+    let build = app
+        .run(vec![step(
+            "fail",
+            "echo 'src/main.c:3:5: error: expected ;'; exit 1",
+        )])
+        .await;
+    assert_eq!(build.status, api::BuildStatus::Failed);
+    let report = app
+        .client
+        .submit_report(&api::ReportRequest {
+            build_id: build.id,
+            kind: "failure_analysis".to_owned(),
+            analysis: "a missing semicolon".to_owned(),
+            recommendations: vec!["add the semicolon".to_owned()],
+            confidence: 0.8,
+            fingerprints: vec![],
+            agent: Some("test-agent".to_owned()),
+            model: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.build_id, build.id);
+    assert_eq!(report.kind, "failure_analysis");
+    assert_eq!(report.confidence, 0.8);
+    assert!(report.created_at.ends_with('Z'));
+
+    let detail = app.client.build_detail(build.id).await.unwrap();
+    assert_eq!(detail.reports, vec![report]);
+    assert_eq!(detail.build.report_count, 1);
+    let error = &detail.log_summary.errors[0];
+    assert_eq!(
+        (error.file.as_deref(), error.line, error.column),
+        (Some("src/main.c"), Some(3), Some(5))
+    );
+    assert!(detail.tokens > 0);
+}
+
+#[tokio::test]
+async fn build_list_pages_newest_first_and_filters_by_status() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let run = if i % 2 == 0 { "true" } else { "false" };
+        ids.push(app.run(vec![step("s", run)]).await.id);
+    }
+    let page = app.client.builds(0, 2, None).await.unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(
+        page.builds.iter().map(|b| b.id).collect::<Vec<_>>(),
+        [ids[4], ids[3]]
+    );
+    assert!(page.builds[0].steps.is_none(), "lists carry no steps");
+    let page = app.client.builds(4, 2, None).await.unwrap();
+    assert_eq!(
+        page.builds.iter().map(|b| b.id).collect::<Vec<_>>(),
+        [ids[0]]
+    );
+    let failed = app
+        .client
+        .builds(0, 50, Some(api::BuildStatus::Failed))
+        .await
+        .unwrap();
+    assert_eq!(failed.total, 2);
+    assert!(
+        failed
+            .builds
+            .iter()
+            .all(|b| b.status == api::BuildStatus::Failed)
+    );
+    // Ids only grow.
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[tokio::test]
+async fn codebase_describes_the_project() {
+    let app = crate::harness::spawn_app_with(crate::harness::test_limits(), |dir| {
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::create_dir_all(dir.join("tests")).unwrap();
+        std::fs::write(dir.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        std::fs::write(dir.join("src/main.rs"), "fn main() {}\n").unwrap();
+        std::fs::write(dir.join("tests/it.rs"), "#[test]\nfn t() {}\n").unwrap();
+        std::fs::write(dir.join(".env"), "API_KEY=sk-live-123456\n").unwrap();
+    })
+    .await;
+    let codebase = app.client.codebase().await.unwrap();
+    let paths: Vec<&str> = codebase.files.iter().map(|f| f.path.as_str()).collect();
+    assert!(
+        paths.contains(&"src/main.rs") && paths.contains(&"Cargo.toml"),
+        "{paths:?}"
+    );
+    assert!(!paths.iter().any(|p| p.starts_with(".qide")));
+    assert!(codebase.key_files.contains_key("Cargo.toml"));
+    assert!(codebase.structure_summary.has_backend);
+    assert!(codebase.structure_summary.has_tests);
+    let text = serde_json::to_string(&codebase).unwrap();
+    assert!(!text.contains("sk-live-123456"));
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.client.health().await.unwrap().status, "ok");
+    app.run(vec![step("s", "false")]).await;
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("qide_builds{status=\"failed\"} 1"), "{text}");
+    assert!(text.contains("qide_http_requests_total"));
+}
