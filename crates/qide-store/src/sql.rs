@@ -46,7 +46,7 @@ impl SqlStore {
     /// Opens (creating if needed) the SQLite database at `path`, in WAL mode,
     /// and brings its schema up to date.
     pub async fn open_sqlite(path: &Path) -> Result<SqlStore> {
-        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let url = format!("sqlite://{}?mode=rwc", percent_encode_path(path));
         SqlStore::connect(&url, Backend::Sqlite).await
     }
 
@@ -178,6 +178,21 @@ fn begin_write_statement(backend: Backend) -> &'static str {
         Backend::Sqlite => "BEGIN IMMEDIATE",
         Backend::Postgres => "BEGIN",
     }
+}
+
+/// The path as a URL path: every byte but unreserved ones and `/` is
+/// percent-encoded, so `?`, `#`, `%` and spaces in a directory name reach
+/// SQLite as they are instead of being read as URL syntax.
+fn percent_encode_path(path: &Path) -> String {
+    let mut encoded = String::new();
+    for &byte in path.as_os_str().as_encoded_bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 fn now_ms() -> i64 {

@@ -49,3 +49,4 @@ mod harness;
 mod logs;
 mod migrations;
 mod reports;
+mod sqlite_path;
