@@ -1,0 +1,121 @@
+//! The CLI against a running server, as a user types it.
+
+use crate::server::{qide, start};
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = qide().args(args).output().expect("run qide");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn run_follows_the_log_and_exits_with_the_build_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let url = server.url.clone();
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        run(&[
+            "run",
+            "--server",
+            &url,
+            "--step",
+            "hello=echo hello from a step",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("hello from a step"), "{stdout}");
+    assert!(stderr.contains("success"), "{stderr}");
+
+    let url = server.url.clone();
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || {
+        run(&["run", "--server", &url, "--step", "bad=exit 4"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("qide show 2"), "{stderr}");
+
+    let url = server.url.clone();
+    let (code, stdout, _) =
+        tokio::task::spawn_blocking(move || run(&["builds", "--server", &url, "--json"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0);
+    let list: qide_api::BuildList = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(list.total, 2);
+    assert_eq!(list.builds[0].status, qide_api::BuildStatus::Failed);
+
+    let url = server.url.clone();
+    let (code, stdout, _) = tokio::task::spawn_blocking(move || {
+        run(&["log", "1", "--server", &url, "--grep", "hello"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0);
+    assert!(stdout.lines().any(|l| l == "hello from a step"), "{stdout}");
+
+    let url = server.url.clone();
+    let (code, stdout, _) =
+        tokio::task::spawn_blocking(move || run(&["show", "2", "--server", &url]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("build #2  failed (exit_non_zero)"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_build_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let url = server.url.clone();
+    let (code, _, stderr) =
+        tokio::task::spawn_blocking(move || run(&["show", "42", "--server", &url]))
+            .await
+            .unwrap();
+    assert_ne!(code, 0);
+    assert!(stderr.contains("build 42 does not exist"), "{stderr}");
+}
+
+#[test]
+fn init_writes_the_detected_steps_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("go.mod"), "module example.com/x\n").unwrap();
+    let path = dir.path().to_str().unwrap();
+    let (code, _, stderr) = run(&["init", path]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(dir.path().join("qide.toml")).unwrap();
+    assert!(text.contains("run = \"go test ./...\""), "{text}");
+    let (code, _, stderr) = run(&["init", path]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--force"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_an_open_non_loopback_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(&["serve", dir.path().to_str().unwrap(), "--bind", "0.0.0.0:0"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--insecure-open"), "{stderr}");
+}
+
+#[test]
+fn run_against_an_unreachable_server_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only the default address falls back to an in-process server; a named
+    // server that does not answer is a clear error with exit code 3.
+    let out = qide()
+        .args(["run", "--server", "http://127.0.0.1:9", "--step", "echo hi"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the QIDE server"));
+}
