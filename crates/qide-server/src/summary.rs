@@ -92,7 +92,14 @@ pub(crate) fn to_summary(diagnosis: Diagnosis, root: &Path, tail: Vec<String>) -
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut root_causes = Vec::new();
-    for (i, d) in diagnosis.diagnostics.iter().enumerate() {
+    // Cascade errors ("could not compile", "make: *** Error 2", the test
+    // harness' final FAILED) only repeat a root cause: they stay in the log
+    // and its tail, not in the packet.
+    let kept = diagnosis
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning || d.root_cause);
+    for (i, d) in kept.enumerate() {
         let id = format!("d{}", i + 1);
         if d.root_cause && d.severity == Severity::Error {
             root_causes.push(id.clone());

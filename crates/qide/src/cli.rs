@@ -331,6 +331,7 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
 async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> {
     let mut events = Box::pin(c.events(id, None).await?);
     let mut last = None;
+    let mut last_progress: Option<String> = None;
     let mut err = std::io::stderr();
     if !quiet {
         let _ = writeln!(err, "qide: build #{id} queued on {}", c.base_url());
@@ -345,8 +346,12 @@ async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> 
             }
             api::BuildEvent::Log { .. } => {}
             api::BuildEvent::Status { build } => {
-                if !quiet && let Some(line) = output::progress_line(&build) {
+                if !quiet
+                    && let Some(line) = output::progress_line(&build)
+                    && last_progress.as_ref() != Some(&line)
+                {
                     let _ = writeln!(err, "{line}");
+                    last_progress = Some(line);
                 }
                 last = Some(build);
             }

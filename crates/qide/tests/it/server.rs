@@ -41,15 +41,16 @@ pub(crate) async fn start(dir: &Path) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("start qide serve");
-    let url = format!("http://127.0.0.1:{port}");
-    let client = qide_client::Client::new(&url).expect("client");
+    // Owned by the guard at once, so every path kills and reaps it.
+    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
+    let client = server.client();
     for _ in 0..200 {
         if client.health().await.is_ok() {
-            return Server { child, url };
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("qide serve did not answer on {url}");
+    panic!("qide serve did not answer on {}", server.url);
 }
 
 impl Server {
