@@ -42,7 +42,10 @@ pub(crate) async fn start(dir: &Path) -> Server {
         .spawn()
         .expect("start qide serve");
     // Owned by the guard at once, so every path kills and reaps it.
-    let server = Server { child, url: format!("http://127.0.0.1:{port}") };
+    let server = Server {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     let client = server.client();
     for _ in 0..200 {
         if client.health().await.is_ok() {
