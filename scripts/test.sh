@@ -34,4 +34,12 @@ if [ -z "${QIDE_TEST_DATABASE_URL:-}" ]; then
     fi
 fi
 
-cargo test --workspace --locked "$@"
+log="$(mktemp /tmp/qide-test-log.XXXXXX)"
+status=0
+cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+# One closing line over every test binary (cargo prints one per binary,
+# the last often a doc-test run with nothing in it).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"

@@ -302,7 +302,10 @@ impl Runner {
         limits: BuildLimits,
         diagnose: Arc<dyn Diagnose>,
     ) -> Runner {
-        let (events, _) = broadcast::channel(1024);
+        // Log events hold chunks of up to `chunk_bytes`: the ring's size
+        // bounds the memory a slow subscriber can pin (64 × 256 KiB). A
+        // subscriber that falls behind is told so and rereads the store.
+        let (events, _) = broadcast::channel(64);
         Runner {
             inner: Arc::new(Inner {
                 store,

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Log capture: a step that prints 1 GiB in 100-byte lines, captured by
+# `qide serve`, against the same producer writing to /dev/null. Prints the
+# capture rate, the ratio to the baseline, and the server's peak memory.
+#
+#   bench/capture.sh [BYTES]
+source "$(dirname "$0")/common.sh"
+bytes="${1:-1073741824}"
+build_release
+machine
+
+line="$(printf '%099d' 0)"
+producer="yes $line | head -c $bytes"
+
+start=$(date +%s.%N)
+sh -c "$producer" >/dev/null
+base=$(echo "$(date +%s.%N) - $start" | bc)
+
+dir="$(mktemp -d)"
+port="$(free_port)"
+start_server "$dir" "$port"
+idle_kb=$(rss_kb "$server_pid")
+body=$(python3 -c 'import json,sys; print(json.dumps({"steps": [{"name": "flood", "run": sys.argv[1]}]}))' "$producer")
+id=$(curl -sf -XPOST "http://127.0.0.1:$port/build/run" -H 'content-type: application/json' -d "$body" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+peak_kb=0
+while :; do
+    kb=$(rss_kb "$server_pid")
+    [ "$kb" -gt "$peak_kb" ] && peak_kb=$kb
+    status=$(curl -sf "http://127.0.0.1:$port/build/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
+    case "$status" in success|failed|error) break ;; esac
+    sleep 0.1
+done
+hwm_kb=$(rss_kb "$server_pid" VmHWM)
+step_ms=$(curl -sf "http://127.0.0.1:$port/build/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"][0]["duration_ms"])')
+stop_server
+rm -rf "$dir"
+
+python3 - "$bytes" "$base" "$step_ms" "$idle_kb" "$peak_kb" "$hwm_kb" "$status" <<'PY'
+import sys
+size, base, step_ms, idle, peak, hwm, status = sys.argv[1:]
+size = int(size); base = float(base); step = int(step_ms) / 1000
+print(f"build status: {status}")
+print(f"output: {size / 2**20:.0f} MiB in 100-byte lines")
+print(f"baseline (producer > /dev/null): {base:.2f} s, {size / base / 1e6:.0f} MB/s")
+print(f"through qide: {step:.2f} s, {size / step / 1e6:.0f} MB/s ({base / step:.2f}x of baseline rate)")
+print(f"server RSS: idle {int(idle) / 1024:.1f} MiB, peak sampled {int(peak) / 1024:.1f} MiB, VmHWM {int(hwm) / 1024:.1f} MiB")
+PY
