@@ -342,8 +342,8 @@ class LLMClient:
         query: Optional[Mapping[str, Any]] = None,
         body: Optional[Any] = None,
         timeout: Optional[float] = None,
-    ) -> Any:
-        """Sends one request and returns the parsed JSON answer.
+    ) -> Dict[str, Any]:
+        """Sends one request and returns the parsed JSON object it answers.
 
         Raises :class:`QIDEError` for an error status (parsed from
         problem+json when possible) and :class:`QIDEConnectionError` when the
@@ -383,13 +383,16 @@ class LLMClient:
         if not raw:
             return {}
         try:
-            return json.loads(raw.decode("utf-8"))
+            parsed = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
+            parsed = None
+        if not isinstance(parsed, dict):
             raise QIDEError(
                 status=status, code="invalid_response",
-                detail=f"expected JSON, got {_preview(raw)!r}",
+                detail=f"expected a JSON object, got {_preview(raw)!r}",
                 method=method, url=url,
-            ) from None
+            )
+        return parsed
 
     def _timeout_error(self, method: str, url: str, timeout: float) -> QIDEConnectionError:
         return QIDEConnectionError(
