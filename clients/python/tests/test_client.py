@@ -287,6 +287,11 @@ def test_run_build_profile(client: LLMClient, ok_build) -> None:
     assert ok_build["steps"][0]["name"] == "ok"
 
 
+def test_run_build_trigger(client: LLMClient) -> None:
+    accepted = client.run_build(profile="ok", trigger="agent")
+    assert client.wait_for_build(accepted["id"], timeout=60)["trigger"] == "agent"
+
+
 @pytest.mark.parametrize("kwargs, field", [
     ({"profile": "nope"}, "profile"),
     ({"timeout_s": 0}, "timeout_s"),

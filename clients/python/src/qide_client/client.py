@@ -184,6 +184,7 @@ class LLMClient:
         profile: Optional[str] = None,
         env: Optional[Mapping[str, str]] = None,
         timeout_s: Optional[int] = None,
+        trigger: Optional[str] = None,
     ) -> Dict[str, Any]:
         """``POST /build/run``: queue a build.
 
@@ -195,6 +196,8 @@ class LLMClient:
             profile: A ``[profiles.NAME]`` of ``qide.toml``.
             env: Extra environment variables for every step.
             timeout_s: Limit for the whole build, in seconds.
+            trigger: Who asks (``api`` by default on the server; e.g.
+                ``agent``); shown as the build's ``trigger``.
 
         Returns:
             The 202 answer, ``{"id": 43, "status": "queued"}``.
@@ -208,6 +211,8 @@ class LLMClient:
             body["env"] = dict(env)
         if timeout_s is not None:
             body["timeout_s"] = timeout_s
+        if trigger is not None:
+            body["trigger"] = trigger
         return self._request("POST", "/build/run", body=body)
 
     def get_build_status(self, build_id: int, wait: Optional[int] = None) -> Dict[str, Any]:
