@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every QIDE test: starts a throwaway PostgreSQL cluster on loopback
 # (so the store contract suite runs on both databases), then the workspace's
-# tests, then stops the cluster.
+# tests and the Python client's tests against the real server, then stops
+# the cluster.
 #
 #   scripts/test.sh [extra cargo test args]
 #
@@ -37,9 +38,17 @@ fi
 log="$(mktemp /tmp/qide-test-log.XXXXXX)"
 status=0
 cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
-# One closing line over every test binary (cargo prints one per binary,
-# the last often a doc-test run with nothing in it).
+
+# The Python client against the real server binary that cargo just built.
+if [ "$status" = 0 ]; then
+    cargo build -p qide --locked -q
+    clients/python/run_tests.sh 2>&1 | tee -a "$log" || status=$?
+fi
+
+# One closing line over every runner: cargo prints one line per test binary
+# (the last often a doc-test run with nothing in it), pytest one summary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^=+ .* in [0-9.]+s/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

@@ -25,7 +25,9 @@ from qide_client import LLMClient
 SNIPPETS = Path(__file__).resolve().parent / "seed_snippets"
 EXAMPLE_USAGE_FLOW = SNIPPETS / "example_usage_flow.py"
 INTEGRATION_TESTING = SNIPPETS / "integration_testing.py"
-SEED = Path(os.environ.get("QIDE_SEED", "/work/shared/seed/000_19c10bd44647620a.txt"))
+# The seed lives in the shared folder beside the repository checkout.
+_DEFAULT_SEED = Path(__file__).resolve().parents[3].parent / "shared" / "seed" / "000_19c10bd44647620a.txt"
+SEED = Path(os.environ.get("QIDE_SEED", str(_DEFAULT_SEED)))
 
 ANALYSIS_TEXT = "seed-flow analysis: the check step reports boom at src/app.py:3"
 

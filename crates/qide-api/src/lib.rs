@@ -275,8 +275,13 @@ pub struct BuildDetail {
     pub suspect_changes: Option<SuspectChanges>,
     /// True when something was left out to fit the token budget.
     pub truncated: bool,
-    /// Size of this answer in tokens, estimated.
+    /// Size of this answer in tokens (OpenAI's o200k_base encoding of the
+    /// compact JSON), never more than `budget_tokens`.
     pub tokens: u64,
+    /// The budget this answer was fitted to (`?budget_tokens=`, default 2000).
+    pub budget_tokens: u64,
+    /// Pass as `?cursor=` to get the diagnostics that did not fit.
+    pub next_cursor: Option<String>,
 }
 
 /// One step as a client asks for it.

@@ -107,8 +107,8 @@ pub(crate) fn chunk_lines<'a>(
     })
 }
 
-/// Text for a language model: ANSI escapes, control characters (tab
-/// excepted) and bidirectional overrides removed.
+/// Text for a language model: ANSI escapes, control characters (tab and
+/// newline excepted) and bidirectional overrides removed.
 pub(crate) fn clean_for_model(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -142,7 +142,7 @@ pub(crate) fn clean_for_model(text: &str) -> String {
                     }
                 }
             }
-            '\t' => out.push(c),
+            '\t' | '\n' => out.push(c),
             c if c.is_control() => {}
             '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' => {}
             c => out.push(c),

@@ -9,6 +9,7 @@
 mod convert;
 mod error;
 mod extract;
+mod packet;
 mod routes;
 mod summary;
 

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::convert::{self, clean_for_model};
 use crate::extract::{ApiJson, ApiQuery, BuildId};
-use crate::summary;
 use crate::{AppError, AppState};
+use crate::{packet, summary};
 
 /// Most builds one page may hold.
 const MAX_PAGE: i64 = 500;
@@ -69,24 +69,38 @@ pub(crate) async fn builds(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DetailQuery {
-    budget_tokens: Option<i64>,
+    budget_tokens: Option<u64>,
+    cursor: Option<String>,
 }
 
-/// `GET /llm/learning/build/{id}`: the build, its steps, what its log says,
-/// and the reports written about it.
+/// `GET /llm/learning/build/{id}?budget_tokens=N&cursor=C`: the build, its
+/// steps, what its log says and the reports written about it, fitted to N
+/// tokens (default 2000), root causes first; `next_cursor` pages on.
 pub(crate) async fn build_detail(
     State(state): State<AppState>,
     BuildId(id): BuildId,
     ApiQuery(query): ApiQuery<DetailQuery>,
 ) -> Result<Json<api::BuildDetail>, AppError> {
-    if let Some(budget) = query.budget_tokens
-        && !(100..=1_000_000).contains(&budget)
-    {
+    let budget = query.budget_tokens.unwrap_or(packet::DEFAULT_BUDGET);
+    if !(packet::MIN_BUDGET..=packet::MAX_BUDGET).contains(&budget) {
         return Err(AppError::field(
             "budget_tokens",
-            "budget_tokens must be between 100 and 1000000",
+            format!(
+                "budget_tokens must be between {} and {}",
+                packet::MIN_BUDGET,
+                packet::MAX_BUDGET
+            ),
         ));
     }
+    let cursor = match query.cursor.as_deref() {
+        None | Some("") => 0,
+        Some(c) => c.parse::<usize>().map_err(|_| {
+            AppError::field(
+                "cursor",
+                "cursor must be a next_cursor value from an earlier answer",
+            )
+        })?,
+    };
     let record = state.store.get_build(id).await?;
     let steps = state.store.list_steps(id).await?;
     let log_summary = match state.store.diagnosis(id).await? {
@@ -95,7 +109,7 @@ pub(crate) async fn build_detail(
         None => summary::live_summary(state.store.as_ref(), id).await?,
     };
     let reports = state.store.list_reports(id).await?;
-    let mut detail = api::BuildDetail {
+    let detail = api::BuildDetail {
         build: convert::build(&record, Some(&steps)),
         log_summary,
         reports: reports.iter().map(convert::report).collect(),
@@ -103,14 +117,13 @@ pub(crate) async fn build_detail(
         suspect_changes: None,
         truncated: false,
         tokens: 0,
+        budget_tokens: budget,
+        next_cursor: None,
     };
-    detail.tokens = estimate_tokens(&detail);
-    Ok(Json(detail))
-}
-
-/// Tokens of the answer, estimated as JSON bytes / 4.
-fn estimate_tokens<T: serde::Serialize>(value: &T) -> u64 {
-    serde_json::to_vec(value).map_or(0, |b| b.len().div_ceil(4) as u64)
+    let fitted = tokio::task::spawn_blocking(move || packet::fit(detail, budget, cursor))
+        .await
+        .map_err(|e| AppError::Internal(format!("fitting the packet: {e}")))?;
+    Ok(Json(fitted))
 }
 
 /// `GET /llm/learning/codebase`: the project's files, key files, previews

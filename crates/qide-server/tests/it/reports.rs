@@ -123,3 +123,64 @@ async fn health_and_metrics_answer() {
     assert!(text.contains("qide_builds{status=\"failed\"} 1"), "{text}");
     assert!(text.contains("qide_http_requests_total"));
 }
+
+#[tokio::test]
+async fn failure_packet_fits_its_budget_and_pages_on() {
+    let app = spawn_app().await;
+    // 120 distinct compiler errors, then a failing exit.
+    let run = "for i in $(seq 1 120); do echo \"src/f$i.c:$i:1: error: undeclared identifier 'value_$i' in this function\"; done; exit 1";
+    let build = app.run(vec![step("many", run)]).await;
+    assert_eq!(build.error_count, 120);
+
+    let url = |query: &str| format!("{}/llm/learning/build/{}?{query}", app.base, build.id);
+    let fetch = |query: String| {
+        let http = app.http.clone();
+        async move {
+            let response = http.get(url(&query)).send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let text = response.text().await.unwrap();
+            let detail: api::BuildDetail = serde_json::from_str(&text).unwrap();
+            (text, detail)
+        }
+    };
+
+    let (text, default) = fetch(String::new()).await;
+    assert_eq!(default.budget_tokens, 2000);
+    assert!(
+        default.tokens <= 2000 && default.tokens > 500,
+        "{}",
+        default.tokens
+    );
+    assert!(default.truncated);
+    assert!(
+        text.len() < 2000 * 8,
+        "the answer is about as big as its token count says"
+    );
+
+    let (_, small) = fetch("budget_tokens=600".to_owned()).await;
+    assert!(small.tokens <= 600, "{}", small.tokens);
+    assert!(
+        !small.log_summary.errors.is_empty(),
+        "root causes come first"
+    );
+    assert_eq!(small.log_summary.error_count, 120, "counts stay whole");
+    let cursor = small.next_cursor.clone().expect("a cursor to the rest");
+    assert_eq!(cursor, small.log_summary.errors.len().to_string());
+
+    let (_, next) = fetch(format!("budget_tokens=600&cursor={cursor}")).await;
+    let first_next = &next.log_summary.errors[0];
+    assert_eq!(
+        first_next.file.as_deref(),
+        Some(format!("src/f{}.c", small.log_summary.errors.len() + 1).as_str())
+    );
+
+    let (_, all) = fetch("budget_tokens=100000".to_owned()).await;
+    assert_eq!(all.log_summary.errors.len(), 120);
+    assert!(!all.truncated);
+    assert!(all.next_cursor.is_none());
+
+    for bad in ["budget_tokens=10", "budget_tokens=-5", "cursor=abc"] {
+        let response = app.http.get(url(bad)).send().await.unwrap();
+        assert_eq!(response.status(), 422, "{bad}");
+    }
+}

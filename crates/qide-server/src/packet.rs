@@ -1,0 +1,200 @@
+//! The failure packet fitted to a token budget: root causes first, then the
+//! other diagnostics, test failures and the log's tail, as much as fits.
+//! Tokens are counted with a real tokenizer (o200k_base) over the exact JSON
+//! the client receives, so the answer is never over the budget asked.
+
+use std::sync::LazyLock;
+
+use qide_api as api;
+use tiktoken_rs::CoreBPE;
+
+/// Budget when the client names none.
+pub(crate) const DEFAULT_BUDGET: u64 = 2000;
+/// Smallest budget accepted: the build's own fields must fit.
+pub(crate) const MIN_BUDGET: u64 = 300;
+/// Largest budget accepted.
+pub(crate) const MAX_BUDGET: u64 = 1_000_000;
+
+static TOKENIZER: LazyLock<Option<CoreBPE>> = LazyLock::new(|| match tiktoken_rs::o200k_base() {
+    Ok(bpe) => Some(bpe),
+    Err(e) => {
+        tracing::error!(%e, "loading the tokenizer; falling back to bytes / 3");
+        None
+    }
+});
+
+/// Tokens of a text.
+pub(crate) fn count_tokens(text: &str) -> u64 {
+    match TOKENIZER.as_ref() {
+        Some(bpe) => bpe.encode_ordinary(text).len() as u64,
+        // A conservative over-estimate, so budgets still hold.
+        None => text.len().div_ceil(3) as u64,
+    }
+}
+
+fn tokens_of<T: serde::Serialize>(value: &T) -> u64 {
+    serde_json::to_string(value).map_or(u64::MAX, |s| count_tokens(&s))
+}
+
+/// One diagnostic at a time, root causes first: the packet's unit of paging.
+fn ordered(summary: &api::LogSummary) -> Vec<api::Diagnostic> {
+    let mut items: Vec<api::Diagnostic> = summary
+        .errors
+        .iter()
+        .filter(|d| d.root_cause)
+        .cloned()
+        .collect();
+    items.extend(summary.errors.iter().filter(|d| !d.root_cause).cloned());
+    items.extend(summary.warnings.iter().cloned());
+    items
+}
+
+/// A diagnostic with less source around it, for a tight budget.
+fn slimmer(d: &api::Diagnostic) -> Option<api::Diagnostic> {
+    let snippet = d.snippet.as_ref()?;
+    let mut slim = d.clone();
+    if snippet.lines.len() > 1 {
+        let at = d
+            .line
+            .map_or(0, |l| l.saturating_sub(snippet.start_line) as usize);
+        let at = at.min(snippet.lines.len() - 1);
+        slim.snippet = Some(api::Snippet {
+            start_line: snippet.start_line + at as u32,
+            lines: vec![snippet.lines[at].clone()],
+        });
+    } else {
+        slim.snippet = None;
+    }
+    Some(slim)
+}
+
+/// Fits `detail` into `budget` tokens, starting at diagnostic `cursor`.
+pub(crate) fn fit(mut detail: api::BuildDetail, budget: u64, cursor: usize) -> api::BuildDetail {
+    let items = ordered(&detail.log_summary);
+    let tail = std::mem::take(&mut detail.log_summary.tail);
+    let failures = std::mem::take(&mut detail.log_summary.tests.failures);
+    detail.log_summary.errors.clear();
+    detail.log_summary.warnings.clear();
+    detail.log_summary.root_causes.clear();
+    detail.budget_tokens = budget;
+    detail.truncated = false;
+    detail.next_cursor = None;
+    // Counted with a wide number in `tokens`, so the real one never adds.
+    detail.tokens = 999_999;
+
+    let mut used = tokens_of(&detail);
+    if used > budget {
+        detail.reports.clear();
+        detail.known_issues.clear();
+        detail.truncated = true;
+        used = tokens_of(&detail);
+    }
+    if used > budget {
+        if let Some(steps) = detail.build.steps.as_mut() {
+            steps.clear();
+        }
+        used = tokens_of(&detail);
+    }
+
+    let mut next = None;
+    for (i, item) in items.iter().enumerate().skip(cursor) {
+        let cost = tokens_of(item) + 1;
+        if used + cost <= budget {
+            used += cost;
+            push(&mut detail.log_summary, item.clone());
+            continue;
+        }
+        // Less source around it, then none, before giving up on it.
+        let slim = slimmer(item);
+        let slimmest = slim.as_ref().and_then(slimmer);
+        if let Some(fitting) = [slim, slimmest]
+            .into_iter()
+            .flatten()
+            .find(|d| used + tokens_of(d) + 1 <= budget)
+        {
+            used += tokens_of(&fitting) + 1;
+            push(&mut detail.log_summary, fitting);
+            detail.truncated = true;
+            continue;
+        }
+        next = Some(i);
+        break;
+    }
+    if next.is_some() {
+        detail.truncated = true;
+    }
+    for failure in failures {
+        let cost = tokens_of(&failure) + 1;
+        if used + cost > budget {
+            detail.truncated = true;
+            break;
+        }
+        used += cost;
+        detail.log_summary.tests.failures.push(failure);
+    }
+    let mut kept_tail = Vec::new();
+    for line in tail.iter().rev() {
+        let cost = count_tokens(line) + 2;
+        if used + cost > budget {
+            detail.truncated = true;
+            break;
+        }
+        used += cost;
+        kept_tail.push(line.clone());
+    }
+    kept_tail.reverse();
+    detail.log_summary.tail = kept_tail;
+    detail.next_cursor = next.map(|i| i.to_string());
+
+    // The sums above are estimates (token boundaries shift when JSON is
+    // joined); the exact count decides, dropping from the end until it fits.
+    loop {
+        let exact = tokens_of(&detail);
+        if exact <= budget {
+            // Counted with the wide placeholder: the real number is no longer.
+            detail.tokens = exact;
+            return detail;
+        }
+        detail.truncated = true;
+        if !detail.log_summary.tail.is_empty() {
+            detail.log_summary.tail.remove(0);
+        } else if detail.log_summary.tests.failures.pop().is_some() {
+            continue;
+        } else if pop_last(&mut detail.log_summary) {
+            let index = cursor + count(&detail.log_summary);
+            detail.next_cursor = Some(index.to_string());
+        } else {
+            // Nothing left to drop but the build itself: still answer, with
+            // the count saying so.
+            detail.tokens = exact;
+            return detail;
+        }
+    }
+}
+
+fn push(summary: &mut api::LogSummary, d: api::Diagnostic) {
+    if d.severity == "warning" {
+        summary.warnings.push(d);
+    } else {
+        if d.root_cause {
+            summary.root_causes.retain(|id| id != &d.id);
+            summary.root_causes.push(d.id.clone());
+        }
+        summary.errors.push(d);
+    }
+}
+
+fn count(summary: &api::LogSummary) -> usize {
+    summary.errors.len() + summary.warnings.len()
+}
+
+/// Drops the last diagnostic in packet order; false when there is none.
+fn pop_last(summary: &mut api::LogSummary) -> bool {
+    match summary.warnings.pop().or_else(|| summary.errors.pop()) {
+        Some(d) => {
+            summary.root_causes.retain(|id| id != &d.id);
+            true
+        }
+        None => false,
+    }
+}
