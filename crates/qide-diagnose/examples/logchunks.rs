@@ -10,7 +10,8 @@
 //! "Reported" is what the server keeps as root causes: every Error-severity
 //! diagnostic with `root_cause` set (the engine's own fallback included).
 //! Cascade errors and warnings are left out, as the server leaves them out
-//! of the packet. Each output record also carries `tokens`, the reported
+//! of the packet. Each output record also carries `by_tool` (each
+//! diagnostic's tool and range, for finding what went wrong) and `tokens`, the reported
 //! lines' cleaned text (ANSI escapes and carriage-return overwrites
 //! removed) in bytes / 4, rounded up: the estimate the server uses.
 
@@ -52,14 +53,20 @@ fn run(data: &Path) -> io::Result<()> {
         };
         let bytes = fs::read(data.join("logs").join(log))?;
         let lines = split_lines(&bytes);
-        let ranges = reported_ranges(&lines);
+        let reported = reported(&lines);
+        let ranges = merged(reported.iter().map(|r| r.1).collect());
         let tokens: usize = ranges
             .iter()
             .flat_map(|&(a, b)| &lines[a as usize - 1..b as usize])
             .map(|l| cleaned_len(l) + 1)
             .sum::<usize>()
             .div_ceil(4);
-        let record = serde_json::json!({ "log": log, "lines": ranges, "tokens": tokens });
+        let record = serde_json::json!({
+            "log": log,
+            "lines": ranges,
+            "tokens": tokens,
+            "by_tool": reported,
+        });
         writeln!(out, "{record}")?;
     }
     out.flush()
@@ -75,19 +82,24 @@ fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
     lines
 }
 
-/// The merged, sorted log ranges of the root-cause errors found in `lines`.
-fn reported_ranges(lines: &[&[u8]]) -> Vec<(u64, u64)> {
+/// The tool and log range of each root-cause error found in `lines`.
+fn reported(lines: &[&[u8]]) -> Vec<(String, (u64, u64))> {
     let mut diagnoser = LogDiagnoser::new();
     for (i, line) in lines.iter().enumerate() {
         diagnoser.push_line(i as u64 + 1, &String::from_utf8_lossy(line));
     }
-    let mut ranges: Vec<(u64, u64)> = diagnoser
+    diagnoser
         .finish()
         .diagnostics
-        .iter()
+        .into_iter()
         .filter(|d| d.severity == Severity::Error && d.root_cause)
-        .map(|d| d.log_lines)
-        .collect();
+        .map(|d| (d.tool, d.log_lines))
+        .collect()
+}
+
+/// `ranges` sorted, with overlapping and adjacent ones merged, so no line
+/// is counted twice.
+fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     ranges.sort_unstable();
     let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
     for (a, b) in ranges {

@@ -32,12 +32,14 @@ use aho_corasick::AhoCorasick;
 
 mod ansi;
 mod classify;
+mod fallback;
 mod fingerprint;
 mod generic;
 mod gotest;
 mod libtest;
 mod pytest;
 mod python;
+mod runners;
 mod rust;
 mod sink;
 
@@ -191,6 +193,7 @@ enum Open {
     Pytest(pytest::Section),
     Located(generic::Block),
     GoFailure(gotest::Failure),
+    Runner(runners::Failure),
 }
 
 /// Incremental log diagnoser: push every line, then call [`finish`](Self::finish).
@@ -206,6 +209,13 @@ pub struct LogDiagnoser {
     seen_cargo: bool,
     pytest: pytest::Pytest,
     go: gotest::GoTest,
+    runners: runners::Runners,
+    /// The error-looking lines reported when no parser finds a root cause.
+    fallback: fallback::Fallback,
+    /// Infrastructure lines (a refused connection, a missing command, a
+    /// segfault) waiting for the end of the log: builds often carry on past
+    /// them, so only those among the last failure signals are root causes.
+    infra: std::collections::VecDeque<sink::Draft>,
 }
 
 impl LogDiagnoser {
@@ -232,6 +242,7 @@ impl LogDiagnoser {
     pub fn push_line(&mut self, n: u64, text: &str) {
         let cleaned = clean_line(text);
         let line: &str = &cleaned;
+        self.fallback.line(n, line);
         if let Some(open) = &mut self.open {
             let (taken, ended) = match open {
                 Open::Rust(block) => {
@@ -262,6 +273,10 @@ impl LogDiagnoser {
                     let taken = failure.feed(n, line);
                     (taken, !taken)
                 }
+                Open::Runner(failure) => {
+                    let taken = failure.feed(n, line);
+                    (taken, !taken)
+                }
             };
             if ended {
                 self.close_open();
@@ -278,6 +293,28 @@ impl LogDiagnoser {
         self.close_open();
         self.pytest.flush(&mut self.sink);
         self.sink.diagnose_remaining_failed_tests();
+        // Infrastructure lines do not hold the fallback back: a build that
+        // died of one printed it among its last error-looking lines, which
+        // the fallback reports with their context anyway.
+        let has_root_cause = self
+            .sink
+            .diagnostics
+            .iter()
+            .any(|d| d.root_cause && d.severity == Severity::Error);
+        let infra_lines = self.settle_infra();
+        if !has_root_cause {
+            // A block that holds an infrastructure root cause would only
+            // repeat it.
+            for draft in self.fallback.drafts() {
+                let (first, last) = draft.log_lines;
+                if !infra_lines.iter().any(|n| (first..=last).contains(n)) {
+                    self.sink.emit(draft);
+                }
+            }
+        }
+        // Parsers emit when a construct closes and the fallback at the end;
+        // callers get log order.
+        self.sink.diagnostics.sort_by_key(|d| d.log_lines.0);
         let category = self
             .sink
             .diagnostics
@@ -300,6 +337,14 @@ impl LogDiagnoser {
         }
         if !may_matter(line) {
             self.context_start = None;
+            // Numbered failure entries carry no keyword; only a runner's
+            // failure-list header makes them worth a look.
+            if self.runners.armed()
+                && line.contains(") ")
+                && let Some(failure) = self.runners.line(n, line)
+            {
+                self.open = Some(Open::Runner(failure));
+            }
             return;
         }
         let context_start = self.context_start.take();
@@ -345,6 +390,10 @@ impl LogDiagnoser {
             (None, true) => return,
             (None, false) => {}
         }
+        if let Some(failure) = self.runners.line(n, line) {
+            self.open = Some(Open::Runner(failure));
+            return;
+        }
         if generic::is_context(line) {
             self.context_start = context_start.or(Some(n));
             return;
@@ -358,13 +407,36 @@ impl LogDiagnoser {
             return;
         }
         if let Some(hit) = classify::infra_line(line) {
-            self.sink.emit(sink::Draft::error(
+            if self.infra.len() == MAX_PENDING_INFRA {
+                self.infra.pop_front();
+            }
+            self.infra.push_back(sink::Draft::error(
                 hit.tool,
                 hit.category,
                 line.trim().to_string(),
                 (n, n),
             ));
         }
+    }
+
+    /// Emits the pending infrastructure lines: the latest occurrence of
+    /// each, a root cause only when it lies among the last
+    /// [`INFRA_RECENT_BLOCKS`] error-looking blocks of the log, a cascade
+    /// (kept, but out of the failure packet) when the build went on.
+    /// Returns the lines of those that are root causes.
+    fn settle_infra(&mut self) -> Vec<u64> {
+        let mut root_lines = Vec::new();
+        let recent = self.fallback.recent_start(INFRA_RECENT_BLOCKS).unwrap_or(0);
+        // Latest first, so the sink's de-duplication keeps the latest.
+        while let Some(draft) = self.infra.pop_back() {
+            if draft.log_lines.0 >= recent {
+                root_lines.push(draft.log_lines.0);
+                self.sink.emit(draft);
+            } else {
+                self.sink.emit(draft.cascade());
+            }
+        }
+        root_lines
     }
 
     fn close_open(&mut self) {
@@ -389,9 +461,17 @@ impl LogDiagnoser {
             Open::Pytest(section) => self.pytest.finished(section, &mut self.sink),
             Open::Located(block) => self.sink.emit(block.close()),
             Open::GoFailure(failure) => failure.close(&mut self.sink),
+            Open::Runner(failure) => failure.close(&mut self.sink),
         }
     }
 }
+
+/// At most this many infrastructure lines wait for the end of the log; the
+/// latest are kept.
+const MAX_PENDING_INFRA: usize = 64;
+/// An infrastructure line is a root cause when it lies among this many of
+/// the log's last error-looking blocks.
+const INFRA_RECENT_BLOCKS: usize = 3;
 
 /// The keywords a line needs to contain for any parser to care about it.
 /// Kept to literal substrings so one Aho-Corasick pass decides.
@@ -452,6 +532,15 @@ const KEYWORDS: &[&str] = &[
     "bad_alloc",
     ".go:",
     ".py:",
+    "Exception",
+    "failing",
+    "Failures:",
+    "There was ",
+    "There were ",
+    "Failed test",
+    "Failing test",
+    "<<< ",
+    ") test ",
 ];
 
 /// Line starts that matter without any keyword (test runners' own lines).
@@ -489,12 +578,19 @@ fn is_cargo_progress(line: &str) -> bool {
 }
 
 /// What a parser sees of a raw line: the text after the last carriage
-/// return (progress bars overwrite themselves), without a CI timestamp
-/// prefix, ANSI escapes or trailing whitespace.
+/// return (progress bars overwrite themselves) that leaves something
+/// visible, without a CI timestamp prefix, ANSI escapes or trailing
+/// whitespace. Travis CI ends many lines with `\r` and an erase-line escape
+/// (`error: x\r\x1b[0K`), which must not hide the text before it.
 fn clean_line(text: &str) -> Cow<'_, str> {
     let mut line = text.trim_end_matches(['\r', '\n']);
-    if let Some(i) = memchr::memrchr(b'\r', line.as_bytes()) {
-        line = &line[i + 1..];
+    while let Some(i) = memchr::memrchr(b'\r', line.as_bytes()) {
+        let after = &line[i + 1..];
+        if !strip_ansi(after).trim().is_empty() {
+            line = after;
+            break;
+        }
+        line = &line[..i];
     }
     line = strip_timestamp(line);
     match strip_ansi(line) {

@@ -452,3 +452,102 @@ fn cargo_registry_unreachable() {
     "#]],
     );
 }
+
+#[test]
+fn node_uncaught_type_error() {
+    check(
+        "node/type_error.log",
+        expect![[r#"
+        category: crash
+        E root runtime TypeError /tmp/nodecap/app.js:2 crash L6-13 TypeError: Cannot read properties of undefined (reading 'port')
+    "#]],
+    );
+}
+
+#[test]
+fn node_missing_module() {
+    check(
+        "node/missing_module.log",
+        expect![[r#"
+        category: missing_dependency
+        E root runtime Error - missing_dependency L5-12 Error: Cannot find module 'left-pad-nope'
+    "#]],
+    );
+}
+
+#[test]
+fn java_uncaught_exception() {
+    check(
+        "java/exception.log",
+        expect![[r#"
+        category: crash
+        E root runtime java.lang.ArrayIndexOutOfBoundsException App.java:2 crash L2-4 java.lang.ArrayIndexOutOfBoundsException: Index 3 out of bounds for length 2
+    "#]],
+    );
+}
+
+#[test]
+fn rspec_failures() {
+    check(
+        "runners/rspec.log",
+        expect![[r#"
+        category: test_failure
+        E root tests - spec/calculator_spec.rb:6 test_failure L6-13 Calculator#add returns the sum
+    "#]],
+    );
+}
+
+#[test]
+fn phpunit_failures() {
+    check(
+        "runners/phpunit.log",
+        expect![[r#"
+        category: test_failure
+        E root tests - /home/ci/project/tests/CalculatorTest.php:12 test_failure L9-12 CalculatorTest::testAdd
+    "#]],
+    );
+}
+
+#[test]
+fn exunit_failures() {
+    check(
+        "runners/exunit.log",
+        expect![[r#"
+        category: test_failure
+        E root tests - test/calculator_test.exs:5 test_failure L3-10 test add/2 returns the sum (CalculatorTest)
+    "#]],
+    );
+}
+
+#[test]
+fn mocha_failures() {
+    check(
+        "runners/mocha.log",
+        expect![[r#"
+        category: test_failure
+        E root tests - - test_failure L11-18 Calculator
+    "#]],
+    );
+}
+
+#[test]
+fn surefire_failures() {
+    check(
+        "runners/surefire.log",
+        expect![[r#"
+        category: test_failure
+        E root surefire - Assert.java:89 test_failure L6-9 testAdd(com.example.CalculatorTest) failure
+    "#]],
+    );
+}
+
+#[test]
+fn unknown_tool_falls_back_to_error_looking_lines() {
+    check(
+        "generic/tar_missing.log",
+        expect![[r#"
+        category: missing_dependency
+        E root generic - - missing_dependency L2-5 tar: /tmp/missing-fixtures.tar: Cannot open: No such file or directory
+    "#]],
+    );
+}

@@ -1,0 +1,276 @@
+//! The answer for logs no parser understood: the error-looking lines
+//! nearest the end of the log, grouped into short blocks with a line of
+//! context, so an unknown tool still gets a short report instead of none.
+//!
+//! Every cleaned line is checked against a few case-insensitive keywords
+//! (`error`, `fail`, `fatal`, `exception`, `panic`, `denied`, `not found`,
+//! `cannot`, `undefined`, …). Lines within [`GAP`] lines of each other form
+//! one block; only the last [`MAX_BLOCKS`] blocks are remembered, so memory
+//! stays constant however long the log. When the log ends without a root
+//! cause, the blocks become `generic` diagnostics, latest first, until
+//! [`MAX_LINES`] log lines are reported.
+
+use std::{collections::VecDeque, sync::LazyLock};
+
+use aho_corasick::AhoCorasick;
+
+use crate::{Category, classify::message_category, sink::Draft};
+
+/// Keywords of an error-looking line, matched without regard to case.
+const KEYWORDS: &[&str] = &[
+    "error",
+    "fail",
+    "fatal",
+    "exception",
+    "panic",
+    "denied",
+    "not found",
+    "cannot",
+    "can't",
+    "undefined",
+    "unable to",
+    "could not",
+    "couldn't",
+    "traceback",
+    "abort",
+    "segmentation fault",
+    "killed",
+    "timed out",
+    "exited with",
+    "exit code",
+    "exit status",
+    "assert",
+    "no such file",
+    "refused",
+    "not ok",
+    "expected",
+    "✗",
+    "✖",
+    "×",
+    "[-]",
+    // What `classify::infra_line` knows, so its hits always form blocks.
+    "no output has been received",
+    "maximum execution time",
+    "no space left",
+    "quota exceeded",
+    "out of memory",
+    "bad_alloc",
+    "sigkill",
+    "sigsegv",
+    "sigabrt",
+    "sigbus",
+    "core dumped",
+    "illegal instruction",
+    "connection re",
+    "connection timed out",
+    "resolve host",
+    "name resolution",
+    "service not known",
+    "servname",
+    "unreachable",
+    "econn",
+    "enotfound",
+    "eai_again",
+    "ssl certificate",
+    "no matching distribution",
+    "satisfies the requirement",
+    "unable to locate package",
+];
+
+/// Phrases that look like errors but report success, an option, a name or
+/// an echoed command. Checked only on lines that hit a keyword.
+const NOT_ERRORS: &[&str] = &[
+    " 0 errors",
+    " 0 failures",
+    " 0 failed",
+    " 0 failing",
+    "failures: 0",
+    "errors: 0",
+    "failed: 0",
+    "-werror",
+    "--fail",
+    "error_",
+    "_error",
+    "ignoring",
+    "retrying",
+    "exited with 0",
+    "exit code 0",
+    "exit status 0",
+    "expected_",
+];
+
+/// Line starts of lines that are not outcomes: echoed commands, the CI
+/// service's own bookkeeping and the final status line that every failed
+/// build ends with.
+const NOT_ERROR_STARTS: &[&str] = &[
+    "$ ",
+    "+ ",
+    "travis_fold",
+    "travis_time",
+    "Done. Your build exited with",
+    "npm WARN",
+    "warning:",
+];
+
+/// Lines this close together belong to one block.
+const GAP: u64 = 3;
+/// How many of the latest blocks are remembered and at most reported.
+const MAX_BLOCKS: usize = 8;
+/// Lines of a block reported from its first error-looking line on.
+const BLOCK_LINES: u64 = 5;
+/// Lines reported in all, so the fallback stays a short answer.
+const MAX_LINES: u64 = 40;
+/// A block's message is its first line, cut to this many bytes.
+const MAX_HEADLINE: usize = 200;
+
+/// A run of error-looking lines.
+#[derive(Debug)]
+struct Block {
+    /// First error-looking line.
+    start: u64,
+    /// Last error-looking line.
+    end: u64,
+    /// The first line's text, the diagnostic's message.
+    headline: String,
+}
+
+/// The latest error-looking blocks of a log.
+#[derive(Debug, Default)]
+pub(crate) struct Fallback {
+    blocks: VecDeque<Block>,
+    /// The highest line number pushed, so context never runs past the log.
+    last_line: u64,
+}
+
+impl Fallback {
+    /// Offers a cleaned line.
+    pub(crate) fn line(&mut self, n: u64, line: &str) {
+        self.last_line = self.last_line.max(n);
+        if !is_error_looking(line) {
+            return;
+        }
+        if let Some(last) = self.blocks.back_mut()
+            && n.saturating_sub(last.end) <= GAP
+        {
+            last.end = n;
+            return;
+        }
+        if self.blocks.len() == MAX_BLOCKS {
+            self.blocks.pop_front();
+        }
+        self.blocks.push_back(Block {
+            start: n,
+            end: n,
+            headline: cut(line.trim(), MAX_HEADLINE).to_string(),
+        });
+    }
+
+    /// The first line of the `k`-th latest block (1 = the latest), or of
+    /// the earliest remembered one when there are fewer; `None` when no
+    /// line looked like an error.
+    pub(crate) fn recent_start(&self, k: usize) -> Option<u64> {
+        let i = self.blocks.len().saturating_sub(k);
+        self.blocks.get(i).map(|b| b.start)
+    }
+
+    /// The remembered blocks as root-cause diagnostics, latest first, with
+    /// one line of context before each and at most [`MAX_LINES`] in all.
+    pub(crate) fn drafts(self) -> Vec<Draft> {
+        let mut budget = MAX_LINES;
+        let mut drafts = Vec::new();
+        for block in self.blocks.iter().rev() {
+            if budget == 0 {
+                break;
+            }
+            let first = block.start.saturating_sub(1).max(1);
+            let last = (block.end + 1)
+                .min(block.start + BLOCK_LINES)
+                .min(self.last_line)
+                .min(first + budget - 1)
+                .max(first);
+            budget = budget.saturating_sub(last - first + 1);
+            let category = message_category(&block.headline).unwrap_or(Category::Unknown);
+            drafts.push(Draft::error(
+                "generic",
+                category,
+                block.headline.clone(),
+                (first, last),
+            ));
+        }
+        drafts
+    }
+}
+
+/// Whether a cleaned line reads like a failure.
+fn is_error_looking(line: &str) -> bool {
+    static SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(KEYWORDS)
+            // Reason: literal patterns always build.
+            .expect("valid keywords")
+    });
+    static NOT: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(NOT_ERRORS)
+            // Reason: literal patterns always build.
+            .expect("valid phrases")
+    });
+    if !SCAN.is_match(line) {
+        return false;
+    }
+    let t = line.trim_start();
+    !NOT_ERROR_STARTS.iter().any(|s| t.starts_with(s)) && !NOT.is_match(t)
+}
+
+/// `text` cut to at most `max` bytes on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_latest_blocks_within_the_log() {
+        let mut fallback = Fallback::default();
+        for n in 1..=100 {
+            let line = match n {
+                10 => "Error: first",
+                11 => "more failures",
+                50 => "$ make || echo failed",
+                60 => "0 errors, 0 failures",
+                97 => "FATAL: last",
+                _ => "all good",
+            };
+            fallback.line(n, line);
+        }
+        let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
+        assert_eq!(ranges, vec![(96, 98), (9, 12)]);
+    }
+
+    #[test]
+    fn reports_at_most_max_lines() {
+        let mut fallback = Fallback::default();
+        for n in 1..=1_000 {
+            fallback.line(n, if n % 10 == 0 { "error" } else { "x" });
+        }
+        let drafts = fallback.drafts();
+        let total: u64 = drafts
+            .iter()
+            .map(|d| d.log_lines.1 - d.log_lines.0 + 1)
+            .sum();
+        assert!(total <= MAX_LINES);
+        assert_eq!(drafts[0].log_lines, (999, 1_000));
+    }
+}

@@ -1,0 +1,247 @@
+//! Test runners and runtimes common in CI logs that print failures in one
+//! of three shapes:
+//!
+//! - numbered failure entries (`  1) test name`) after a header: RSpec's
+//!   `Failures:`, mocha's `N failing`, PHPUnit's `There was 1 failure:`,
+//!   and ExUnit's `  1) test … (Module)`, which needs no header;
+//! - an uncaught exception followed by `at …` frames: node's
+//!   `TypeError: x\n    at f (file.js:1:2)` and the JVM's
+//!   `java.lang.IllegalStateException: x\n\tat a.B.c(B.java:12)`;
+//! - Maven Surefire's `testX(a.BTest)  Time elapsed: 0.1 s  <<< FAILURE!`
+//!   with the assertion and frames below it.
+//!
+//! Each becomes one root-cause diagnostic whose log range covers the
+//! headline and at most [`MAX_REPORTED_LINES`] lines of its details.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::{
+    Category,
+    classify::message_category,
+    python::exception_category,
+    sink::{Draft, Sink},
+};
+
+static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s*(\d{1,5})\) (\S.*)$").expect("valid regex")
+});
+static EXUNIT: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s+\d{1,5}\) test .+ \([\w.]+\)$").expect("valid regex")
+});
+static HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s*(?:Failures:|\d+ failing\b|There (?:was|were) \d+ (?:failure|error|risky test|incomplete test)s?:|Failed tests?:|Failing tests?:)")
+        .expect("valid regex")
+});
+static EXCEPTION: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s*(?:Uncaught |Exception in thread \S+ |Caused by: )?((?:[A-Za-z_$][\w$]*\.)*(?:[A-Za-z_$][\w$]*)?(?:Error|Exception|Failure|Failed))(?::\s*(.*))?$")
+        .expect("valid regex")
+});
+static FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s+at \S.*(?:\(.*:\d+(?::\d+)?\)|:\d+:\d+|\(native\)|\(<anonymous>\))$")
+        .expect("valid regex")
+});
+static SUREFIRE: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(?:\[ERROR\] )?(\S.*?)\s+Time elapsed: .*<<< (FAILURE|ERROR)!$")
+        .expect("valid regex")
+});
+
+/// Detail lines of one failure put in its log range; the rest is read
+/// (so other parsers do not mistake it for new failures) but not reported.
+const MAX_REPORTED_LINES: u64 = 8;
+/// Lines after a header within which numbered entries are expected.
+const ARMED_LINES: u64 = 2_000;
+/// Lines one failure may span before it is closed anyway.
+const MAX_BLOCK_LINES: u64 = 300;
+
+/// State that spans lines: whether a failure list's header was seen.
+#[derive(Debug, Default)]
+pub(crate) struct Runners {
+    /// The line of the last failure-list header.
+    armed_at: Option<u64>,
+}
+
+/// A failure whose detail lines are still being read.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    shape: Shape,
+    draft: Draft,
+    /// Last line read as part of it.
+    last: u64,
+    /// Frames seen (stack traces need one to count).
+    frames: u32,
+    /// A blank line was read: a numbered entry ends at the next line that
+    /// is neither indented nor blank.
+    after_blank: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Numbered,
+    Stack,
+    Surefire,
+}
+
+impl Runners {
+    /// Whether a failure-list header was seen recently, so numbered lines
+    /// without any keyword must be offered to [`Runners::line`].
+    pub(crate) fn armed(&self) -> bool {
+        self.armed_at.is_some()
+    }
+
+    /// Recognises a line that starts a failure, or arms the numbered-entry
+    /// parser at a header (returning `None` then too).
+    pub(crate) fn line(&mut self, n: u64, line: &str) -> Option<Failure> {
+        if HEADER.is_match(line) {
+            self.armed_at = Some(n);
+            return None;
+        }
+        let armed = self
+            .armed_at
+            .is_some_and(|at| n.saturating_sub(at) <= ARMED_LINES);
+        if line.contains(") ")
+            && let Some(caps) = NUMBERED.captures(line)
+            && (armed || EXUNIT.is_match(line))
+        {
+            let title = caps[2].trim().to_string();
+            let draft = Draft::error("tests", Category::TestFailure, title, (n, n));
+            return Some(Failure::new(Shape::Numbered, draft, n));
+        }
+        if line.contains("<<< ")
+            && let Some(caps) = SUREFIRE.captures(line)
+        {
+            let message = format!("{} {}", caps[1].trim(), caps[2].to_ascii_lowercase());
+            let draft = Draft::error("surefire", Category::TestFailure, message, (n, n));
+            return Some(Failure::new(Shape::Surefire, draft, n));
+        }
+        if (line.contains("Error") || line.contains("Exception") || line.contains("Fail"))
+            && let Some(caps) = EXCEPTION.captures(line)
+        {
+            let kind = caps[1].to_string();
+            let detail = caps.get(2).map_or("", |m| m.as_str().trim());
+            let category =
+                message_category(detail).unwrap_or(match exception_category(&kind, detail) {
+                    Category::Crash if kind.ends_with("Failure") || kind.contains("Assert") => {
+                        Category::TestFailure
+                    }
+                    other => other,
+                });
+            let message = if detail.is_empty() {
+                kind.clone()
+            } else {
+                format!("{kind}: {detail}")
+            };
+            let mut draft = Draft::error("runtime", category, message, (n, n));
+            draft.code = Some(kind);
+            return Some(Failure::new(Shape::Stack, draft, n));
+        }
+        None
+    }
+}
+
+impl Failure {
+    fn new(shape: Shape, draft: Draft, n: u64) -> Failure {
+        Failure {
+            shape,
+            draft,
+            last: n,
+            frames: 0,
+            after_blank: false,
+        }
+    }
+
+    /// Offers the next line; returns whether it belongs to this failure.
+    pub(crate) fn feed(&mut self, n: u64, line: &str) -> bool {
+        let start = self.draft.log_lines.0;
+        if n.saturating_sub(start) > MAX_BLOCK_LINES {
+            return false;
+        }
+        let blank = line.trim().is_empty();
+        let indented = line.starts_with([' ', '\t']);
+        let taken = match self.shape {
+            Shape::Stack => {
+                if FRAME.is_match(line) {
+                    self.frames += 1;
+                    true
+                } else {
+                    // Before the first frame, a message may run on over a
+                    // few lines (node prints the offending source first).
+                    self.frames == 0 && !blank && n - start <= 3
+                        || line.trim_start().starts_with("... ")
+                }
+            }
+            Shape::Numbered => {
+                if NUMBERED.is_match(line) && !indented_more_than(line, 4) {
+                    false
+                } else if blank {
+                    self.after_blank = true;
+                    true
+                } else {
+                    // PHPUnit prints its entries unindented; a blank line and
+                    // then an unindented line is the next part of the log.
+                    let ends = self.after_blank && !indented && !looks_like_location(line);
+                    !ends
+                }
+            }
+            Shape::Surefire => {
+                !blank
+                    && !SUREFIRE.is_match(line)
+                    && !line.starts_with("Tests run:")
+                    && !line.starts_with("[INFO]")
+            }
+        };
+        if taken {
+            self.last = n;
+            if !blank && n - start < MAX_REPORTED_LINES {
+                self.draft.log_lines.1 = n;
+                if self.draft.file.is_none() {
+                    self.locate(line);
+                }
+            }
+        }
+        taken
+    }
+
+    /// Takes the first `file:line` the details mention.
+    fn locate(&mut self, line: &str) {
+        static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
+            // Reason: a fixed, tested pattern.
+            Regex::new(r"([\w./-]+\.[A-Za-z]{1,5}):(\d+)").expect("valid regex")
+        });
+        if let Some(caps) = LOCATION.captures(line)
+            && !caps[1].contains("node_modules")
+            && !caps[1].starts_with("internal/")
+        {
+            self.draft.file = Some(caps[1].to_string());
+            self.draft.line = caps[2].parse().ok();
+        }
+    }
+
+    /// Emits the failure; a stack-trace headline without any frame is
+    /// just a line that mentions an error, and is dropped.
+    pub(crate) fn close(self, sink: &mut Sink) {
+        if self.shape == Shape::Stack && self.frames == 0 {
+            return;
+        }
+        sink.emit(self.draft);
+    }
+}
+
+fn indented_more_than(line: &str, spaces: usize) -> bool {
+    line.len() - line.trim_start().len() > spaces
+}
+
+/// PHPUnit's `/path/FooTest.php:12` location line under an entry.
+fn looks_like_location(line: &str) -> bool {
+    line.starts_with('/')
+        && line
+            .rsplit_once(':')
+            .is_some_and(|(_, l)| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+}
