@@ -163,3 +163,109 @@ fn command_echoes_and_test_names_are_not_infrastructure_failures() {
     "#]]
     .assert_eq(&rendered);
 }
+
+/// Lines built from fragments the parsers react to, joined at random, plus
+/// arbitrary text: closer to real logs than uniform bytes.
+fn arbitrary_line() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let fragment = prop_oneof![
+        Just("error: ".to_string()),
+        Just("error[E0308]: x".to_string()),
+        Just(" --> src/lib.rs:1:2".to_string()),
+        Just("Traceback (most recent call last):".to_string()),
+        Just("  File \"a.py\", line 3, in f".to_string()),
+        Just("ValueError: bad".to_string()),
+        Just("  1) test x (M)".to_string()),
+        Just("Failures:".to_string()),
+        Just("TypeError: t".to_string()),
+        Just("    at f (a.js:1:2)".to_string()),
+        Just("--- FAIL: TestX (0.00s)".to_string()),
+        Just("x.go:3:4: undefined: y".to_string()),
+        Just("a.c:1:2: error: e".to_string()),
+        Just("make: *** [all] Error 1".to_string()),
+        Just("Killed".to_string()),
+        Just("\r\x1b[0K".to_string()),
+        Just("\x1b[31m".to_string()),
+        Just("FAILED tests/t.py::t - x".to_string()),
+        Just("x <<< FAILURE!".to_string()),
+        ".{0,30}",
+    ];
+    proptest::collection::vec(fragment, 0..4).prop_map(|parts| parts.concat())
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_logs_never_panic_and_stay_in_range(
+        lines in proptest::collection::vec(arbitrary_line(), 0..120)
+    ) {
+        let mut diagnoser = LogDiagnoser::new();
+        for (i, line) in lines.iter().enumerate() {
+            diagnoser.push_line(i as u64 + 1, line);
+        }
+        let pushed = lines.len() as u64;
+        let diagnosis = diagnoser.finish();
+        for d in &diagnosis.diagnostics {
+            proptest::prop_assert!(
+                1 <= d.log_lines.0 && d.log_lines.0 <= d.log_lines.1 && d.log_lines.1 <= pushed,
+                "{:?} outside 1..={}", d.log_lines, pushed
+            );
+        }
+    }
+}
+
+#[test]
+fn a_10_mb_line_without_newline_finishes() {
+    let line = format!("{}error: end", "ab\x1b[1mcd\r".repeat(1_250_000));
+    let mut diagnoser = LogDiagnoser::new();
+    diagnoser.push_line(1, &line);
+    assert_sane(&diagnoser.finish(), 1);
+}
+
+#[test]
+fn a_traceback_of_100_000_frames_finishes() {
+    let mut log = String::from("Traceback (most recent call last):\n");
+    for i in 0..100_000 {
+        log.push_str(&format!(
+            "  File \"app/m{i}.py\", line {i}, in f\n    f()\n"
+        ));
+    }
+    log.push_str("RecursionError: maximum recursion depth exceeded\n");
+    let diagnosis = diagnose(&log);
+    assert_sane(&diagnosis, 200_003);
+    assert_eq!(diagnosis.diagnostics.len(), 1);
+    assert_eq!(diagnosis.diagnostics[0].log_lines, (1, 200_002));
+}
+
+#[test]
+fn a_stack_trace_of_100_000_frames_finishes() {
+    let mut log = String::from("TypeError: x\n");
+    for i in 0..100_000 {
+        log.push_str(&format!("    at f{i} (a.js:{i}:1)\n"));
+    }
+    assert_sane(&diagnose(&log), 100_002);
+}
+
+#[test]
+fn carriage_return_and_escape_soup_finishes() {
+    let mut rng = XorShift(7);
+    let pieces = [
+        "\r",
+        "\x1b[0K",
+        "\x1b[31;1m",
+        "\x1b]8;;x\x07",
+        "error",
+        " ",
+        "\r\r",
+        "%",
+    ];
+    let mut diagnoser = LogDiagnoser::new();
+    for n in 1..=2_000u64 {
+        let line: String = (0..2_000)
+            .map(|_| pieces[(rng.next() % pieces.len() as u64) as usize])
+            .collect();
+        diagnoser.push_line(n, &line);
+    }
+    assert_sane(&diagnoser.finish(), 2_000);
+}
