@@ -51,9 +51,30 @@ impl LineSplitter {
 
     /// Feeds bytes; complete lines go to `out`.
     pub(crate) fn push(&mut self, mut bytes: &[u8], out: &mut ChunkBuilder) {
+        // First finish the line an earlier read left open.
+        if !self.partial.is_empty() || self.overflow > 0 {
+            let Some(pos) = memchr::memchr(b'\n', bytes) else {
+                self.append(bytes);
+                return;
+            };
+            self.append(&bytes[..pos]);
+            let line = std::mem::take(&mut self.partial);
+            out.push_line(self.stream, strip_cr(&line), self.overflow);
+            self.overflow = 0;
+            bytes = &bytes[pos + 1..];
+        }
+        // The common case, a block of ordinary complete lines, is handed
+        // over whole: one UTF-8 check, one redaction pass, one copy.
+        if let Some(last) = memchr::memrchr(b'\n', bytes) {
+            let block = &bytes[..last];
+            if let Some(lines) = self.plain_lines(block) {
+                out.push_block(self.stream, block, lines);
+                bytes = &bytes[last + 1..];
+            }
+        }
         while let Some(pos) = memchr::memchr(b'\n', bytes) {
             let (line, rest) = (&bytes[..pos], &bytes[pos + 1..]);
-            if self.partial.is_empty() && self.overflow == 0 && line.len() <= self.max_line_bytes {
+            if line.len() <= self.max_line_bytes {
                 out.push_line(self.stream, strip_cr(line), 0);
             } else {
                 self.append(line);
@@ -64,6 +85,25 @@ impl LineSplitter {
             bytes = rest;
         }
         self.append(bytes);
+    }
+
+    /// The number of lines in `block` (complete lines without the last
+    /// `\n`) when every one of them can be stored as it is: valid UTF-8, no
+    /// `\r`, none longer than the limit.
+    fn plain_lines(&self, block: &[u8]) -> Option<usize> {
+        if memchr::memchr(b'\r', block).is_some() || std::str::from_utf8(block).is_err() {
+            return None;
+        }
+        let mut lines = 1;
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', block) {
+            if end - start > self.max_line_bytes {
+                return None;
+            }
+            lines += 1;
+            start = end + 1;
+        }
+        (block.len() - start <= self.max_line_bytes).then_some(lines)
     }
 
     fn append(&mut self, bytes: &[u8]) {
@@ -148,6 +188,30 @@ impl ChunkBuilder {
         }
         self.streams.push(stream);
         self.next_line += 1;
+        if self.text.len() >= self.limits.chunk_bytes {
+            self.cut();
+        }
+    }
+
+    /// Adds `lines` complete lines at once: `block` is valid UTF-8 without
+    /// `\r`, the lines joined by `\n`, none over the length limit.
+    pub(crate) fn push_block(&mut self, stream: u8, block: &[u8], lines: usize) {
+        let Ok(text) = std::str::from_utf8(block) else {
+            // Checked by the caller; stay correct anyway.
+            for line in block.split(|&b| b == b'\n') {
+                self.push_line(stream, line, 0);
+            }
+            return;
+        };
+        let text = self.redactor.redact(text);
+        if self.streams.is_empty() {
+            self.first_line = self.next_line;
+        } else {
+            self.text.push(b'\n');
+        }
+        self.text.extend_from_slice(text.as_bytes());
+        self.streams.resize(self.streams.len() + lines, stream);
+        self.next_line += lines as i64;
         if self.text.len() >= self.limits.chunk_bytes {
             self.cut();
         }
@@ -320,6 +384,23 @@ mod tests {
             "01234567 [qide: 12 more bytes of this line not kept]"
         );
         assert_eq!(got[1], (2, STDERR, "ok".to_owned()));
+    }
+
+    #[test]
+    fn whole_blocks_and_line_by_line_agree() {
+        let input: &[u8] = b"alpha\nbeta\n\ngamma\r\ndelta\nlong-line-here\n\xff\nend\n";
+        let mut whole = builder(8);
+        let mut split = LineSplitter::new(STDOUT, 8);
+        split.push(input, &mut whole);
+        let mut bytewise = builder(8);
+        let mut split = LineSplitter::new(STDOUT, 8);
+        for b in input {
+            split.push(std::slice::from_ref(b), &mut bytewise);
+        }
+        let got = lines(&mut whole);
+        assert_eq!(got, lines(&mut bytewise));
+        assert_eq!(got.len(), 8);
+        assert_eq!(got[3].2, "gamma");
     }
 
     #[test]

@@ -97,11 +97,19 @@ pub(crate) async fn run_step(
     }
     let mut stdout = child.stdout.take();
     let mut stderr = child.stderr.take();
+    // A bigger pipe lets a chatty step write more between our reads, so a
+    // gigabyte costs thousands of wake-ups, not hundreds of thousands.
+    if let Some(pipe) = &stdout {
+        grow_pipe(pipe);
+    }
+    if let Some(pipe) = &stderr {
+        grow_pipe(pipe);
+    }
     let max_line = chunks.max_line_bytes();
     let mut out_lines = LineSplitter::new(STDOUT, max_line);
     let mut err_lines = LineSplitter::new(STDERR, max_line);
-    let mut out_buf = vec![0u8; 64 << 10];
-    let mut err_buf = vec![0u8; 64 << 10];
+    let mut out_buf = vec![0u8; READ_BYTES];
+    let mut err_buf = vec![0u8; READ_BYTES];
 
     let mut status = None;
     let mut ended = Ended::Exited;
@@ -214,6 +222,15 @@ pub(crate) async fn run_step(
         signal,
         failure,
     }
+}
+
+/// Bytes read from a pipe at once, and the pipe size asked of the kernel.
+const READ_BYTES: usize = 1 << 20;
+
+/// Asks the kernel for a 1 MiB pipe buffer; a refusal (an unprivileged
+/// process over `/proc/sys/fs/pipe-max-size`) just keeps the default.
+fn grow_pipe(pipe: &impl std::os::fd::AsFd) {
+    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(READ_BYTES as i32));
 }
 
 /// Exit code, signal name and failure kind of a finished process. A shell

@@ -6,6 +6,7 @@
 //! work is in `qide-runner`, `qide-store`, `qide-diagnose` and
 //! `qide-codebase`.
 
+mod cache;
 mod convert;
 mod error;
 mod extract;
@@ -53,17 +54,39 @@ pub struct AppState {
     /// The project root (canonical).
     pub root: Arc<PathBuf>,
     pub metrics: Arc<Metrics>,
+    /// Serialised answers that only builds and reports change.
+    pub(crate) answers: Arc<cache::AnswerCache>,
 }
 
 impl AppState {
     /// State over a store and a runner for the project at the runner's root.
     pub fn new(store: Arc<dyn Store>, runner: Runner) -> AppState {
         let root = Arc::new(runner.root().to_path_buf());
+        let answers = Arc::new(cache::AnswerCache::default());
+        // Any build event (a status change, new log lines, a lag that hid
+        // some) makes cached answers stale.
+        let mut events = runner.subscribe();
+        let watched = Arc::downgrade(&answers);
+        tokio::spawn(async move {
+            loop {
+                let event = events.recv().await;
+                let Some(answers) = watched.upgrade() else {
+                    return;
+                };
+                match event {
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        answers.invalidate()
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
         AppState {
             store,
             runner,
             root,
             metrics: Arc::new(Metrics::default()),
+            answers,
         }
     }
 }

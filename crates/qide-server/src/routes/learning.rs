@@ -2,8 +2,11 @@
 //! the codebase, and reports.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use qide_api as api;
 use qide_store::{BuildFilter, NewReport};
 use serde::Deserialize;
@@ -28,7 +31,7 @@ pub(crate) struct BuildsQuery {
 pub(crate) async fn builds(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<BuildsQuery>,
-) -> Result<Json<api::BuildList>, AppError> {
+) -> Result<Response, AppError> {
     let skip = query.skip.unwrap_or(0);
     let limit = query.limit.unwrap_or(50);
     if skip < 0 {
@@ -49,6 +52,14 @@ pub(crate) async fn builds(
             )
         })?),
     };
+    let key = format!(
+        "builds:{}:{skip}:{limit}",
+        status.map_or("", |s| s.as_str())
+    );
+    if let Some(bytes) = state.answers.get(&key) {
+        return Ok(json_bytes(bytes));
+    }
+    let generation = state.answers.generation();
     let (records, total) = state
         .store
         .list_builds(&BuildFilter {
@@ -58,12 +69,23 @@ pub(crate) async fn builds(
         })
         .await?;
     let builds = records.iter().map(|r| convert::build(r, None)).collect();
-    Ok(Json(api::BuildList {
+    let list = api::BuildList {
         builds,
         total,
         skip,
         limit,
-    }))
+    };
+    let bytes = Bytes::from(
+        serde_json::to_vec(&list)
+            .map_err(|e| AppError::Internal(format!("serialising builds: {e}")))?,
+    );
+    state.answers.put(key, generation, bytes.clone());
+    Ok(json_bytes(bytes))
+}
+
+/// A 200 answer with an already serialised JSON body.
+fn json_bytes(bytes: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -271,6 +293,7 @@ pub(crate) async fn report(
             created_at_ms: qide_runner::now_ms(),
         })
         .await?;
+    state.answers.invalidate();
     state
         .metrics
         .reports
