@@ -110,7 +110,7 @@ pub(crate) fn fit(mut detail: api::BuildDetail, budget: u64, cursor: usize) -> a
         if let Some(fitting) = [slim, slimmest]
             .into_iter()
             .flatten()
-            .find(|d| used + tokens_of(d) + 1 <= budget)
+            .find(|d| used + tokens_of(d) < budget)
         {
             used += tokens_of(&fitting) + 1;
             push(&mut detail.log_summary, fitting);
