@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Log capture: a step that prints 1 GiB in 100-byte lines, captured by
-# `qide serve`, against the same producer writing to /dev/null. Prints the
-# capture rate, the ratio to the baseline, and the server's peak memory.
+# Log capture: a step that prints 1 GiB, captured by `qide serve`, against
+# the same producer writing to /dev/null. Prints the capture rate, the ratio
+# to the baseline, and the server's peak memory.
 #
-#   bench/capture.sh [BYTES]
+#   bench/capture.sh [BYTES] [FILE]
+#
+# Without FILE the output is identical 100-byte lines (the best case for the
+# store's compression); with FILE it is that file's text repeated, e.g. the
+# LogChunks logs concatenated, which compress like real build logs.
 source "$(dirname "$0")/common.sh"
 bytes="${1:-1073741824}"
 build_release
 machine
 
-line="$(printf '%099d' 0)"
-producer="yes $line | head -c $bytes"
+if [ -n "${2:-}" ]; then
+    producer="while cat '$2'; do :; done | head -c $bytes"
+else
+    line="$(printf '%099d' 0)"
+    producer="yes $line | head -c $bytes"
+fi
 
 start=$(date +%s.%N)
 sh -c "$producer" >/dev/null
@@ -40,7 +48,7 @@ import sys
 size, base, step_ms, idle, peak, hwm, status = sys.argv[1:]
 size = int(size); base = float(base); step = int(step_ms) / 1000
 print(f"build status: {status}")
-print(f"output: {size / 2**20:.0f} MiB in 100-byte lines")
+print(f"output: {size / 2**20:.0f} MiB")
 print(f"baseline (producer > /dev/null): {base:.2f} s, {size / base / 1e6:.0f} MB/s")
 print(f"through qide: {step:.2f} s, {size / step / 1e6:.0f} MB/s ({base / step:.2f}x of baseline rate)")
 print(f"server RSS: idle {int(idle) / 1024:.1f} MiB, peak sampled {int(peak) / 1024:.1f} MiB, VmHWM {int(hwm) / 1024:.1f} MiB")

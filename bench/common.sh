@@ -16,7 +16,7 @@ free_port() {
 
 # start_server DIR PORT: starts `qide serve` in the background, sets $server_pid.
 start_server() {
-    "$qide" serve "$1" --bind "127.0.0.1:$2" >"$1.server.log" 2>&1 &
+    env ${QIDE_BENCH_ENV:-} "$qide" serve "$1" --bind "127.0.0.1:$2" >"$1.server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$2/health" >/dev/null && return 0

@@ -88,10 +88,10 @@ impl LineSplitter {
     }
 
     /// The number of lines in `block` (complete lines without the last
-    /// `\n`) when every one of them can be stored as it is: valid UTF-8, no
-    /// `\r`, none longer than the limit.
+    /// `\n`) when every one of them can be stored as it is, CRLF endings
+    /// aside: valid UTF-8 and none longer than the limit.
     fn plain_lines(&self, block: &[u8]) -> Option<usize> {
-        if memchr::memchr(b'\r', block).is_some() || std::str::from_utf8(block).is_err() {
+        if std::str::from_utf8(block).is_err() {
             return None;
         }
         let mut lines = 1;
@@ -121,6 +121,19 @@ impl LineSplitter {
             self.overflow = 0;
         }
     }
+}
+
+/// `block` with the `\r` of every `\r\n` removed, and a final `\r` (the
+/// last line's CRLF, whose `\n` is outside the block).
+fn strip_crlf(block: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.len());
+    let mut start = 0;
+    for at in memchr::memmem::find_iter(block, b"\r\n") {
+        out.extend_from_slice(&block[start..at]);
+        start = at + 1;
+    }
+    out.extend_from_slice(strip_cr(&block[start..]));
+    out
 }
 
 fn strip_cr(line: &[u8]) -> &[u8] {
@@ -176,7 +189,10 @@ impl ChunkBuilder {
         } else {
             self.first_line = self.next_line;
         }
-        let text = String::from_utf8_lossy(line);
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         let text = self.redactor.redact(&text);
         // A line never contains '\n' by construction, and stored text is
         // always valid UTF-8.
@@ -193,9 +209,18 @@ impl ChunkBuilder {
         }
     }
 
-    /// Adds `lines` complete lines at once: `block` is valid UTF-8 without
-    /// `\r`, the lines joined by `\n`, none over the length limit.
+    /// Adds `lines` complete lines at once: `block` is valid UTF-8, the
+    /// lines joined by `\n` (CRLF endings are stripped here), none over the
+    /// length limit.
     pub(crate) fn push_block(&mut self, stream: u8, block: &[u8], lines: usize) {
+        let stripped;
+        let block =
+            if block.last() == Some(&b'\r') || memchr::memmem::find(block, b"\r\n").is_some() {
+                stripped = strip_crlf(block);
+                &stripped[..]
+            } else {
+                block
+            };
         let Ok(text) = std::str::from_utf8(block) else {
             // Checked by the caller; stay correct anyway.
             for line in block.split(|&b| b == b'\n') {
@@ -388,7 +413,7 @@ mod tests {
 
     #[test]
     fn whole_blocks_and_line_by_line_agree() {
-        let input: &[u8] = b"alpha\nbeta\n\ngamma\r\ndelta\nlong-line-here\n\xff\nend\n";
+        let input: &[u8] = b"alpha\nbe\rta\n\ngamma\r\ndelta\nlong-line-here\n\xff\nend\r\nx\ry\n";
         let mut whole = builder(8);
         let mut split = LineSplitter::new(STDOUT, 8);
         split.push(input, &mut whole);
@@ -399,8 +424,10 @@ mod tests {
         }
         let got = lines(&mut whole);
         assert_eq!(got, lines(&mut bytewise));
-        assert_eq!(got.len(), 8);
+        assert_eq!(got.len(), 9);
+        assert_eq!(got[1].2, "be\rta");
         assert_eq!(got[3].2, "gamma");
+        assert_eq!(got[7].2, "end");
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub struct BuildLimits {
     pub log_cap_bytes: u64,
     /// Longest stored line; the rest is counted, not kept (64 KiB).
     pub max_line_bytes: usize,
-    /// Size at which a log chunk is written (256 KiB).
+    /// Size at which a log chunk is written (1 MiB): big enough that the
+    /// per-write cost of the database is small next to the bytes.
     pub chunk_bytes: usize,
     /// Longest a captured line waits before readers can see it (100 ms).
     pub flush_interval: Duration,
@@ -73,7 +74,7 @@ impl Default for BuildLimits {
             linger_after_exit: Duration::from_secs(2),
             log_cap_bytes: 64 << 20,
             max_line_bytes: 64 << 10,
-            chunk_bytes: 256 << 10,
+            chunk_bytes: 1 << 20,
             flush_interval: Duration::from_millis(100),
             max_concurrent_builds: 1,
         }
@@ -303,9 +304,9 @@ impl Runner {
         diagnose: Arc<dyn Diagnose>,
     ) -> Runner {
         // Log events hold chunks of up to `chunk_bytes`: the ring's size
-        // bounds the memory a slow subscriber can pin (64 × 256 KiB). A
+        // bounds the memory a slow subscriber can pin (16 × ~1 MiB). A
         // subscriber that falls behind is told so and rereads the store.
-        let (events, _) = broadcast::channel(64);
+        let (events, _) = broadcast::channel(16);
         Runner {
             inner: Arc::new(Inner {
                 store,
@@ -624,7 +625,8 @@ impl Runner {
             flush_interval: limits.flush_interval,
             max_line_bytes: limits.max_line_bytes,
         };
-        let (chunk_tx, chunk_rx) = mpsc::channel::<LogChunk>(8);
+        // A few chunks of slack between the pipes and the database.
+        let (chunk_tx, chunk_rx) = mpsc::channel::<LogChunk>(4);
         let writer = tokio::spawn(
             capture::LogWriter {
                 store: store.clone(),

@@ -224,13 +224,16 @@ pub(crate) async fn run_step(
     }
 }
 
-/// Bytes read from a pipe at once, and the pipe size asked of the kernel.
-const READ_BYTES: usize = 1 << 20;
+/// Bytes read from a pipe at once. Together with the chunk size it bounds a
+/// stored chunk (at most chunk size + one read).
+const READ_BYTES: usize = 256 << 10;
+/// The pipe size asked of the kernel.
+const PIPE_BYTES: i32 = 1 << 20;
 
 /// Asks the kernel for a 1 MiB pipe buffer; a refusal (an unprivileged
 /// process over `/proc/sys/fs/pipe-max-size`) just keeps the default.
 fn grow_pipe(pipe: &impl std::os::fd::AsFd) {
-    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(READ_BYTES as i32));
+    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES));
 }
 
 /// Exit code, signal name and failure kind of a finished process. A shell

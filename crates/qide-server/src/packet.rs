@@ -82,13 +82,33 @@ pub(crate) fn fit(mut detail: api::BuildDetail, budget: u64, cursor: usize) -> a
     // Counted with a wide number in `tokens`, so the real one never adds.
     detail.tokens = 999_999;
 
+    // Reports and known issues get at most half the budget, newest first,
+    // so the diagnostics always have room.
+    let reports = std::mem::take(&mut detail.reports);
+    let known = std::mem::take(&mut detail.known_issues);
     let mut used = tokens_of(&detail);
-    if used > budget {
-        detail.reports.clear();
-        detail.known_issues.clear();
-        detail.truncated = true;
-        used = tokens_of(&detail);
+    let share = budget.saturating_sub(used) / 2;
+    let mut spent = 0;
+    for report in reports.iter().rev() {
+        let cost = tokens_of(report) + 1;
+        if spent + cost > share {
+            detail.truncated = true;
+            break;
+        }
+        spent += cost;
+        detail.reports.push(report.clone());
     }
+    detail.reports.reverse();
+    for issue in known {
+        let cost = tokens_of(&issue) + 1;
+        if spent + cost > share {
+            detail.truncated = true;
+            break;
+        }
+        spent += cost;
+        detail.known_issues.push(issue);
+    }
+    used += spent;
     if used > budget {
         if let Some(steps) = detail.build.steps.as_mut() {
             steps.clear();

@@ -14,8 +14,9 @@ use crate::convert::clean_for_model;
 
 /// Lines of the log's end kept in `tail`.
 const TAIL_LINES: usize = 20;
-/// Chunks read from the store per query while streaming a log.
-const CHUNKS_PER_READ: i64 = 16;
+/// Chunks read from the store per query while streaming a log (each up to
+/// about a MiB: memory, not round trips, is what this bounds).
+const CHUNKS_PER_READ: i64 = 2;
 /// Source lines shown before and after a diagnostic's line.
 const SNIPPET_CONTEXT: u32 = 3;
 

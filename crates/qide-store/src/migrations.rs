@@ -2,7 +2,8 @@
 //! `qide_migrations`. A migration is never edited once released: add a new one.
 
 /// SQLite schema steps.
-pub(crate) const SQLITE: &[&str] = &[r#"
+pub(crate) const SQLITE: &[&str] = &[
+    r#"
 CREATE TABLE builds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     status TEXT NOT NULL,
@@ -71,10 +72,15 @@ CREATE TABLE reports (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX reports_build ON reports (build_id, id)
-"#];
+"#,
+    // Log chunk text may be stored compressed: 0 = as is, 1 = LZ4 block
+    // with its length in front.
+    "ALTER TABLE log_chunks ADD COLUMN encoding BIGINT NOT NULL DEFAULT 0",
+];
 
 /// PostgreSQL schema steps.
-pub(crate) const POSTGRES: &[&str] = &[r#"
+pub(crate) const POSTGRES: &[&str] = &[
+    r#"
 CREATE TABLE builds (
     id BIGSERIAL PRIMARY KEY,
     status TEXT NOT NULL,
@@ -143,4 +149,6 @@ CREATE TABLE reports (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX reports_build ON reports (build_id, id)
-"#];
+"#,
+    "ALTER TABLE log_chunks ADD COLUMN encoding BIGINT NOT NULL DEFAULT 0",
+];

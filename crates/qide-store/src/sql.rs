@@ -316,12 +316,40 @@ fn report_from_row(row: &AnyRow) -> Result<ReportRecord> {
     })
 }
 
+/// `log_chunks.encoding` of text stored as it is.
+const ENCODING_RAW: i64 = 0;
+/// `log_chunks.encoding` of text stored as an LZ4 block, length first.
+const ENCODING_LZ4: i64 = 1;
+
+/// Log text as stored: LZ4 when it saves at least an eighth, else as is.
+/// Build logs repeat themselves, so this usually cuts writes severalfold.
+fn encode_text(text: &[u8]) -> (i64, Vec<u8>) {
+    let packed = lz4_flex::block::compress_prepend_size(text);
+    if packed.len() < text.len() - text.len() / 8 {
+        (ENCODING_LZ4, packed)
+    } else {
+        (ENCODING_RAW, text.to_vec())
+    }
+}
+
+fn decode_text(encoding: i64, stored: Vec<u8>, seq: i64) -> Result<Vec<u8>> {
+    match encoding {
+        ENCODING_RAW => Ok(stored),
+        ENCODING_LZ4 => lz4_flex::block::decompress_size_prepended(&stored)
+            .map_err(|e| StoreError::Corrupt(format!("log chunk {seq}: {e}"))),
+        other => Err(StoreError::Corrupt(format!(
+            "log chunk {seq}: unknown encoding {other}"
+        ))),
+    }
+}
+
 fn chunk_from_row(row: &AnyRow) -> Result<LogChunk> {
+    let seq: i64 = row.try_get("seq")?;
     let chunk = LogChunk {
-        seq: row.try_get("seq")?,
+        seq,
         step_idx: row.try_get("step_idx")?,
         first_line: row.try_get("first_line")?,
-        text: row.try_get("text")?,
+        text: decode_text(row.try_get("encoding")?, row.try_get("text")?, seq)?,
         streams: row.try_get("streams")?,
     };
     let newlines = chunk.text.iter().filter(|&&b| b == b'\n').count();
@@ -450,19 +478,21 @@ impl Store for SqlStore {
     ) -> Result<()> {
         // The build row first, so an unknown build is `NotFound` rather
         // than a foreign-key failure.
+        let (encoding, text) = encode_text(&chunk.text);
         let mut tx = self.begin_write().await?;
         write_log_meta(&mut tx, build_id, meta).await?;
         sqlx::query(
-            "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams, encoding) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(build_id)
         .bind(chunk.seq)
         .bind(chunk.step_idx)
         .bind(chunk.first_line)
         .bind(chunk.line_count())
-        .bind(chunk.text.clone())
+        .bind(text)
         .bind(chunk.streams.clone())
+        .bind(encoding)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -492,7 +522,7 @@ impl Store for SqlStore {
         // test then drops that chunk when `from_line` is past its end (in a
         // dropped gap, or beyond the log).
         let rows = sqlx::query(
-            "SELECT seq, step_idx, first_line, text, streams FROM log_chunks \
+            "SELECT seq, step_idx, first_line, text, streams, encoding FROM log_chunks \
              WHERE build_id = $1 AND first_line >= COALESCE( \
                  (SELECT MAX(first_line) FROM log_chunks WHERE build_id = $1 AND first_line <= $2), 0) \
              AND first_line + line_count > $2 \
@@ -508,7 +538,7 @@ impl Store for SqlStore {
 
     async fn log_chunks_last(&self, build_id: i64, max_chunks: i64) -> Result<Vec<LogChunk>> {
         let rows = sqlx::query(
-            "SELECT seq, step_idx, first_line, text, streams FROM log_chunks \
+            "SELECT seq, step_idx, first_line, text, streams, encoding FROM log_chunks \
              WHERE build_id = $1 ORDER BY first_line DESC LIMIT $2",
         )
         .bind(build_id)

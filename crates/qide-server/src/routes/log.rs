@@ -23,8 +23,8 @@ use crate::{AppError, AppState};
 const MAX_LIMIT: i64 = 5000;
 /// Most context lines around a grep match.
 const MAX_CONTEXT: i64 = 50;
-/// Chunks read per store query while scanning.
-const CHUNKS_PER_READ: i64 = 16;
+/// Chunks read per store query while scanning (each up to about a MiB).
+const CHUNKS_PER_READ: i64 = 2;
 /// Lines per `log` event.
 const LINES_PER_EVENT: usize = 500;
 

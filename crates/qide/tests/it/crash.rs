@@ -78,7 +78,13 @@ async fn sigkill_during_a_build_and_a_report_stream_loses_nothing_acknowledged()
 
     let server = start(dir.path()).await;
     let client = server.client();
-    let detail = client.build_detail(build_id).await.unwrap();
+    // The default packet keeps only the newest reports; ask for room for all.
+    let url = format!(
+        "{}/llm/learning/build/{build_id}?budget_tokens=1000000",
+        server.url
+    );
+    let detail: api::BuildDetail = reqwest::get(url).await.unwrap().json().await.unwrap();
+    assert!(!detail.truncated, "every report fits in the big budget");
     let stored: std::collections::HashSet<i64> = detail.reports.iter().map(|r| r.id).collect();
     let lost: Vec<&i64> = acknowledged
         .iter()
