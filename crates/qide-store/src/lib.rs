@@ -153,6 +153,62 @@ pub struct DiagnosisRecord {
     pub failure_category: Option<String>,
     /// The serialised log summary, opaque to the store.
     pub summary: Vec<u8>,
+    /// The root-cause failures of the build, tracked across builds.
+    pub fingerprints: Vec<FingerprintSeen>,
+}
+
+/// A failure as one build saw it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FingerprintSeen {
+    pub fingerprint: String,
+    pub category: String,
+    pub tool: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub file: Option<String>,
+}
+
+/// A failure tracked across builds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternRecord {
+    pub fingerprint: String,
+    pub category: String,
+    pub tool: String,
+    pub code: Option<String>,
+    /// The message as it was last seen.
+    pub message: String,
+    pub file: Option<String>,
+    pub first_build: i64,
+    pub last_build: i64,
+    /// Builds it appeared in.
+    pub occurrences: i64,
+    pub first_seen_at_ms: i64,
+    pub last_seen_at_ms: i64,
+    /// `open`, or `resolved` once a later build of the same steps succeeded.
+    pub status: String,
+    /// The green build that resolved it.
+    pub resolved_build: Option<i64>,
+    /// Reports linked to it.
+    pub report_count: i64,
+}
+
+/// Which patterns to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatternFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub skip: i64,
+    pub limit: i64,
+}
+
+/// Patterns of one category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryCount {
+    pub category: String,
+    pub open: i64,
+    pub resolved: i64,
+    /// Builds with a failure of this category.
+    pub occurrences: i64,
 }
 
 /// Size and gaps of a build's log.
@@ -290,7 +346,9 @@ pub trait Store: Send + Sync + 'static {
     async fn log_chunks_last(&self, build_id: i64, max_chunks: i64) -> Result<Vec<LogChunk>>;
 
     /// Ends a running build with its diagnosis; `Conflict` if it was not
-    /// running. Forgets the build's environment.
+    /// running. Forgets the build's environment. Records the diagnosis'
+    /// fingerprints across builds, and when the build succeeded, resolves
+    /// the open fingerprints last seen in a build of the same steps.
     async fn finish_build(
         &self,
         build_id: i64,
@@ -315,11 +373,29 @@ pub trait Store: Send + Sync + 'static {
     async fn diagnosis(&self, build_id: i64) -> Result<Option<Vec<u8>>>;
 
     /// Stores a report; `NotFound` if its build does not exist. Durable when
-    /// it returns.
+    /// it returns. The report is linked to its `fingerprints`, or when it
+    /// names none, to the fingerprints of its build.
     async fn insert_report(&self, new: &NewReport) -> Result<ReportRecord>;
 
     /// Reports of a build, oldest first.
     async fn list_reports(&self, build_id: i64) -> Result<Vec<ReportRecord>>;
+
+    /// Failure patterns, most recently seen first, and how many match.
+    async fn list_patterns(&self, filter: &PatternFilter) -> Result<(Vec<PatternRecord>, i64)>;
+
+    /// Pattern counts per category.
+    async fn category_counts(&self) -> Result<Vec<CategoryCount>>;
+
+    /// The patterns of a build that earlier builds had too.
+    async fn known_issues(&self, build_id: i64) -> Result<Vec<PatternRecord>>;
+
+    /// Reports linked to a fingerprint, written about builds before
+    /// `before_build`, oldest first.
+    async fn reports_for_fingerprint(
+        &self,
+        fingerprint: &str,
+        before_build: i64,
+    ) -> Result<Vec<ReportRecord>>;
 
     /// How many builds there are in each status.
     async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>>;

@@ -76,6 +76,40 @@ CREATE INDEX reports_build ON reports (build_id, id)
     // Log chunk text may be stored compressed: 0 = as is, 1 = LZ4 block
     // with its length in front.
     "ALTER TABLE log_chunks ADD COLUMN encoding BIGINT NOT NULL DEFAULT 0",
+    // Learning: each failure's fingerprint tracked across builds, the
+    // builds it appeared in, and the reports written about it.
+    r#"
+ALTER TABLE builds ADD COLUMN steps_key TEXT;
+CREATE TABLE fingerprints (
+    fingerprint TEXT PRIMARY KEY,
+    category TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    code TEXT,
+    message TEXT NOT NULL,
+    file TEXT,
+    first_build BIGINT NOT NULL,
+    last_build BIGINT NOT NULL,
+    occurrences BIGINT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    resolved_build BIGINT,
+    steps_key TEXT
+);
+CREATE INDEX fingerprints_status ON fingerprints (status, last_seen_at);
+CREATE TABLE build_fingerprints (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (build_id, fingerprint)
+);
+CREATE INDEX build_fingerprints_fp ON build_fingerprints (fingerprint, build_id);
+CREATE TABLE report_fingerprints (
+    report_id BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (report_id, fingerprint)
+);
+CREATE INDEX report_fingerprints_fp ON report_fingerprints (fingerprint, report_id)
+"#,
 ];
 
 /// PostgreSQL schema steps.
@@ -151,4 +185,38 @@ CREATE TABLE reports (
 CREATE INDEX reports_build ON reports (build_id, id)
 "#,
     "ALTER TABLE log_chunks ADD COLUMN encoding BIGINT NOT NULL DEFAULT 0",
+    // Learning: each failure's fingerprint tracked across builds, the
+    // builds it appeared in, and the reports written about it.
+    r#"
+ALTER TABLE builds ADD COLUMN steps_key TEXT;
+CREATE TABLE fingerprints (
+    fingerprint TEXT PRIMARY KEY,
+    category TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    code TEXT,
+    message TEXT NOT NULL,
+    file TEXT,
+    first_build BIGINT NOT NULL,
+    last_build BIGINT NOT NULL,
+    occurrences BIGINT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    resolved_build BIGINT,
+    steps_key TEXT
+);
+CREATE INDEX fingerprints_status ON fingerprints (status, last_seen_at);
+CREATE TABLE build_fingerprints (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (build_id, fingerprint)
+);
+CREATE INDEX build_fingerprints_fp ON build_fingerprints (fingerprint, build_id);
+CREATE TABLE report_fingerprints (
+    report_id BIGINT NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (report_id, fingerprint)
+);
+CREATE INDEX report_fingerprints_fp ON report_fingerprints (fingerprint, report_id)
+"#,
 ];

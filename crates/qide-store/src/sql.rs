@@ -11,10 +11,53 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
 
 use crate::{
-    BuildFilter, BuildFinish, BuildRecord, BuildStatus, DiagnosisRecord, Dropped, LogChunk,
-    LogMeta, NewBuild, NewReport, ReportRecord, Result, StepRecord, StepUpdate, Store, StoreError,
-    WorkspaceState, migrations,
+    BuildFilter, BuildFinish, BuildRecord, BuildStatus, CategoryCount, DiagnosisRecord, Dropped,
+    LogChunk, LogMeta, NewBuild, NewReport, PatternFilter, PatternRecord, ReportRecord, Result,
+    StepRecord, StepUpdate, Store, StoreError, WorkspaceState, migrations,
 };
+
+const PATTERN_COLUMNS: &str = "fingerprint, category, tool, code, message, file, first_build, \
+     last_build, occurrences, first_seen_at, last_seen_at, status, resolved_build, \
+     (SELECT COUNT(*) FROM report_fingerprints rf WHERE rf.fingerprint = fingerprints.fingerprint) \
+     AS report_count";
+
+/// What makes two builds "the same steps", for resolving a failure: the
+/// steps' names and commands, hashed (FNV-1a, stable across versions).
+fn steps_key(new: &NewBuild) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for step in &new.steps {
+        for byte in step
+            .name
+            .bytes()
+            .chain([0x1f])
+            .chain(step.run.bytes())
+            .chain([0x1e])
+        {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+fn pattern_from_row(row: &AnyRow) -> Result<PatternRecord> {
+    Ok(PatternRecord {
+        fingerprint: row.try_get("fingerprint")?,
+        category: row.try_get("category")?,
+        tool: row.try_get("tool")?,
+        code: row.try_get("code")?,
+        message: row.try_get("message")?,
+        file: row.try_get("file")?,
+        first_build: row.try_get("first_build")?,
+        last_build: row.try_get("last_build")?,
+        occurrences: row.try_get("occurrences")?,
+        first_seen_at_ms: row.try_get("first_seen_at")?,
+        last_seen_at_ms: row.try_get("last_seen_at")?,
+        status: row.try_get("status")?,
+        resolved_build: row.try_get("resolved_build")?,
+        report_count: row.try_get("report_count")?,
+    })
+}
 
 /// Which database a [`SqlStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,14 +412,15 @@ impl Store for SqlStore {
     async fn create_build(&self, new: &NewBuild) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "INSERT INTO builds (status, trigger_name, created_at, timeout_s, env_json) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO builds (status, trigger_name, created_at, timeout_s, env_json, steps_key) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(BuildStatus::Queued.as_str())
         .bind(&new.trigger)
         .bind(new.created_at_ms)
         .bind(opt_i64(new.timeout_s))
         .bind(env_to_json(&new.env))
+        .bind(steps_key(new))
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
@@ -590,6 +634,55 @@ impl Store for SqlStore {
             .bind(build_id)
             .execute(&mut *tx)
             .await?;
+        let mut seen = std::collections::HashSet::new();
+        for fp in diagnosis
+            .map(|d| d.fingerprints.as_slice())
+            .unwrap_or_default()
+        {
+            if !seen.insert(fp.fingerprint.as_str()) {
+                continue;
+            }
+            // A failure that comes back after being resolved is open again;
+            // `resolved_build` keeps the earlier fix for the record.
+            sqlx::query(
+                "INSERT INTO fingerprints (fingerprint, category, tool, code, message, file, \
+                 first_build, last_build, occurrences, first_seen_at, last_seen_at, status, steps_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1, $8, $8, 'open', \
+                         (SELECT steps_key FROM builds WHERE id = $7)) \
+                 ON CONFLICT (fingerprint) DO UPDATE SET message = excluded.message, \
+                 file = excluded.file, last_build = excluded.last_build, \
+                 occurrences = fingerprints.occurrences + 1, last_seen_at = excluded.last_seen_at, \
+                 status = 'open', steps_key = excluded.steps_key",
+            )
+            .bind(&fp.fingerprint)
+            .bind(&fp.category)
+            .bind(&fp.tool)
+            .bind(fp.code.clone())
+            .bind(&fp.message)
+            .bind(fp.file.clone())
+            .bind(build_id)
+            .bind(finish.finished_at_ms)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO build_fingerprints (build_id, fingerprint) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(build_id)
+            .bind(&fp.fingerprint)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if finish.status == BuildStatus::Success {
+            sqlx::query(
+                "UPDATE fingerprints SET status = 'resolved', resolved_build = $1 \
+                 WHERE status = 'open' AND last_build < $1 \
+                 AND steps_key = (SELECT steps_key FROM builds WHERE id = $1)",
+            )
+            .bind(build_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -695,15 +788,17 @@ impl Store for SqlStore {
     }
 
     async fn insert_report(&self, new: &NewReport) -> Result<ReportRecord> {
-        // One statement: the report is stored only if its build exists, with
-        // no window between the check and the write.
+        // The report is stored only if its build exists, with no window
+        // between the check and the write; its links go in the same
+        // transaction, so a report is never half-linked.
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "INSERT INTO reports (build_id, kind, analysis, recommendations, confidence, \
              fingerprints, agent, model, created_at) \
              SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM builds WHERE id = $1) \
              RETURNING {REPORT_COLUMNS}"
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let Some(row) = sqlx::query(AssertSqlSafe(sql))
             .bind(new.build_id)
             .bind(&new.kind)
             .bind(&new.analysis)
@@ -713,10 +808,122 @@ impl Store for SqlStore {
             .bind(new.agent.clone())
             .bind(new.model.clone())
             .bind(new.created_at_ms)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| StoreError::NotFound(format!("build {}", new.build_id)))?;
-        report_from_row(&row)
+        else {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound(format!("build {}", new.build_id)));
+        };
+        let report = report_from_row(&row)?;
+        if new.fingerprints.is_empty() {
+            sqlx::query(
+                "INSERT INTO report_fingerprints (report_id, fingerprint) \
+                 SELECT $1, fingerprint FROM build_fingerprints WHERE build_id = $2",
+            )
+            .bind(report.id)
+            .bind(new.build_id)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            let mut seen = std::collections::HashSet::new();
+            for fp in new
+                .fingerprints
+                .iter()
+                .filter(|fp| seen.insert(fp.as_str()))
+            {
+                sqlx::query(
+                    "INSERT INTO report_fingerprints (report_id, fingerprint) VALUES ($1, $2)",
+                )
+                .bind(report.id)
+                .bind(fp)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    async fn list_patterns(&self, filter: &PatternFilter) -> Result<(Vec<PatternRecord>, i64)> {
+        let condition = "(CAST($1 AS TEXT) IS NULL OR status = $1) \
+                         AND (CAST($2 AS TEXT) IS NULL OR category = $2)";
+        let sql = format!(
+            "SELECT {PATTERN_COLUMNS} FROM fingerprints WHERE {condition} \
+             ORDER BY last_seen_at DESC, fingerprint LIMIT $3 OFFSET $4"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(filter.status.clone())
+            .bind(filter.category.clone())
+            .bind(filter.limit.max(0))
+            .bind(filter.skip.max(0))
+            .fetch_all(&self.pool)
+            .await?;
+        let total: i64 = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM fingerprints WHERE {condition}"
+        )))
+        .bind(filter.status.clone())
+        .bind(filter.category.clone())
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        let patterns = rows
+            .iter()
+            .map(pattern_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((patterns, total))
+    }
+
+    async fn category_counts(&self) -> Result<Vec<CategoryCount>> {
+        let rows = sqlx::query(
+            "SELECT category, \
+             CAST(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END) AS BIGINT) AS open_count, \
+             CAST(SUM(CASE WHEN status = 'resolved' THEN 1 ELSE 0 END) AS BIGINT) AS resolved_count, \
+             CAST(SUM(occurrences) AS BIGINT) AS occurrences \
+             FROM fingerprints GROUP BY category ORDER BY category",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CategoryCount {
+                    category: row.try_get("category")?,
+                    open: row.try_get("open_count")?,
+                    resolved: row.try_get("resolved_count")?,
+                    occurrences: row.try_get("occurrences")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn known_issues(&self, build_id: i64) -> Result<Vec<PatternRecord>> {
+        let sql = format!(
+            "SELECT {PATTERN_COLUMNS} FROM fingerprints WHERE fingerprint IN \
+             (SELECT fingerprint FROM build_fingerprints WHERE build_id = $1) \
+             AND first_build < $1 ORDER BY first_build, fingerprint"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(build_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(pattern_from_row).collect()
+    }
+
+    async fn reports_for_fingerprint(
+        &self,
+        fingerprint: &str,
+        before_build: i64,
+    ) -> Result<Vec<ReportRecord>> {
+        let sql = format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE id IN \
+             (SELECT report_id FROM report_fingerprints WHERE fingerprint = $1) \
+             AND build_id < $2 ORDER BY id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(fingerprint)
+            .bind(before_build)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(report_from_row).collect()
     }
 
     async fn list_reports(&self, build_id: i64) -> Result<Vec<ReportRecord>> {

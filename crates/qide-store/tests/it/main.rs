@@ -48,5 +48,6 @@ mod concurrency;
 mod harness;
 mod logs;
 mod migrations;
+mod patterns;
 mod reports;
 mod sqlite_path;
