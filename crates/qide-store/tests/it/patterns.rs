@@ -118,7 +118,7 @@ async fn fingerprints_are_tracked_across_builds_and_resolved_by_a_green_build(db
     }
 
     // It comes back: open again, the earlier fix kept on record.
-    let again = build(store, 2, 40, failed(0), &[a.clone()]).await;
+    let again = build(store, 2, 40, failed(0), std::slice::from_ref(&a)).await;
     let (open, total) = store
         .list_patterns(&PatternFilter {
             status: Some("open".to_owned()),
