@@ -242,12 +242,64 @@ pub const REPORT_TYPES: [&str; 4] = [
     "other",
 ];
 
-/// A failure seen in earlier builds.
+/// A failure tracked across builds by its fingerprint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pattern {
+    pub fingerprint: String,
+    pub category: String,
+    pub tool: String,
+    pub code: Option<String>,
+    /// The message as last seen.
+    pub message: String,
+    pub file: Option<String>,
+    pub first_build: i64,
+    pub last_build: i64,
+    /// Builds it appeared in.
+    pub occurrences: i64,
+    pub first_seen_at: String,
+    pub last_seen_at: String,
+    /// `open`, or `resolved` once a later build of the same steps succeeded.
+    pub status: String,
+    /// The green build that resolved it (kept when it came back).
+    pub resolved_build: Option<i64>,
+    /// Reports linked to it.
+    pub report_count: i64,
+}
+
+/// Patterns of one category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryStat {
+    pub category: String,
+    pub open: i64,
+    pub resolved: i64,
+    /// Build occurrences of failures in this category.
+    pub occurrences: i64,
+}
+
+/// `GET /llm/learning/patterns`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatternList {
+    pub patterns: Vec<Pattern>,
+    pub total: i64,
+    pub skip: i64,
+    pub limit: i64,
+    pub categories: Vec<CategoryStat>,
+}
+
+/// A failure of this build that earlier builds had too, with what was
+/// written about it then.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnownIssue {
     pub fingerprint: String,
+    pub category: String,
+    pub message: String,
     pub first_build: i64,
+    pub last_build: i64,
     pub occurrences: i64,
+    pub status: String,
+    /// A green build that resolved it before it came back, if any.
+    pub resolved_build: Option<i64>,
+    /// Reports about earlier builds with this failure, oldest first.
     pub reports: Vec<Report>,
 }
 
@@ -416,6 +468,45 @@ pub struct Codebase {
     pub source_previews: Vec<SourcePreview>,
     pub structure_summary: StructureSummary,
     pub git: GitInfo,
+}
+
+/// `GET /llm/learning/file?path=&start=&end=`: lines of one file of the
+/// project, numbered from 1, text cleaned for models (ANSI escapes, control
+/// characters other than tab and bidirectional overrides removed).
+///
+/// ```json
+/// {"path": "src/lib.rs", "start": 10, "end": 12, "total_lines": 575, "truncated": false,
+///  "next_start": null,
+///  "lines": [{"n": 10, "text": "use std::fmt;"}, {"n": 11, "text": ""}, {"n": 12, "text": "pub struct Version {"}]}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileText {
+    /// The path, relative to the project root, `/`-separated and normalised
+    /// (`./a//b` is `a/b`).
+    pub path: String,
+    /// The first line of the range: `start` as asked, or 1.
+    pub start: u64,
+    /// The number of the last line returned. When the range starts past the
+    /// end of the file no lines are returned and `end` is `start - 1`.
+    pub end: u64,
+    /// How many lines the whole file has.
+    pub total_lines: u64,
+    /// Fewer lines were returned than the range holds (a server limit on
+    /// lines or bytes per answer), or a very long line was cut.
+    pub truncated: bool,
+    /// Where to continue (`start=`) when the range was cut short by a limit.
+    pub next_start: Option<u64>,
+    /// The lines, in order.
+    pub lines: Vec<NumberedLine>,
+}
+
+/// One line of a [`FileText`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberedLine {
+    /// Line number, from 1.
+    pub n: u64,
+    /// The text, without its line end.
+    pub text: String,
 }
 
 /// `GET /health`.

@@ -252,6 +252,35 @@ impl Client {
             .await
     }
 
+    /// `GET /llm/learning/file?path=&start=&end=`: lines of one project
+    /// file, numbered from 1.
+    pub async fn file(
+        &self,
+        path: &str,
+        start: Option<u64>,
+        end: Option<u64>,
+    ) -> Result<api::FileText, Error> {
+        #[derive(Serialize)]
+        struct FileQuery<'a> {
+            path: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            start: Option<u64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            end: Option<u64>,
+        }
+        let query = FileQuery { path, start, end };
+        self.send(
+            || {
+                self.request(Method::GET, "/llm/learning/file")
+                    .timeout(Duration::from_secs(30))
+                    .query(&query)
+            },
+            true,
+        )
+        .await
+        .map(|(_, v)| v)
+    }
+
     /// `POST /llm/learning/report`.
     pub async fn submit_report(&self, report: &api::ReportRequest) -> Result<api::Report, Error> {
         self.send(

@@ -4,7 +4,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use qide_api as api;
-use qide_store::{BuildRecord, LogChunk, ReportRecord, StepRecord};
+use qide_store::{BuildRecord, LogChunk, PatternRecord, ReportRecord, StepRecord};
 
 /// Milliseconds since the epoch as RFC 3339 UTC with milliseconds.
 pub(crate) fn rfc3339(ms: i64) -> String {
@@ -82,6 +82,26 @@ pub(crate) fn report(record: &ReportRecord) -> api::Report {
         agent: record.agent.clone(),
         model: record.model.clone(),
         created_at: rfc3339(record.created_at_ms),
+    }
+}
+
+/// A pattern.
+pub(crate) fn pattern(record: &PatternRecord) -> api::Pattern {
+    api::Pattern {
+        fingerprint: record.fingerprint.clone(),
+        category: record.category.clone(),
+        tool: record.tool.clone(),
+        code: record.code.clone(),
+        message: record.message.clone(),
+        file: record.file.clone(),
+        first_build: record.first_build,
+        last_build: record.last_build,
+        occurrences: record.occurrences,
+        first_seen_at: rfc3339(record.first_seen_at_ms),
+        last_seen_at: rfc3339(record.last_seen_at_ms),
+        status: record.status.clone(),
+        resolved_build: record.resolved_build,
+        report_count: record.report_count,
     }
 }
 

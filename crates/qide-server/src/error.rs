@@ -15,6 +15,9 @@ use qide_store::StoreError;
 pub enum AppError {
     /// 400: the request could not be read (malformed JSON, bad query).
     BadRequest { code: &'static str, detail: String },
+    /// 403: the thing exists but is never shown (a secret file, a path that
+    /// leads outside the project); `code` says why.
+    Forbidden { code: &'static str, detail: String },
     /// 404: the thing does not exist.
     NotFound(String),
     /// 409: the request conflicts with the current state.
@@ -81,6 +84,9 @@ impl IntoResponse for AppError {
         match self {
             AppError::BadRequest { code, detail } => {
                 problem(StatusCode::BAD_REQUEST, code, "Bad request", detail, None)
+            }
+            AppError::Forbidden { code, detail } => {
+                problem(StatusCode::FORBIDDEN, code, "Forbidden", detail, None)
             }
             AppError::NotFound(detail) => problem(
                 StatusCode::NOT_FOUND,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use qide_api as api;
 use qide_diagnose::{Diagnosis, LogDiagnoser, Severity, TestOutcome};
 use qide_runner::Diagnose;
-use qide_store::{BuildRecord, DiagnosisRecord, Store};
+use qide_store::{BuildRecord, DiagnosisRecord, FingerprintSeen, Store};
 
 use crate::convert::clean_for_model;
 
@@ -31,11 +31,25 @@ impl Diagnose for LogSummarizer {
     async fn diagnose(&self, build: &BuildRecord) -> Option<DiagnosisRecord> {
         match summarize_build(self.store.as_ref(), &self.root, build.id).await {
             Ok(summary) => {
+                let fingerprints = summary
+                    .errors
+                    .iter()
+                    .filter(|d| d.root_cause)
+                    .map(|d| FingerprintSeen {
+                        fingerprint: d.fingerprint.clone(),
+                        category: d.category.clone(),
+                        tool: d.tool.clone(),
+                        code: d.code.clone(),
+                        message: d.message.clone(),
+                        file: d.file.clone(),
+                    })
+                    .collect();
                 let record = DiagnosisRecord {
                     error_count: summary.error_count,
                     warning_count: summary.warning_count,
                     failure_category: summary.failure_category.clone(),
                     summary: serde_json::to_vec(&summary).ok()?,
+                    fingerprints,
                 };
                 Some(record)
             }

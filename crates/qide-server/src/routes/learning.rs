@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use qide_api as api;
-use qide_store::{BuildFilter, NewReport};
+use qide_store::{BuildFilter, NewReport, PatternFilter};
 use serde::Deserialize;
 
 use crate::convert::{self, clean_for_model};
@@ -131,11 +131,29 @@ pub(crate) async fn build_detail(
         None => summary::live_summary(state.store.as_ref(), id).await?,
     };
     let reports = state.store.list_reports(id).await?;
+    let mut known_issues = Vec::new();
+    for issue in state.store.known_issues(id).await? {
+        let earlier = state
+            .store
+            .reports_for_fingerprint(&issue.fingerprint, id)
+            .await?;
+        known_issues.push(api::KnownIssue {
+            fingerprint: issue.fingerprint,
+            category: issue.category,
+            message: issue.message,
+            first_build: issue.first_build,
+            last_build: issue.last_build,
+            occurrences: issue.occurrences,
+            status: issue.status,
+            resolved_build: issue.resolved_build,
+            reports: earlier.iter().map(convert::report).collect(),
+        });
+    }
     let detail = api::BuildDetail {
         build: convert::build(&record, Some(&steps)),
         log_summary,
         reports: reports.iter().map(convert::report).collect(),
-        known_issues: Vec::new(),
+        known_issues,
         suspect_changes: None,
         truncated: false,
         tokens: 0,
@@ -210,6 +228,72 @@ pub(crate) async fn codebase(
             branch: git.branch,
             dirty: git.dirty,
         },
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PatternsQuery {
+    status: Option<String>,
+    category: Option<String>,
+    skip: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /llm/learning/patterns?status=&category=&skip=&limit=`: failures
+/// tracked across builds, most recently seen first, with counts per
+/// category.
+pub(crate) async fn patterns(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<PatternsQuery>,
+) -> Result<Json<api::PatternList>, AppError> {
+    let skip = query.skip.unwrap_or(0);
+    let limit = query.limit.unwrap_or(50);
+    if skip < 0 {
+        return Err(AppError::field("skip", "skip must be 0 or more"));
+    }
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::field(
+            "limit",
+            format!("limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let status = query.status.filter(|s| !s.is_empty());
+    if let Some(s) = &status
+        && s != "open"
+        && s != "resolved"
+    {
+        return Err(AppError::field(
+            "status",
+            format!("status must be open or resolved, not {s:?}"),
+        ));
+    }
+    let category = query.category.filter(|c| !c.is_empty());
+    let filter = PatternFilter {
+        status,
+        category,
+        skip,
+        limit,
+    };
+    let (records, total) = state.store.list_patterns(&filter).await?;
+    let categories = state
+        .store
+        .category_counts()
+        .await?
+        .into_iter()
+        .map(|c| api::CategoryStat {
+            category: c.category,
+            open: c.open,
+            resolved: c.resolved,
+            occurrences: c.occurrences,
+        })
+        .collect();
+    Ok(Json(api::PatternList {
+        patterns: records.iter().map(convert::pattern).collect(),
+        total,
+        skip,
+        limit,
+        categories,
     }))
 }
 

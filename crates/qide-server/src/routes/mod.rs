@@ -1,6 +1,7 @@
 //! The routes, next to their handlers.
 
 mod builds;
+mod codebase;
 mod learning;
 mod log;
 mod ops;
@@ -22,6 +23,8 @@ pub(crate) fn quick_routes() -> Router<AppState> {
         .route("/llm/learning/build/{id}", get(learning::build_detail))
         .route("/llm/learning/codebase", get(learning::codebase))
         .route("/llm/learning/report", post(learning::report))
+        .route("/llm/learning/patterns", get(learning::patterns))
+        .route("/llm/learning/file", get(codebase::file))
 }
 
 /// Routes that hold the connection: long polls and event streams.

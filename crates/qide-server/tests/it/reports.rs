@@ -184,3 +184,86 @@ async fn failure_packet_fits_its_budget_and_pages_on() {
         assert_eq!(response.status(), 422, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn failures_are_known_across_builds_with_their_reports_until_resolved() {
+    let app = spawn_app().await;
+    let script = app.path("check.sh");
+    let fail = "echo \"src/parse.c:$((40 + $(date +%N | cut -c1) % 5)):7: error: 'count' undeclared\"; exit 1\n";
+    std::fs::write(&script, fail).unwrap();
+    let steps = || vec![step("check", "sh check.sh")];
+
+    let first = app.run(steps()).await;
+    assert_eq!(first.status, api::BuildStatus::Failed);
+    let detail = app.client.build_detail(first.id).await.unwrap();
+    assert!(
+        detail.known_issues.is_empty(),
+        "nothing is known before the first failure"
+    );
+    let fingerprint = detail.log_summary.errors[0].fingerprint.clone();
+    app.client
+        .submit_report(&api::ReportRequest {
+            build_id: first.id,
+            kind: "failure_analysis".to_owned(),
+            analysis: "count is used before it is declared".to_owned(),
+            recommendations: vec!["declare count".to_owned()],
+            confidence: 0.7,
+            fingerprints: vec![],
+            agent: None,
+            model: None,
+        })
+        .await
+        .unwrap();
+
+    // The same failure (another line number) in the next build is known,
+    // with what was written about it.
+    let second = app.run(steps()).await;
+    let detail = app.client.build_detail(second.id).await.unwrap();
+    assert_eq!(detail.known_issues.len(), 1, "{:?}", detail.known_issues);
+    let known = &detail.known_issues[0];
+    assert_eq!(known.fingerprint, fingerprint);
+    assert_eq!((known.first_build, known.occurrences), (first.id, 2));
+    assert_eq!(known.reports.len(), 1);
+    assert_eq!(
+        known.reports[0].analysis,
+        "count is used before it is declared"
+    );
+
+    let url = format!("{}/llm/learning/patterns", app.base);
+    let patterns: api::PatternList = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patterns.total, 1);
+    assert_eq!(patterns.patterns[0].status, "open");
+    assert_eq!(patterns.patterns[0].report_count, 1);
+    assert_eq!(patterns.categories[0].category, "compile_error");
+
+    // Fixed: the next green build of the same steps resolves it.
+    std::fs::write(&script, "echo all good\n").unwrap();
+    let green = app.run(steps()).await;
+    assert_eq!(green.status, api::BuildStatus::Success);
+    let resolved: api::PatternList = app
+        .http
+        .get(format!("{url}?status=resolved"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resolved.total, 1);
+    assert_eq!(resolved.patterns[0].resolved_build, Some(green.id));
+    let bad = app
+        .http
+        .get(format!("{url}?status=maybe"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+}
