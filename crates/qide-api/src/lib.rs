@@ -468,6 +468,10 @@ pub struct Codebase {
     pub source_previews: Vec<SourcePreview>,
     pub structure_summary: StructureSummary,
     pub git: GitInfo,
+    /// The working-tree hash (`b3:<hex>`) the answer was computed under: the
+    /// same hash means the same files.
+    #[serde(default)]
+    pub tree_hash: Option<String>,
 }
 
 /// `GET /llm/learning/file?path=&start=&end=`: lines of one file of the

@@ -11,9 +11,12 @@
 //!   previews and the project's shape; secret files listed by size only.
 //! - [`tree_hash`] / [`tree_hash_cached`]: `b3:<hex>` over every kept file.
 //! - [`read_file`]: line-numbered text of one file, confined to the root.
+//! - [`SummaryCache`]: the summary remembered by tree hash, so a repeat call
+//!   on an unchanged tree reads no file.
 //!
 //! `.qide` (QIDE's own state) and `.git` are never walked, hashed or shown.
 
+mod cache;
 mod classify;
 mod error;
 mod language;
@@ -24,6 +27,7 @@ mod walk;
 
 use std::path::Path;
 
+pub use cache::{CachedSummary, SummaryCache};
 pub use classify::{is_lock_file, is_secret};
 pub use error::Error;
 pub use read::{

@@ -56,6 +56,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Serialised answers that only builds and reports change.
     pub(crate) answers: Arc<cache::AnswerCache>,
+    /// The codebase summary, remembered by tree hash.
+    pub(crate) codebase: Arc<qide_codebase::SummaryCache>,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
             root,
             metrics: Arc::new(Metrics::default()),
             answers,
+            codebase: Arc::new(qide_codebase::SummaryCache::new()),
         }
     }
 }

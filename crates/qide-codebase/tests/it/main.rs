@@ -1,6 +1,7 @@
 //! Integration tests for `qide-codebase`: every test builds a real tree in a
 //! temporary directory and checks what the crate makes of it.
 
+mod cache;
 mod read_file;
 mod summary;
 mod tree_hash;

@@ -1,5 +1,6 @@
-//! The project as a model sees it: `GET /llm/learning/file`, one file,
-//! line-numbered and confined to the project root.
+//! The project as a model sees it: `GET /llm/learning/codebase` (the
+//! summary, remembered by tree hash) and `GET /llm/learning/file` (one file,
+//! line-numbered and confined to the project root).
 //!
 //! The reading and every confinement check are `qide_codebase::read_file`'s;
 //! this module adds what only the HTTP boundary knows about (a path that is
@@ -8,6 +9,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use qide_api as api;
 use serde::Deserialize;
 
@@ -17,6 +19,98 @@ use crate::{AppError, AppState};
 
 /// Longest path accepted, in bytes (Linux's `PATH_MAX`).
 const MAX_PATH_BYTES: usize = 4096;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CodebaseQuery {
+    mode: Option<String>,
+}
+
+/// `GET /llm/learning/codebase?mode=summary`: the project's files, key
+/// files, previews and shape. The summary is recomputed only when the tree
+/// hash moved since the last call.
+pub(crate) async fn codebase(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<CodebaseQuery>,
+) -> Result<Response, AppError> {
+    match query.mode.as_deref() {
+        None | Some("" | "summary") => Ok(Json(summary(&state).await?).into_response()),
+        Some(other) => Err(AppError::field(
+            "mode",
+            format!("mode must be summary, not {other:?}"),
+        )),
+    }
+}
+
+/// The summary of the project, from the cache when the tree has not moved.
+async fn summary(state: &AppState) -> Result<api::Codebase, AppError> {
+    let root = state.root.clone();
+    let cache = state.codebase.clone();
+    let walk_root = root.clone();
+    let cached = tokio::task::spawn_blocking(move || cache.summary(&walk_root))
+        .await
+        .map_err(|e| AppError::Internal(format!("codebase task: {e}")))?
+        .map_err(|e| AppError::Internal(format!("reading the project: {e}")))?;
+    let git = qide_runner::git_state(&root).await;
+    let summary = &cached.summary;
+    Ok(api::Codebase {
+        root: root.display().to_string(),
+        files: summary
+            .files
+            .iter()
+            .map(|f| api::CodebaseFile {
+                path: f.path.clone(),
+                size: f.size,
+                lines: f.lines,
+                language: f.language.map(str::to_owned),
+                tokens: f.tokens,
+            })
+            .collect(),
+        key_files: summary
+            .key_files
+            .iter()
+            .map(|k| {
+                (
+                    k.path.clone(),
+                    clean_for_model(&k.content).replace('\t', "    "),
+                )
+            })
+            .collect(),
+        source_previews: summary
+            .source_previews
+            .iter()
+            .map(|p| api::SourcePreview {
+                path: p.path.clone(),
+                lines: p.lines.iter().map(|l| clean_for_model(l)).collect(),
+                truncated: p.truncated,
+            })
+            .collect(),
+        structure_summary: api::StructureSummary {
+            has_backend: summary.structure.has_backend,
+            has_frontend: summary.structure.has_frontend,
+            has_tests: summary.structure.has_tests,
+            languages: summary
+                .structure
+                .languages
+                .iter()
+                .map(|l| api::LanguageStat {
+                    name: l.name.to_owned(),
+                    files: l.files,
+                    lines: l.lines,
+                })
+                .collect(),
+            file_count: summary.structure.file_count,
+            total_lines: summary.structure.total_lines,
+            total_tokens: summary.structure.total_tokens,
+        },
+        git: api::GitInfo {
+            head: git.commit,
+            branch: git.branch,
+            dirty: git.dirty,
+        },
+        tree_hash: Some(cached.tree_hash.clone()),
+    })
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,6 @@
 //! The seed's `/llm/learning/*` endpoints: build history, the failure packet,
-//! the codebase, and reports.
+//! failure patterns and reports. The codebase and its files are in
+//! `codebase.rs`.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -11,7 +12,7 @@ use qide_api as api;
 use qide_store::{BuildFilter, NewReport, PatternFilter};
 use serde::Deserialize;
 
-use crate::convert::{self, clean_for_model};
+use crate::convert;
 use crate::extract::{ApiJson, ApiQuery, BuildId};
 use crate::{AppError, AppState};
 use crate::{packet, summary};
@@ -164,71 +165,6 @@ pub(crate) async fn build_detail(
         .await
         .map_err(|e| AppError::Internal(format!("fitting the packet: {e}")))?;
     Ok(Json(fitted))
-}
-
-/// `GET /llm/learning/codebase`: the project's files, key files, previews
-/// and shape.
-pub(crate) async fn codebase(
-    State(state): State<AppState>,
-) -> Result<Json<api::Codebase>, AppError> {
-    let root = state.root.clone();
-    let walk_root = root.clone();
-    let summary = tokio::task::spawn_blocking(move || qide_codebase::summarize(&walk_root))
-        .await
-        .map_err(|e| AppError::Internal(format!("codebase task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("reading the project: {e}")))?;
-    let git = qide_runner::git_state(&root).await;
-    Ok(Json(api::Codebase {
-        root: root.display().to_string(),
-        files: summary
-            .files
-            .into_iter()
-            .map(|f| api::CodebaseFile {
-                path: f.path,
-                size: f.size,
-                lines: f.lines,
-                language: f.language.map(str::to_owned),
-                tokens: f.tokens,
-            })
-            .collect(),
-        key_files: summary
-            .key_files
-            .into_iter()
-            .map(|k| (k.path, clean_for_model(&k.content).replace('\t', "    ")))
-            .collect(),
-        source_previews: summary
-            .source_previews
-            .into_iter()
-            .map(|p| api::SourcePreview {
-                path: p.path,
-                lines: p.lines.iter().map(|l| clean_for_model(l)).collect(),
-                truncated: p.truncated,
-            })
-            .collect(),
-        structure_summary: api::StructureSummary {
-            has_backend: summary.structure.has_backend,
-            has_frontend: summary.structure.has_frontend,
-            has_tests: summary.structure.has_tests,
-            languages: summary
-                .structure
-                .languages
-                .into_iter()
-                .map(|l| api::LanguageStat {
-                    name: l.name.to_owned(),
-                    files: l.files,
-                    lines: l.lines,
-                })
-                .collect(),
-            file_count: summary.structure.file_count,
-            total_lines: summary.structure.total_lines,
-            total_tokens: summary.structure.total_tokens,
-        },
-        git: api::GitInfo {
-            head: git.commit,
-            branch: git.branch,
-            dirty: git.dirty,
-        },
-    }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,7 +21,7 @@ pub(crate) fn quick_routes() -> Router<AppState> {
         .route("/build/{id}/log", get(log::log_page))
         .route("/llm/learning/builds", get(learning::builds))
         .route("/llm/learning/build/{id}", get(learning::build_detail))
-        .route("/llm/learning/codebase", get(learning::codebase))
+        .route("/llm/learning/codebase", get(codebase::codebase))
         .route("/llm/learning/report", post(learning::report))
         .route("/llm/learning/patterns", get(learning::patterns))
         .route("/llm/learning/file", get(codebase::file))

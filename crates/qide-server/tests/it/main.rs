@@ -4,6 +4,7 @@
 
 mod api_errors;
 mod builds;
+mod codebase;
 mod files;
 mod harness;
 mod logs;
