@@ -117,3 +117,60 @@ async fn sigkill_during_a_build_and_a_report_stream_loses_nothing_acknowledged()
         .unwrap();
     assert_eq!(running.total, 0);
 }
+
+#[tokio::test]
+async fn sigterm_stops_running_builds_cleanly_and_records_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path()).await;
+    let client = server.client();
+    let step = api::StepRequest {
+        name: Some("long".to_owned()),
+        run: "echo started; echo $$ > leader.pid; sleep 120".to_owned(),
+        timeout_s: None,
+        env: Default::default(),
+    };
+    let request = api::RunRequest {
+        steps: Some(vec![step]),
+        ..Default::default()
+    };
+    let build_id = client.run_build(&request).await.unwrap().id;
+    let pid_file = dir.path().join("leader.pid");
+    for _ in 0..200 {
+        if pid_file.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let leader: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+
+    let pid = nix::unistd::Pid::from_raw(server.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.child.wait();
+        (server, status)
+    })
+    .await
+    .unwrap()
+    .1
+    .unwrap();
+    assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
+    assert!(
+        !alive(leader),
+        "the build's processes were stopped before the server exited"
+    );
+
+    let server = start(dir.path()).await;
+    let build = server.client().build(build_id, None).await.unwrap();
+    assert_eq!(build.status, api::BuildStatus::Error);
+    assert_eq!(build.failure_kind.as_deref(), Some("interrupted"));
+    let log = server
+        .client()
+        .log(build_id, &Default::default())
+        .await
+        .unwrap();
+    assert!(log.lines.iter().any(|l| l.text == "started"));
+}
