@@ -24,6 +24,8 @@ pub enum AppError {
     Conflict(String),
     /// 413: the body is over the limit.
     TooLarge(String),
+    /// 415: the body is not JSON.
+    UnsupportedMediaType(String),
     /// 422: a field has a wrong type or value.
     InvalidField { field: String, detail: String },
     /// 422: the project's configuration does not allow the request.
@@ -102,6 +104,13 @@ impl IntoResponse for AppError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
                 "Request body too large",
+                detail,
+                None,
+            ),
+            AppError::UnsupportedMediaType(detail) => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
                 detail,
                 None,
             ),

@@ -23,12 +23,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_none_or(|v| v.starts_with("application/json") || v.contains("+json"));
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        // A body without `Content-Type: application/json` is refused: a web
+        // page can send such a body cross-origin without a CORS preflight,
+        // and this server runs commands.
         if !content_type_ok {
-            return Err(AppError::BadRequest {
-                code: "unsupported_media_type",
-                detail: "send the body as application/json".to_owned(),
-            });
+            return Err(AppError::UnsupportedMediaType(
+                "send the body with Content-Type: application/json".to_owned(),
+            ));
         }
         let bytes = Bytes::from_request(req, state)
             .await

@@ -58,6 +58,10 @@ pub struct AppState {
     pub(crate) answers: Arc<cache::AnswerCache>,
     /// The codebase summary, remembered by tree hash.
     pub(crate) codebase: Arc<qide_codebase::SummaryCache>,
+    /// Accept requests for any `Host`. Off for a loopback server, where only
+    /// `localhost` and IP literals are answered: a web page that rebinds its
+    /// own DNS name to 127.0.0.1 must not reach a server that runs commands.
+    pub allow_any_host: bool,
 }
 
 impl AppState {
@@ -90,6 +94,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             answers,
             codebase: Arc::new(qide_codebase::SummaryCache::new()),
+            allow_any_host: false,
         }
     }
 }
@@ -107,6 +112,10 @@ pub fn router(state: AppState) -> Router {
         .merge(quick)
         .merge(routes::streaming_routes())
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            host_guard,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(error::problem_for_bare_errors))
         .layer(axum::middleware::from_fn(
@@ -127,6 +136,52 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Refuses requests whose `Host` is a DNS name other than `localhost`,
+/// unless the server allows any host (see [`AppState::allow_any_host`]).
+async fn host_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !state.allow_any_host {
+        let host = request
+            .headers()
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        if !is_local_host(host) {
+            return AppError::Forbidden {
+                code: "host_not_allowed",
+                detail: format!(
+                    "this server answers only localhost and IP addresses, not {host:?}; \
+                     serve on a non-loopback address to accept other names"
+                ),
+            }
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// True for `localhost` (and `*.localhost`) and IP literals, with or without
+/// a port.
+fn is_local_host(host: &str) -> bool {
+    if let Some(rest) = host.strip_prefix('[') {
+        // [v6] or [v6]:port
+        return rest
+            .split(']')
+            .next()
+            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok());
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || name.parse::<std::net::IpAddr>().is_ok()
+}
+
 /// Serves `state` on `listener` until `shutdown` completes, then lets open
 /// requests finish.
 pub async fn serve(
@@ -137,4 +192,31 @@ pub async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_host;
+
+    #[test]
+    fn only_local_names_and_ip_literals_pass_the_host_guard() {
+        for ok in [
+            "localhost",
+            "localhost:8000",
+            "127.0.0.1:8000",
+            "[::1]:8000",
+            "10.0.0.5",
+            "app.localhost:3000",
+        ] {
+            assert!(is_local_host(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8000",
+            "localhost.evil.example",
+            "127.0.0.1.nip.io:80",
+        ] {
+            assert!(!is_local_host(bad), "{bad}");
+        }
+    }
 }

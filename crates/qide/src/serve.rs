@@ -105,7 +105,8 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         let token = shutdown.clone();
         tokio::spawn(async move { runner.run(token).await })
     };
-    let state = AppState::new(store, runner);
+    let mut state = AppState::new(store, runner);
+    state.allow_any_host = !options.bind.ip().is_loopback();
     let server = {
         let token = shutdown.clone();
         tokio::spawn(qide_server::serve(listener, state, async move {

@@ -210,3 +210,42 @@ async fn invalid_steps_are_rejected_before_anything_is_queued() {
     }
     assert_eq!(app.client.builds(0, 10, None).await.unwrap().total, 0);
 }
+
+#[tokio::test]
+async fn bodies_must_be_declared_json_and_foreign_hosts_are_refused() {
+    let app = spawn_app().await;
+    // A web page can send these cross-origin without a preflight.
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut request = app
+            .http
+            .post(format!("{}/build/run", app.base))
+            .body(r#"{"steps": [{"run": "touch pwned"}]}"#);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let (status, p) = problem(request.send().await.unwrap()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}"
+        );
+        assert_eq!(p.code, "unsupported_media_type");
+    }
+    // DNS rebinding: a page's own name pointed at 127.0.0.1.
+    let response = app
+        .http
+        .get(format!("{}/llm/learning/builds", app.base))
+        .header("host", "attacker.example:8000")
+        .send()
+        .await
+        .unwrap();
+    let (status, p) = problem(response).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(p.code, "host_not_allowed");
+    assert_eq!(app.client.builds(0, 10, None).await.unwrap().total, 0);
+    assert!(!app.path("pwned").exists());
+}
