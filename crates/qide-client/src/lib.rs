@@ -281,6 +281,41 @@ impl Client {
         .map(|(_, v)| v)
     }
 
+    /// `GET /llm/learning/patterns`: failures tracked across builds.
+    pub async fn patterns(
+        &self,
+        status: Option<&str>,
+        category: Option<&str>,
+        skip: i64,
+        limit: i64,
+    ) -> Result<api::PatternList, Error> {
+        #[derive(Serialize)]
+        struct PatternQuery<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            status: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            category: Option<&'a str>,
+            skip: i64,
+            limit: i64,
+        }
+        let query = PatternQuery {
+            status,
+            category,
+            skip,
+            limit,
+        };
+        self.send(
+            || {
+                self.request(Method::GET, "/llm/learning/patterns")
+                    .timeout(Duration::from_secs(30))
+                    .query(&query)
+            },
+            true,
+        )
+        .await
+        .map(|(_, v)| v)
+    }
+
     /// `POST /llm/learning/report`.
     pub async fn submit_report(&self, report: &api::ReportRequest) -> Result<api::Report, Error> {
         self.send(

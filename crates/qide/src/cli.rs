@@ -38,6 +38,63 @@ pub(crate) enum Command {
     Log(LogArgs),
     /// Write a qide.toml with the build steps detected for the project.
     Init(InitArgs),
+    /// List failures tracked across builds, with counts per category.
+    Patterns(PatternsArgs),
+    /// Send an analysis of a build.
+    Report(ReportArgs),
+    /// Summarise the project the server builds: files, languages, key files.
+    Codebase(CodebaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PatternsArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// Only `open` or `resolved` failures.
+    #[arg(long)]
+    status: Option<String>,
+    /// Only failures of this category (`compile_error`, `test_failure`, …).
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    limit: i64,
+    #[arg(long, default_value_t = 0)]
+    skip: i64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The build the analysis is about.
+    build_id: i64,
+    /// What was found.
+    #[arg(long)]
+    analysis: String,
+    /// A recommended change; repeat for several.
+    #[arg(long = "recommend", value_name = "TEXT")]
+    recommendations: Vec<String>,
+    /// How sure the analysis is, from 0 to 1.
+    #[arg(long, default_value_t = 0.5)]
+    confidence: f64,
+    /// failure_analysis, code_improvement, test_coverage or other.
+    #[arg(long = "type", default_value = "failure_analysis")]
+    kind: String,
+    /// A failure fingerprint the analysis is about; repeat for several.
+    #[arg(long = "fingerprint")]
+    fingerprints: Vec<String>,
+    /// Who wrote it.
+    #[arg(long)]
+    agent: Option<String>,
+    /// The model that wrote it.
+    #[arg(long)]
+    model: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CodebaseArgs {
+    #[command(flatten)]
+    client: ClientArgs,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +273,54 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(next) if paging => query.from = Some(next),
                     _ => break,
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Patterns(args) => {
+            let list = client(&args.client)?
+                .patterns(
+                    args.status.as_deref(),
+                    args.category.as_deref(),
+                    args.skip,
+                    args.limit,
+                )
+                .await?;
+            if args.client.json {
+                print_json(&list)?;
+            } else {
+                print!("{}", output::patterns_table(&list));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => {
+            let report = client(&args.client)?
+                .submit_report(&api::ReportRequest {
+                    build_id: args.build_id,
+                    kind: args.kind,
+                    analysis: args.analysis,
+                    recommendations: args.recommendations,
+                    confidence: args.confidence,
+                    fingerprints: args.fingerprints,
+                    agent: args.agent,
+                    model: args.model,
+                })
+                .await?;
+            if args.client.json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "report #{} stored for build #{}",
+                    report.id, report.build_id
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Codebase(args) => {
+            let codebase = client(&args.client)?.codebase().await?;
+            if args.client.json {
+                print_json(&codebase)?;
+            } else {
+                print!("{}", output::codebase_summary(&codebase));
             }
             Ok(ExitCode::SUCCESS)
         }

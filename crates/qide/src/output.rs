@@ -184,3 +184,82 @@ pub(crate) fn finish_line(build: &api::Build) -> String {
     }
     line
 }
+
+/// `qide patterns`.
+pub(crate) fn patterns_table(list: &api::PatternList) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<20}  {:<8}  {:<16}  {:>5}  {:>11}  {:>7}  MESSAGE",
+        "FINGERPRINT", "STATUS", "CATEGORY", "SEEN", "BUILDS", "REPORTS"
+    );
+    for p in &list.patterns {
+        let location = p
+            .file
+            .as_deref()
+            .map(|f| format!("{f}: "))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<20}  {:<8}  {:<16}  {:>5}  {:>11}  {:>7}  {location}{}",
+            p.fingerprint,
+            p.status,
+            p.category,
+            p.occurrences,
+            format!("#{}-#{}", p.first_build, p.last_build),
+            p.report_count,
+            p.message
+        );
+    }
+    let _ = writeln!(out, "{} of {} patterns", list.patterns.len(), list.total);
+    for c in &list.categories {
+        let _ = writeln!(
+            out,
+            "  {:<18} {} open, {} resolved, {} occurrences",
+            c.category, c.open, c.resolved, c.occurrences
+        );
+    }
+    out
+}
+
+/// `qide codebase`.
+pub(crate) fn codebase_summary(codebase: &api::Codebase) -> String {
+    let s = &codebase.structure_summary;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", codebase.root);
+    let _ = writeln!(
+        out,
+        "{} files, {} lines, ~{} tokens; backend: {}, frontend: {}, tests: {}",
+        s.file_count,
+        s.total_lines,
+        s.total_tokens,
+        if s.has_backend { "yes" } else { "no" },
+        if s.has_frontend { "yes" } else { "no" },
+        if s.has_tests { "yes" } else { "no" }
+    );
+    if let Some(head) = &codebase.git.head {
+        let _ = writeln!(
+            out,
+            "git: {} on {}{}",
+            &head[..head.len().min(12)],
+            codebase.git.branch.as_deref().unwrap_or("(detached)"),
+            if codebase.git.dirty == Some(true) {
+                ", uncommitted changes"
+            } else {
+                ""
+            }
+        );
+    }
+    for l in &s.languages {
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>6} files {:>9} lines",
+            l.name, l.files, l.lines
+        );
+    }
+    if !codebase.key_files.is_empty() {
+        let names: Vec<&str> = codebase.key_files.keys().map(String::as_str).collect();
+        let _ = writeln!(out, "key files: {}", names.join(", "));
+    }
+    out
+}

@@ -119,3 +119,81 @@ fn run_against_an_unreachable_server_fails_clearly() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the QIDE server"));
 }
+
+#[tokio::test]
+async fn report_patterns_and_codebase_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Makefile"),
+        "all:\n\t@echo 'src/main.c:4:2: error: expected ;'; exit 1\n",
+    )
+    .unwrap();
+    let server = start(dir.path()).await;
+    let url = server.url.clone();
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || run(&["run", "--server", &url]))
+        .await
+        .unwrap();
+    assert_eq!(code, 1, "{stderr}");
+
+    let url = server.url.clone();
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        run(&[
+            "report",
+            "1",
+            "--server",
+            &url,
+            "--analysis",
+            "a missing semicolon",
+            "--recommend",
+            "add it",
+            "--confidence",
+            "0.9",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("report #1 stored for build #1"), "{stdout}");
+
+    let url = server.url.clone();
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || {
+        run(&[
+            "report",
+            "1",
+            "--server",
+            &url,
+            "--analysis",
+            "x",
+            "--confidence",
+            "3",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("confidence must be between 0 and 1"),
+        "{stderr}"
+    );
+
+    let url = server.url.clone();
+    let (code, stdout, _) =
+        tokio::task::spawn_blocking(move || run(&["patterns", "--server", &url]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("compile_error") && stdout.contains("src/main.c: expected ;"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 of 1 patterns"), "{stdout}");
+
+    let url = server.url.clone();
+    let (code, stdout, _) =
+        tokio::task::spawn_blocking(move || run(&["codebase", "--server", &url, "--json"]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0);
+    let codebase: qide_api::Codebase = serde_json::from_str(&stdout).unwrap();
+    assert!(codebase.key_files.contains_key("Makefile"));
+}
