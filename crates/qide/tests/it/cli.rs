@@ -183,7 +183,7 @@ async fn report_patterns_and_codebase_commands() {
             .unwrap();
     assert_eq!(code, 0);
     assert!(
-        stdout.contains("compile_error") && stdout.contains("src/main.c: expected ;"),
+        stdout.contains("syntax_error") && stdout.contains("src/main.c: expected ;"),
         "{stdout}"
     );
     assert!(stdout.contains("1 of 1 patterns"), "{stdout}");
