@@ -474,6 +474,76 @@ pub struct Codebase {
     pub tree_hash: Option<String>,
 }
 
+/// `GET /llm/learning/codebase?mode=pack&budget_tokens=N&build=ID`: file
+/// contents within a token budget, most relevant first.
+///
+/// Order: the files named by the build's diagnostics (root causes first),
+/// entry points, key files, other sources, tests, the rest. Files are taken
+/// greedily: one that does not fit is left out and smaller ones after it
+/// still get in. `tokens` (o200k_base over each file's `content`) is never
+/// more than `budget_tokens`; the JSON around the contents is not counted.
+/// Secret and lock files are never packed.
+///
+/// ```json
+/// {"mode": "pack", "root": "/src/demo", "budget_tokens": 8000, "tokens": 7412, "build": 42,
+///  "tree_hash": "b3:5d1f…",
+///  "files": [{"path": "src/lib.rs", "language": "Rust", "reason": "failing", "tokens": 3120,
+///             "content": "…"}],
+///  "left_out": [{"path": ".env", "reason": "secret", "tokens": null},
+///               {"path": "src/big.rs", "reason": "over_budget", "tokens": 9120}],
+///  "left_out_count": 2}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodebasePack {
+    /// Always `pack`.
+    pub mode: String,
+    /// The project root on the server.
+    pub root: String,
+    /// The budget asked for.
+    pub budget_tokens: u64,
+    /// Tokens of all packed contents: at most `budget_tokens`.
+    pub tokens: u64,
+    /// The build whose failing files went first, if one was named.
+    pub build: Option<i64>,
+    /// The working-tree hash when the pack was made.
+    pub tree_hash: Option<String>,
+    /// The packed files, most relevant first.
+    pub files: Vec<PackedFile>,
+    /// Files not packed, in pack order, at most a few thousand; see
+    /// `left_out_count` for all.
+    pub left_out: Vec<LeftOutFile>,
+    /// How many files were left out in all.
+    pub left_out_count: u64,
+}
+
+/// One file of a [`CodebasePack`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackedFile {
+    /// Path relative to the root.
+    pub path: String,
+    pub language: Option<String>,
+    /// Why it is where it is: `failing`, `entry_point`, `key_file`,
+    /// `source`, `test` or `other`.
+    pub reason: String,
+    /// Tokens of `content`.
+    pub tokens: u64,
+    /// The whole file, cleaned for models (control characters and ANSI
+    /// escapes removed).
+    pub content: String,
+}
+
+/// A file left out of a [`CodebasePack`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeftOutFile {
+    /// Path relative to the root.
+    pub path: String,
+    /// `over_budget`, `secret`, `lock_file`, `binary`, `too_large`,
+    /// `symlink` or `unreadable`.
+    pub reason: String,
+    /// Its tokens, when it was read and counted before being left out.
+    pub tokens: Option<u64>,
+}
+
 /// `GET /llm/learning/file?path=&start=&end=`: lines of one file of the
 /// project, numbered from 1, text cleaned for models (ANSI escapes, control
 /// characters other than tab and bidirectional overrides removed).

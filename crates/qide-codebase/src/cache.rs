@@ -42,7 +42,7 @@ impl SummaryCache {
     /// The summary of the project under `root`: the remembered one when the
     /// tree hash has not moved since it was computed, a fresh one otherwise.
     pub fn summary(&self, root: &Path) -> Result<CachedSummary, Error> {
-        let tree_hash = tree_hash_cached(root, &self.hashes)?;
+        let tree_hash = self.tree_hash(root)?;
         if let Some((last_root, cached)) = &*self.lock()
             && last_root == root
             && cached.tree_hash == tree_hash
@@ -55,6 +55,12 @@ impl SummaryCache {
         };
         *self.lock() = Some((root.to_path_buf(), fresh.clone()));
         Ok(fresh)
+    }
+
+    /// The tree hash of the project under `root`, reusing the digests of
+    /// unchanged files.
+    pub fn tree_hash(&self, root: &Path) -> Result<String, Error> {
+        tree_hash_cached(root, &self.hashes)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(PathBuf, CachedSummary)>> {

@@ -11,6 +11,7 @@
 //!   previews and the project's shape; secret files listed by size only.
 //! - [`tree_hash`] / [`tree_hash_cached`]: `b3:<hex>` over every kept file.
 //! - [`read_file`]: line-numbered text of one file, confined to the root.
+//! - [`pack`]: file contents within a token budget, most relevant first.
 //! - [`SummaryCache`]: the summary remembered by tree hash, so a repeat call
 //!   on an unchanged tree reads no file.
 //!
@@ -20,6 +21,7 @@ mod cache;
 mod classify;
 mod error;
 mod language;
+mod pack;
 mod read;
 mod summary;
 mod tree_hash;
@@ -30,6 +32,7 @@ use std::path::Path;
 pub use cache::{CachedSummary, SummaryCache};
 pub use classify::{is_lock_file, is_secret};
 pub use error::Error;
+pub use pack::{BYTES_PER_TOKEN_BOUND, LeftOut, LeftOutReason, Pack, PackReason, PackedFile, pack};
 pub use read::{
     FileText, NumberedLine, READ_MAX_BYTES, READ_MAX_LINE_BYTES, READ_MAX_LINES, read_file,
 };

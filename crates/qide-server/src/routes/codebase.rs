@@ -1,6 +1,8 @@
 //! The project as a model sees it: `GET /llm/learning/codebase` (the
-//! summary, remembered by tree hash) and `GET /llm/learning/file` (one file,
-//! line-numbered and confined to the project root).
+//! summary, remembered by tree hash, or with `mode=pack` file contents
+//! within a token budget, a failing build's files first) and
+//! `GET /llm/learning/file` (one file, line-numbered and confined to the
+//! project root).
 //!
 //! The reading and every confinement check are `qide_codebase::read_file`'s;
 //! this module adds what only the HTTP boundary knows about (a path that is
@@ -15,7 +17,7 @@ use serde::Deserialize;
 
 use crate::convert::clean_for_model;
 use crate::extract::ApiQuery;
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, packet, summary};
 
 /// Longest path accepted, in bytes (Linux's `PATH_MAX`).
 const MAX_PATH_BYTES: usize = 4096;
@@ -24,22 +26,162 @@ const MAX_PATH_BYTES: usize = 4096;
 #[serde(deny_unknown_fields)]
 pub(crate) struct CodebaseQuery {
     mode: Option<String>,
+    budget_tokens: Option<u64>,
+    build: Option<i64>,
 }
 
-/// `GET /llm/learning/codebase?mode=summary`: the project's files, key
-/// files, previews and shape. The summary is recomputed only when the tree
-/// hash moved since the last call.
+/// Budget of a pack when the client names none.
+const DEFAULT_PACK_BUDGET: u64 = 20_000;
+/// At most this many left-out files are listed; `left_out_count` has all.
+const MAX_LEFT_OUT_LISTED: usize = 2_000;
+
+/// `GET /llm/learning/codebase?mode=summary|pack&budget_tokens=N&build=ID`.
+///
+/// `summary` (the default): the project's files, key files, previews and
+/// shape, recomputed only when the tree hash moved since the last call.
+/// `pack`: file contents within `budget_tokens` (default 20 000), the files
+/// named by build `ID`'s diagnostics first.
 pub(crate) async fn codebase(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<CodebaseQuery>,
 ) -> Result<Response, AppError> {
     match query.mode.as_deref() {
         None | Some("" | "summary") => Ok(Json(summary(&state).await?).into_response()),
+        Some("pack") => {
+            Ok(Json(pack(&state, query.budget_tokens, query.build).await?).into_response())
+        }
         Some(other) => Err(AppError::field(
             "mode",
-            format!("mode must be summary, not {other:?}"),
+            format!("mode must be summary or pack, not {other:?}"),
         )),
     }
+}
+
+/// File contents within the budget, most relevant first.
+async fn pack(
+    state: &AppState,
+    budget: Option<u64>,
+    build: Option<i64>,
+) -> Result<api::CodebasePack, AppError> {
+    let budget = budget.unwrap_or(DEFAULT_PACK_BUDGET);
+    if !(1..=packet::MAX_BUDGET).contains(&budget) {
+        return Err(AppError::field(
+            "budget_tokens",
+            format!("budget_tokens must be between 1 and {}", packet::MAX_BUDGET),
+        ));
+    }
+    let first = match build {
+        Some(id) => failing_files(state, id).await?,
+        None => Vec::new(),
+    };
+    let root = state.root.clone();
+    let cache = state.codebase.clone();
+    let (tree_hash, packed) = tokio::task::spawn_blocking(move || {
+        let tree_hash = cache.tree_hash(&root)?;
+        let packed = qide_codebase::pack(&root, budget, &first, |text| {
+            let content = clean_for_model(text);
+            let tokens = packet::count_tokens(&content);
+            (content, tokens)
+        })?;
+        Ok::<_, qide_codebase::Error>((tree_hash, packed))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("pack task: {e}")))?
+    .map_err(|e| AppError::Internal(format!("packing the project: {e}")))?;
+    Ok(api::CodebasePack {
+        mode: "pack".to_owned(),
+        root: state.root.display().to_string(),
+        budget_tokens: budget,
+        tokens: packed.tokens,
+        build,
+        tree_hash: Some(tree_hash),
+        files: packed
+            .files
+            .into_iter()
+            .map(|f| api::PackedFile {
+                path: f.path,
+                language: f.language.map(str::to_owned),
+                reason: f.reason.as_str().to_owned(),
+                tokens: f.tokens,
+                content: f.content,
+            })
+            .collect(),
+        left_out_count: packed.left_out.len() as u64,
+        left_out: packed
+            .left_out
+            .into_iter()
+            .take(MAX_LEFT_OUT_LISTED)
+            .map(|l| api::LeftOutFile {
+                path: l.path,
+                reason: l.reason.as_str().to_owned(),
+                tokens: l.tokens,
+            })
+            .collect(),
+    })
+}
+
+/// The project files a build's diagnostics name, most telling first: root
+/// causes, the other errors, failed tests, then warnings. Paths are made
+/// relative to the root; any that cannot be (elsewhere on disk, `..`) are
+/// dropped.
+async fn failing_files(state: &AppState, id: i64) -> Result<Vec<String>, AppError> {
+    if id <= 0 {
+        return Err(AppError::NotFound(format!(
+            "build {id} does not exist (build ids are positive integers)"
+        )));
+    }
+    state.store.get_build(id).await?;
+    let log_summary = match state.store.diagnosis(id).await? {
+        Some(bytes) => serde_json::from_slice::<api::LogSummary>(&bytes)
+            .map_err(|e| AppError::Internal(format!("stored summary of build {id}: {e}")))?,
+        None => summary::live_summary(state.store.as_ref(), id).await?,
+    };
+    let root_causes = log_summary.root_causes.iter().filter_map(|rc| {
+        log_summary
+            .errors
+            .iter()
+            .find(|d| &d.id == rc)
+            .and_then(|d| d.file.as_deref())
+    });
+    let errors = log_summary.errors.iter().filter_map(|d| d.file.as_deref());
+    let tests = log_summary
+        .tests
+        .failures
+        .iter()
+        .filter_map(|t| t.file.as_deref());
+    let warnings = log_summary
+        .warnings
+        .iter()
+        .filter_map(|d| d.file.as_deref());
+    let mut files: Vec<String> = Vec::new();
+    for file in root_causes.chain(errors).chain(tests).chain(warnings) {
+        if let Some(rel) = project_relative(&state.root, file)
+            && !files.contains(&rel)
+        {
+            files.push(rel);
+        }
+    }
+    Ok(files)
+}
+
+/// A diagnostic's file as the walk names it: `/`-separated, relative to the
+/// root, without `./`; `None` for a path outside the root.
+fn project_relative(root: &std::path::Path, file: &str) -> Option<String> {
+    let path = std::path::Path::new(file);
+    let relative = if path.is_absolute() {
+        path.strip_prefix(root).ok()?
+    } else {
+        path
+    };
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            std::path::Component::Normal(part) => parts.push(part.to_str()?),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// The summary of the project, from the cache when the tree has not moved.

@@ -67,3 +67,120 @@ async fn an_unknown_mode_names_the_field() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["files"][0]["path"], "a.txt");
 }
+
+fn c_project(root: &Path) {
+    write(
+        root,
+        "src/main.c",
+        "#include \"util.h\"\n\nint main(void) {\n    return util();\n}\n",
+    );
+    write(root, "src/util.h", "int util(void);\n");
+    write(
+        root,
+        "src/util.c",
+        "#include \"util.h\"\n\nint util(void) {\n    return 1\n}\n",
+    );
+    write(root, "README.md", &"A small C program. ".repeat(40));
+    write(
+        root,
+        "Makefile",
+        "all:\n\tcc -o app src/main.c src/util.c\n",
+    );
+    write(root, "Cargo.lock", "# not really\n");
+    write(root, ".env", "TOKEN=do-not-pack-me\n");
+}
+
+#[tokio::test]
+async fn the_pack_holds_its_budget_and_never_packs_secrets_or_lock_files() {
+    let app = spawn_app_with(test_limits(), c_project).await;
+    let bpe = tiktoken_rs::o200k_base().unwrap();
+    for budget in [1, 10, 25, 60, 200, 100_000] {
+        let (status, body) = get(&app, &format!("mode=pack&budget_tokens={budget}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let pack: api::CodebasePack = serde_json::from_value(body).unwrap();
+        assert_eq!(pack.budget_tokens, budget);
+        assert!(pack.tokens <= budget, "{budget}: {}", pack.tokens);
+        let mut sum = 0;
+        for file in &pack.files {
+            assert_eq!(
+                file.tokens,
+                bpe.encode_ordinary(&file.content).len() as u64,
+                "{}",
+                file.path
+            );
+            sum += file.tokens;
+        }
+        assert_eq!(sum, pack.tokens);
+        assert_eq!(pack.left_out_count, pack.left_out.len() as u64);
+        assert_eq!(pack.files.len() + pack.left_out.len(), 7, "{budget}");
+        let reason = |path: &str| {
+            pack.left_out
+                .iter()
+                .find(|l| l.path == path)
+                .map(|l| l.reason.as_str())
+        };
+        assert_eq!(reason(".env"), Some("secret"));
+        assert_eq!(reason("Cargo.lock"), Some("lock_file"));
+        if budget == 100_000 {
+            let order: Vec<&str> = pack.files.iter().map(|f| f.path.as_str()).collect();
+            assert_eq!(
+                order,
+                [
+                    "src/main.c",
+                    "Makefile",
+                    "src/util.c",
+                    "src/util.h",
+                    "README.md"
+                ]
+            );
+        }
+    }
+    let text = get(&app, "mode=pack&budget_tokens=100000")
+        .await
+        .1
+        .to_string();
+    assert!(!text.contains("do-not-pack-me"));
+}
+
+#[tokio::test]
+async fn a_failing_build_puts_its_files_first() {
+    let app = spawn_app_with(test_limits(), c_project).await;
+    let build = app
+        .run(vec![crate::harness::step(
+            "build",
+            "echo \"src/util.c:4:13: error: expected ';' before '}' token\" >&2; exit 1",
+        )])
+        .await;
+    assert_eq!(build.status, api::BuildStatus::Failed);
+    let (status, body) = get(
+        &app,
+        &format!("mode=pack&budget_tokens=60&build={}", build.id),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let pack: api::CodebasePack = serde_json::from_value(body).unwrap();
+    assert_eq!(pack.build, Some(build.id));
+    assert_eq!(pack.files[0].path, "src/util.c");
+    assert_eq!(pack.files[0].reason, "failing");
+    assert!(pack.tokens <= 60);
+
+    for (query, status, field) in [
+        (
+            "mode=pack&budget_tokens=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("budget_tokens"),
+        ),
+        (
+            "mode=pack&budget_tokens=-5",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("budget_tokens"),
+        ),
+        ("mode=pack&build=99999", StatusCode::NOT_FOUND, None),
+        ("mode=pack&build=0", StatusCode::NOT_FOUND, None),
+    ] {
+        let (got, body) = get(&app, query).await;
+        assert_eq!(got, status, "{query}: {body}");
+        let problem: api::Problem = serde_json::from_value(body).unwrap();
+        assert_eq!(problem.field.as_deref(), field, "{query}");
+    }
+}
