@@ -192,6 +192,20 @@ pub struct PatternRecord {
     pub report_count: i64,
 }
 
+/// An access token as stored: its hash, never the token itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub name: String,
+    /// Hex digest of the token.
+    pub hash: String,
+    /// `read`, `run`, `report`, `admin`.
+    pub scopes: Vec<String>,
+    pub created_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+    pub last_used_at_ms: Option<i64>,
+}
+
 /// Which patterns to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatternFilter {
@@ -396,6 +410,27 @@ pub trait Store: Send + Sync + 'static {
         fingerprint: &str,
         before_build: i64,
     ) -> Result<Vec<ReportRecord>>;
+
+    /// Stores a new token; `Conflict` if the name is taken.
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: &str,
+        scopes: &[String],
+        now_ms: i64,
+    ) -> Result<TokenRecord>;
+
+    /// Every token, revoked ones included, oldest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>>;
+
+    /// Revokes the token with this name; `NotFound` if there is none.
+    async fn revoke_token(&self, name: &str, now_ms: i64) -> Result<()>;
+
+    /// The unrevoked token with this hash, marking it used.
+    async fn use_token(&self, hash: &str, now_ms: i64) -> Result<Option<TokenRecord>>;
+
+    /// How many tokens are not revoked: with none, a loopback server is open.
+    async fn active_token_count(&self) -> Result<i64>;
 
     /// How many builds there are in each status.
     async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>>;

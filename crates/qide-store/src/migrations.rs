@@ -110,6 +110,18 @@ CREATE TABLE report_fingerprints (
 );
 CREATE INDEX report_fingerprints_fp ON report_fingerprints (fingerprint, report_id)
 "#,
+    // Access tokens: only a hash of each is kept.
+    r#"
+CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    hash TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    last_used_at BIGINT
+)
+"#,
 ];
 
 /// PostgreSQL schema steps.
@@ -218,5 +230,17 @@ CREATE TABLE report_fingerprints (
     PRIMARY KEY (report_id, fingerprint)
 );
 CREATE INDEX report_fingerprints_fp ON report_fingerprints (fingerprint, report_id)
+"#,
+    // Access tokens: only a hash of each is kept.
+    r#"
+CREATE TABLE tokens (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    hash TEXT NOT NULL UNIQUE,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    last_used_at BIGINT
+)
 "#,
 ];

@@ -13,8 +13,27 @@ use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
 use crate::{
     BuildFilter, BuildFinish, BuildRecord, BuildStatus, CategoryCount, DiagnosisRecord, Dropped,
     LogChunk, LogMeta, NewBuild, NewReport, PatternFilter, PatternRecord, ReportRecord, Result,
-    StepRecord, StepUpdate, Store, StoreError, WorkspaceState, migrations,
+    StepRecord, StepUpdate, Store, StoreError, TokenRecord, WorkspaceState, migrations,
 };
+
+const TOKEN_COLUMNS: &str = "id, name, hash, scopes, created_at, revoked_at, last_used_at";
+
+fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
+    let scopes: String = row.try_get("scopes")?;
+    Ok(TokenRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        hash: row.try_get("hash")?,
+        scopes: scopes
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        created_at_ms: row.try_get("created_at")?,
+        revoked_at_ms: row.try_get("revoked_at")?,
+        last_used_at_ms: row.try_get("last_used_at")?,
+    })
+}
 
 const PATTERN_COLUMNS: &str = "fingerprint, category, tool, code, message, file, first_build, \
      last_build, occurrences, first_seen_at, last_seen_at, status, resolved_build, \
@@ -842,6 +861,82 @@ impl Store for SqlStore {
         }
         tx.commit().await?;
         Ok(report)
+    }
+
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: &str,
+        scopes: &[String],
+        now_ms: i64,
+    ) -> Result<TokenRecord> {
+        let mut tx = self.begin_write().await?;
+        let taken = sqlx::query("SELECT 1 AS one FROM tokens WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "a token named {name:?} exists"
+            )));
+        }
+        let sql = format!(
+            "INSERT INTO tokens (name, hash, scopes, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING {TOKEN_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(name)
+            .bind(hash)
+            .bind(scopes.join(","))
+            .bind(now_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        token_from_row(&row)
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenRecord>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY id");
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, name: &str, now_ms: i64) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE name = $2")
+                .bind(now_ms)
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {name:?}")));
+        }
+        Ok(())
+    }
+
+    async fn use_token(&self, hash: &str, now_ms: i64) -> Result<Option<TokenRecord>> {
+        let sql = format!(
+            "UPDATE tokens SET last_used_at = $1 WHERE hash = $2 AND revoked_at IS NULL \
+             RETURNING {TOKEN_COLUMNS}"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(now_ms)
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn active_token_count(&self) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?,
+        )
     }
 
     async fn list_patterns(&self, filter: &PatternFilter) -> Result<(Vec<PatternRecord>, i64)> {

@@ -51,3 +51,4 @@ mod migrations;
 mod patterns;
 mod reports;
 mod sqlite_path;
+mod tokens;
