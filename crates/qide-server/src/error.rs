@@ -15,6 +15,8 @@ use qide_store::StoreError;
 pub enum AppError {
     /// 400: the request could not be read (malformed JSON, bad query).
     BadRequest { code: &'static str, detail: String },
+    /// 401: no valid token.
+    Unauthorized(String),
     /// 403: the thing exists but is never shown (a secret file, a path that
     /// leads outside the project); `code` says why.
     Forbidden { code: &'static str, detail: String },
@@ -90,6 +92,13 @@ impl IntoResponse for AppError {
             AppError::Forbidden { code, detail } => {
                 problem(StatusCode::FORBIDDEN, code, "Forbidden", detail, None)
             }
+            AppError::Unauthorized(detail) => problem(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                detail,
+                None,
+            ),
             AppError::NotFound(detail) => problem(
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -6,6 +6,7 @@
 //! work is in `qide-runner`, `qide-store`, `qide-diagnose` and
 //! `qide-codebase`.
 
+mod auth;
 mod cache;
 mod convert;
 mod error;
@@ -27,6 +28,7 @@ use qide_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
+pub use auth::{SCOPES, new_token, token_hash};
 pub use error::AppError;
 pub use summary::LogSummarizer;
 
@@ -62,6 +64,8 @@ pub struct AppState {
     /// `localhost` and IP literals are answered: a web page that rebinds its
     /// own DNS name to 127.0.0.1 must not reach a server that runs commands.
     pub allow_any_host: bool,
+    /// Whether tokens are required (any active token exists).
+    pub(crate) auth: Arc<auth::AuthState>,
 }
 
 impl AppState {
@@ -95,6 +99,7 @@ impl AppState {
             answers,
             codebase: Arc::new(qide_codebase::SummaryCache::new()),
             allow_any_host: false,
+            auth: Arc::new(auth::AuthState::default()),
         }
     }
 }
@@ -112,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .merge(quick)
         .merge(routes::streaming_routes())
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             host_guard,
@@ -134,6 +143,11 @@ pub fn router(state: AppState) -> Router {
             },
         ))
         .with_state(state)
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    qide_runner::now_ms()
 }
 
 /// Refuses requests whose `Host` is a DNS name other than `localhost`,

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
 use qide_api as api;
 use qide_client::{Client, DEFAULT_SERVER, LogQuery};
+use qide_store::Store;
 
 use crate::output;
 use crate::serve::{self, ServeOptions};
@@ -44,6 +45,8 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// Summarise the project the server builds: files, languages, key files.
     Codebase(CodebaseArgs),
+    /// Manage access tokens: once one exists, the server requires them.
+    Token(TokenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +108,44 @@ pub(crate) struct ClientArgs {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Access token for a server that needs one.
+    #[arg(long, env = "QIDE_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    #[command(subcommand)]
+    command: TokenCommand,
+    /// The project directory whose server the tokens are for.
+    #[arg(long, default_value = ".", global = true)]
+    dir: PathBuf,
+    /// A postgres:// URL, when the server stores its data there.
+    #[arg(long, env = "QIDE_DATABASE", global = true)]
+    database: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token and print it (it is shown only this once).
+    Create {
+        /// A name to tell it by, e.g. the agent that uses it.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: read, run, report, admin.
+        #[arg(long, default_value = "read,run,report", value_delimiter = ',')]
+        scope: Vec<String>,
+    },
+    /// List tokens (names, scopes, use; never the tokens).
+    List,
+    /// Revoke a token by name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -201,7 +242,89 @@ pub(crate) struct InitArgs {
 }
 
 fn client(args: &ClientArgs) -> anyhow::Result<Client> {
-    Ok(Client::new(&args.server)?)
+    Ok(Client::new(&args.server)?.with_token(args.token.clone()))
+}
+
+/// `qide token …`: works on the project's store directly, so it needs no
+/// running server (and no token to make the first one).
+async fn token_command(args: TokenArgs) -> anyhow::Result<ExitCode> {
+    let root = args
+        .dir
+        .canonicalize()
+        .with_context(|| format!("project directory {}", args.dir.display()))?;
+    let store = serve::open_store(&root, args.database.as_deref()).await?;
+    let now = qide_runner::now_ms();
+    match args.command {
+        TokenCommand::Create { name, scope } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.len() > 100 {
+                bail!("a token name must be 1 to 100 characters");
+            }
+            for s in &scope {
+                if !qide_server::SCOPES.contains(&s.as_str()) {
+                    bail!("unknown scope {s:?}; use read, run, report or admin");
+                }
+            }
+            let token = qide_server::new_token().context("reading random bytes for the token")?;
+            let record = store
+                .create_token(&name, &qide_server::token_hash(&token), &scope, now)
+                .await?;
+            if args.json {
+                print_json(
+                    &serde_json::json!({"name": record.name, "scopes": record.scopes, "token": token}),
+                )?;
+            } else {
+                eprintln!(
+                    "qide: token {:?} with scopes {} (shown only now):",
+                    record.name,
+                    record.scopes.join(",")
+                );
+                println!("{token}");
+            }
+        }
+        TokenCommand::List => {
+            let tokens = store.list_tokens().await?;
+            if args.json {
+                let list: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "name": t.name,
+                            "scopes": t.scopes,
+                            "created_at": t.created_at_ms,
+                            "last_used_at": t.last_used_at_ms,
+                            "revoked": t.revoked_at_ms.is_some(),
+                        })
+                    })
+                    .collect();
+                print_json(&list)?;
+            } else {
+                println!("{:<24}  {:<24}  {:<8}  USED", "NAME", "SCOPES", "STATE");
+                for t in &tokens {
+                    println!(
+                        "{:<24}  {:<24}  {:<8}  {}",
+                        t.name,
+                        t.scopes.join(","),
+                        if t.revoked_at_ms.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        },
+                        if t.last_used_at_ms.is_some() {
+                            "yes"
+                        } else {
+                            "never"
+                        }
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            store.revoke_token(&name, now).await?;
+            eprintln!("qide: token {name:?} revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs a command; the exit code is the command's result.
@@ -324,6 +447,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Token(args) => token_command(args).await,
         Command::Init(args) => {
             let path = args.dir.join(qide_runner::CONFIG_FILE);
             if path.exists() && !args.force {

@@ -59,13 +59,6 @@ pub(crate) struct ServeOptions {
 /// Opens the store, recovers interrupted builds, and starts the runner and
 /// the HTTP server.
 pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
-    if !options.bind.ip().is_loopback() && !options.insecure_open {
-        bail!(
-            "refusing to serve {} without authentication on a non-loopback address; \
-             bind 127.0.0.1 or pass --insecure-open if this network is trusted",
-            options.bind
-        );
-    }
     let root = options
         .dir
         .canonicalize()
@@ -74,6 +67,17 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         bail!("{} is not a directory", root.display());
     }
     let store: Arc<dyn Store> = Arc::new(open_store(&root, options.database.as_deref()).await?);
+    if !options.bind.ip().is_loopback()
+        && !options.insecure_open
+        && store.active_token_count().await? == 0
+    {
+        bail!(
+            "refusing to serve {} on a non-loopback address with no tokens: anyone who can \
+             reach it could run commands; create one with `qide token create`, bind \
+             127.0.0.1, or pass --insecure-open if this network is trusted",
+            options.bind
+        );
+    }
     let interrupted = store.mark_interrupted(qide_runner::now_ms()).await?;
     if !interrupted.is_empty() {
         tracing::warn!(builds = ?interrupted, "builds left running by a previous server marked as interrupted");
@@ -122,7 +126,7 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     })
 }
 
-async fn open_store(root: &Path, database: Option<&str>) -> anyhow::Result<SqlStore> {
+pub(crate) async fn open_store(root: &Path, database: Option<&str>) -> anyhow::Result<SqlStore> {
     match database {
         Some(url) => SqlStore::open(url)
             .await

@@ -3,6 +3,7 @@
 //! real builds.
 
 mod api_errors;
+mod auth;
 mod builds;
 mod codebase;
 mod files;

@@ -197,3 +197,80 @@ async fn report_patterns_and_codebase_commands() {
     let codebase: qide_api::Codebase = serde_json::from_str(&stdout).unwrap();
     assert!(codebase.key_files.contains_key("Makefile"));
 }
+
+#[tokio::test]
+async fn tokens_close_the_server_and_open_it_to_their_holders() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path()).await;
+    let path = dir.path().to_str().unwrap().to_owned();
+
+    let p = path.clone();
+    let (code, token, stderr) = tokio::task::spawn_blocking(move || {
+        run(&[
+            "token",
+            "create",
+            "--dir",
+            &p,
+            "--name",
+            "agent",
+            "--scope",
+            "read,report",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("qide_"), "{token}");
+    let p = path.clone();
+    let (_, listed, _) = tokio::task::spawn_blocking(move || run(&["token", "list", "--dir", &p]))
+        .await
+        .unwrap();
+    assert!(
+        listed.contains("agent") && listed.contains("read,report"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token), "tokens are never shown again");
+    // The server notices the new token within a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let url = server.url.clone();
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || run(&["builds", "--server", &url]))
+        .await
+        .unwrap();
+    assert_ne!(code, 0);
+    assert!(stderr.contains("needs a token"), "{stderr}");
+
+    let url = server.url.clone();
+    let t = token.clone();
+    let (code, stdout, stderr) =
+        tokio::task::spawn_blocking(move || run(&["builds", "--server", &url, "--token", &t]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("0 of 0 builds"), "{stdout}");
+
+    let url = server.url.clone();
+    let t = token.clone();
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || {
+        run(&["run", "--server", &url, "--token", &t, "--step", "echo hi"])
+    })
+    .await
+    .unwrap();
+    assert_ne!(code, 0);
+    assert!(stderr.contains("\"run\" scope"), "{stderr}");
+
+    let p = path.clone();
+    let (code, _, _) =
+        tokio::task::spawn_blocking(move || run(&["token", "revoke", "agent", "--dir", &p]))
+            .await
+            .unwrap();
+    assert_eq!(code, 0);
+    let url = server.url.clone();
+    let (code, _, stderr) =
+        tokio::task::spawn_blocking(move || run(&["builds", "--server", &url, "--token", &token]))
+            .await
+            .unwrap();
+    assert_ne!(code, 0);
+    assert!(stderr.contains("revoked"), "{stderr}");
+}
