@@ -544,6 +544,90 @@ pub struct LeftOutFile {
     pub tokens: Option<u64>,
 }
 
+/// `GET /llm/learning/codebase?mode=map&budget_tokens=N&build=ID`: the
+/// project's definitions, files ranked by how much the rest of the project
+/// refers to them, within a token budget.
+///
+/// `method` says how definitions were found: `regex_outline` (one regular
+/// expression per language family, line by line, not a parser). A file's
+/// `score` counts mentions of its top-level names in other files. With
+/// `build`, the files its diagnostics name come first (`failing`), then the
+/// files defining names they mention (`referenced_by_failing`), then the
+/// rest (`ranked`). `tokens` (o200k_base over each file's `text`) is never
+/// more than `budget_tokens`; a file that does not fit whole may appear with
+/// its top-level definitions only (`truncated`).
+///
+/// ```json
+/// {"mode": "map", "method": "regex_outline", "root": "/src/demo", "budget_tokens": 4096,
+///  "tokens": 880, "build": null, "tree_hash": "b3:5d1f…",
+///  "files": [{"path": "src/store.rs", "language": "Rust", "reason": "ranked", "score": 12,
+///             "tokens": 40, "truncated": false,
+///             "definitions": [{"kind": "struct", "name": "Store", "line": 10,
+///                              "signature": "pub struct Store {", "member": false}],
+///             "text": "src/store.rs\n  10: pub struct Store {\n"}],
+///  "left_out": ["src/rare.rs"], "left_out_count": 1}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodebaseMap {
+    /// Always `map`.
+    pub mode: String,
+    /// How definitions were found: `regex_outline`.
+    pub method: String,
+    /// The project root on the server.
+    pub root: String,
+    /// The budget asked for.
+    pub budget_tokens: u64,
+    /// Tokens of all files' `text`: at most `budget_tokens`.
+    pub tokens: u64,
+    /// The build the map is centred on, if one was named.
+    pub build: Option<i64>,
+    /// The working-tree hash when the map was made.
+    pub tree_hash: Option<String>,
+    /// The files, most relevant first.
+    pub files: Vec<MapFile>,
+    /// Files with definitions that did not fit, in rank order (at most a few
+    /// thousand listed).
+    pub left_out: Vec<String>,
+    /// How many files were left out in all.
+    pub left_out_count: u64,
+}
+
+/// One file of a [`CodebaseMap`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapFile {
+    /// Path relative to the root.
+    pub path: String,
+    pub language: String,
+    /// `failing`, `referenced_by_failing` or `ranked`.
+    pub reason: String,
+    /// Mentions of the file's top-level names in other files.
+    pub score: u64,
+    /// Tokens of `text`.
+    pub tokens: u64,
+    /// Members (methods) were dropped to fit the budget.
+    pub truncated: bool,
+    /// The definitions, in line order.
+    pub definitions: Vec<MapDefinition>,
+    /// The file as a model reads it: the path, then `line: signature` per
+    /// definition, members indented further.
+    pub text: String,
+}
+
+/// One definition in a [`MapFile`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapDefinition {
+    /// The keyword (`fn`, `struct`, `class`, `def`, `func`, `impl`…), or
+    /// `function`/`method` where the language has none.
+    pub kind: String,
+    pub name: String,
+    /// Line number, from 1.
+    pub line: u64,
+    /// The defining line, trimmed and cleaned, at most 160 bytes.
+    pub signature: String,
+    /// A member of a type, impl or class rather than a top-level item.
+    pub member: bool,
+}
+
 /// `GET /llm/learning/file?path=&start=&end=`: lines of one file of the
 /// project, numbered from 1, text cleaned for models (ANSI escapes, control
 /// characters other than tab and bidirectional overrides removed).

@@ -12,6 +12,8 @@
 //! - [`tree_hash`] / [`tree_hash_cached`]: `b3:<hex>` over every kept file.
 //! - [`read_file`]: line-numbered text of one file, confined to the root.
 //! - [`pack`]: file contents within a token budget, most relevant first.
+//! - [`repo_map`] / [`outline`]: definitions per file (a regex outline, not
+//!   a parser), files ranked by references, within a token budget.
 //! - [`SummaryCache`]: the summary remembered by tree hash, so a repeat call
 //!   on an unchanged tree reads no file.
 //!
@@ -21,6 +23,8 @@ mod cache;
 mod classify;
 mod error;
 mod language;
+mod map;
+mod outline;
 mod pack;
 mod read;
 mod summary;
@@ -32,6 +36,8 @@ use std::path::Path;
 pub use cache::{CachedSummary, SummaryCache};
 pub use classify::{is_lock_file, is_secret};
 pub use error::Error;
+pub use map::{MIN_REFERENCE_NAME, MapFile, MapReason, RepoMap, repo_map};
+pub use outline::{Definition, MAX_MEMBER_INDENT, MAX_SIGNATURE_BYTES, can_outline, outline};
 pub use pack::{BYTES_PER_TOKEN_BOUND, LeftOut, LeftOutReason, Pack, PackReason, PackedFile, pack};
 pub use read::{
     FileText, NumberedLine, READ_MAX_BYTES, READ_MAX_LINE_BYTES, READ_MAX_LINES, read_file,

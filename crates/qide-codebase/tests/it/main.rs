@@ -2,6 +2,7 @@
 //! temporary directory and checks what the crate makes of it.
 
 mod cache;
+mod map;
 mod pack;
 mod read_file;
 mod summary;

@@ -1,6 +1,7 @@
 //! The project as a model sees it: `GET /llm/learning/codebase` (the
-//! summary, remembered by tree hash, or with `mode=pack` file contents
-//! within a token budget, a failing build's files first) and
+//! summary, remembered by tree hash; with `mode=map` a ranked map of
+//! definitions, with `mode=pack` file contents, both within a token budget
+//! and centred on a failing build's files) and
 //! `GET /llm/learning/file` (one file, line-numbered and confined to the
 //! project root).
 //!
@@ -32,13 +33,17 @@ pub(crate) struct CodebaseQuery {
 
 /// Budget of a pack when the client names none.
 const DEFAULT_PACK_BUDGET: u64 = 20_000;
+/// Budget of a map when the client names none.
+const DEFAULT_MAP_BUDGET: u64 = 4_096;
 /// At most this many left-out files are listed; `left_out_count` has all.
 const MAX_LEFT_OUT_LISTED: usize = 2_000;
 
-/// `GET /llm/learning/codebase?mode=summary|pack&budget_tokens=N&build=ID`.
+/// `GET /llm/learning/codebase?mode=summary|map|pack&budget_tokens=N&build=ID`.
 ///
 /// `summary` (the default): the project's files, key files, previews and
 /// shape, recomputed only when the tree hash moved since the last call.
+/// `map`: definitions (a regex outline) of the files ranked by references,
+/// within `budget_tokens` (default 4096), centred on build `ID`'s files.
 /// `pack`: file contents within `budget_tokens` (default 20 000), the files
 /// named by build `ID`'s diagnostics first.
 pub(crate) async fn codebase(
@@ -50,26 +55,96 @@ pub(crate) async fn codebase(
         Some("pack") => {
             Ok(Json(pack(&state, query.budget_tokens, query.build).await?).into_response())
         }
+        Some("map") => {
+            Ok(Json(map(&state, query.budget_tokens, query.build).await?).into_response())
+        }
         Some(other) => Err(AppError::field(
             "mode",
-            format!("mode must be summary or pack, not {other:?}"),
+            format!("mode must be summary, map or pack, not {other:?}"),
         )),
     }
 }
 
-/// File contents within the budget, most relevant first.
-async fn pack(
-    state: &AppState,
-    budget: Option<u64>,
-    build: Option<i64>,
-) -> Result<api::CodebasePack, AppError> {
-    let budget = budget.unwrap_or(DEFAULT_PACK_BUDGET);
+/// Checks a budget, defaulting it.
+fn budget(budget: Option<u64>, default: u64) -> Result<u64, AppError> {
+    let budget = budget.unwrap_or(default);
     if !(1..=packet::MAX_BUDGET).contains(&budget) {
         return Err(AppError::field(
             "budget_tokens",
             format!("budget_tokens must be between 1 and {}", packet::MAX_BUDGET),
         ));
     }
+    Ok(budget)
+}
+
+/// The ranked map of definitions within the budget.
+async fn map(
+    state: &AppState,
+    budget_tokens: Option<u64>,
+    build: Option<i64>,
+) -> Result<api::CodebaseMap, AppError> {
+    let budget = budget(budget_tokens, DEFAULT_MAP_BUDGET)?;
+    let first = match build {
+        Some(id) => failing_files(state, id).await?,
+        None => Vec::new(),
+    };
+    let root = state.root.clone();
+    let cache = state.codebase.clone();
+    let (tree_hash, map) = tokio::task::spawn_blocking(move || {
+        let tree_hash = cache.tree_hash(&root)?;
+        // Cleaned before counting, so the count is of the text sent.
+        let map = qide_codebase::repo_map(&root, budget, &first, |text| {
+            packet::count_tokens(&clean_for_model(text))
+        })?;
+        Ok::<_, qide_codebase::Error>((tree_hash, map))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("map task: {e}")))?
+    .map_err(|e| AppError::Internal(format!("mapping the project: {e}")))?;
+    Ok(api::CodebaseMap {
+        mode: "map".to_owned(),
+        method: "regex_outline".to_owned(),
+        root: state.root.display().to_string(),
+        budget_tokens: budget,
+        tokens: map.tokens,
+        build,
+        tree_hash: Some(tree_hash),
+        files: map
+            .files
+            .into_iter()
+            .map(|f| api::MapFile {
+                path: f.path,
+                language: f.language.to_owned(),
+                reason: f.reason.as_str().to_owned(),
+                score: f.score,
+                tokens: f.tokens,
+                truncated: f.truncated,
+                definitions: f
+                    .definitions
+                    .into_iter()
+                    .map(|d| api::MapDefinition {
+                        kind: d.kind,
+                        name: clean_for_model(&d.name),
+                        line: d.line,
+                        signature: clean_for_model(&d.signature),
+                        member: d.member,
+                    })
+                    .collect(),
+                text: clean_for_model(&f.text),
+            })
+            .collect(),
+        left_out_count: map.left_out.len() as u64,
+        left_out: map.left_out.into_iter().take(MAX_LEFT_OUT_LISTED).collect(),
+    })
+}
+
+/// File contents within the budget, most relevant first.
+async fn pack(
+    state: &AppState,
+    budget_tokens: Option<u64>,
+    build: Option<i64>,
+) -> Result<api::CodebasePack, AppError> {
+    let budget = budget(budget_tokens, DEFAULT_PACK_BUDGET)?;
     let first = match build {
         Some(id) => failing_files(state, id).await?,
         None => Vec::new(),

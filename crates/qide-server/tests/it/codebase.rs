@@ -184,3 +184,69 @@ async fn a_failing_build_puts_its_files_first() {
         assert_eq!(problem.field.as_deref(), field, "{query}");
     }
 }
+
+#[tokio::test]
+async fn the_map_ranks_definitions_within_budget_and_centres_on_a_build() {
+    let app = spawn_app_with(test_limits(), c_project).await;
+    let (status, body) = get(&app, "mode=map").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let map: api::CodebaseMap = serde_json::from_value(body).unwrap();
+    assert_eq!(
+        (map.mode.as_str(), map.method.as_str()),
+        ("map", "regex_outline")
+    );
+    let order: Vec<(&str, u64)> = map
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.score))
+        .collect();
+    assert_eq!(order, [("src/util.c", 2), ("src/main.c", 0)]);
+    let util = &map.files[0];
+    assert_eq!(
+        util.definitions,
+        [api::MapDefinition {
+            kind: "function".to_owned(),
+            name: "util".to_owned(),
+            line: 3,
+            signature: "int util(void) {".to_owned(),
+            member: false,
+        }]
+    );
+    assert_eq!(util.text, "src/util.c\n  3: int util(void) {\n");
+
+    let bpe = tiktoken_rs::o200k_base().unwrap();
+    for budget in [1, 8, 12, 30] {
+        let (_, body) = get(&app, &format!("mode=map&budget_tokens={budget}")).await;
+        let map: api::CodebaseMap = serde_json::from_value(body).unwrap();
+        assert!(map.tokens <= budget, "{budget}");
+        let counted: u64 = map
+            .files
+            .iter()
+            .map(|f| bpe.encode_ordinary(&f.text).len() as u64)
+            .sum();
+        assert_eq!(counted, map.tokens, "{budget}");
+        assert_eq!(map.files.len() as u64 + map.left_out_count, 2, "{budget}");
+    }
+
+    let build = app
+        .run(vec![crate::harness::step(
+            "build",
+            "echo \"src/main.c:4:5: error: implicit declaration of function 'util'\" >&2; exit 1",
+        )])
+        .await;
+    let (status, body) = get(&app, &format!("mode=map&build={}", build.id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let map: api::CodebaseMap = serde_json::from_value(body).unwrap();
+    let order: Vec<(&str, &str)> = map
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.reason.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("src/main.c", "failing"),
+            ("src/util.c", "referenced_by_failing")
+        ]
+    );
+}
