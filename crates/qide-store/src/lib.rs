@@ -206,6 +206,25 @@ pub struct TokenRecord {
     pub last_used_at_ms: Option<i64>,
 }
 
+/// An agent's lease on a build it is analysing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub build_id: i64,
+    pub agent: String,
+    pub expires_at_ms: i64,
+}
+
+/// What a claim attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The lease is the caller's (new, taken over after expiry, or renewed).
+    Claimed(Claim),
+    /// Another agent holds an unexpired lease.
+    Held(Claim),
+    /// An agent already reported on the build.
+    Analyzed,
+}
+
 /// Which patterns to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatternFilter {
@@ -431,6 +450,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many tokens are not revoked: with none, a loopback server is open.
     async fn active_token_count(&self) -> Result<i64>;
+
+    /// Gives `agent` a lease of `lease_ms` on a build, atomically: unless
+    /// another agent holds an unexpired one, or an agent already reported
+    /// on the build. `NotFound` for an unknown build.
+    async fn claim_build(
+        &self,
+        build_id: i64,
+        agent: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<ClaimOutcome>;
 
     /// How many builds there are in each status.
     async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>>;

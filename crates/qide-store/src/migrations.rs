@@ -122,6 +122,15 @@ CREATE TABLE tokens (
     last_used_at BIGINT
 )
 "#,
+    // Agents' leases on failed builds, so two never analyse the same one.
+    r#"
+CREATE TABLE claims (
+    build_id BIGINT PRIMARY KEY REFERENCES builds (id) ON DELETE CASCADE,
+    agent TEXT NOT NULL,
+    claimed_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+)
+"#,
 ];
 
 /// PostgreSQL schema steps.
@@ -241,6 +250,15 @@ CREATE TABLE tokens (
     created_at BIGINT NOT NULL,
     revoked_at BIGINT,
     last_used_at BIGINT
+)
+"#,
+    // Agents' leases on failed builds, so two never analyse the same one.
+    r#"
+CREATE TABLE claims (
+    build_id BIGINT PRIMARY KEY REFERENCES builds (id) ON DELETE CASCADE,
+    agent TEXT NOT NULL,
+    claimed_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
 )
 "#,
 ];

@@ -11,9 +11,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
 
 use crate::{
-    BuildFilter, BuildFinish, BuildRecord, BuildStatus, CategoryCount, DiagnosisRecord, Dropped,
-    LogChunk, LogMeta, NewBuild, NewReport, PatternFilter, PatternRecord, ReportRecord, Result,
-    StepRecord, StepUpdate, Store, StoreError, TokenRecord, WorkspaceState, migrations,
+    BuildFilter, BuildFinish, BuildRecord, BuildStatus, CategoryCount, Claim, ClaimOutcome,
+    DiagnosisRecord, Dropped, LogChunk, LogMeta, NewBuild, NewReport, PatternFilter, PatternRecord,
+    ReportRecord, Result, StepRecord, StepUpdate, Store, StoreError, TokenRecord, WorkspaceState,
+    migrations,
 };
 
 const TOKEN_COLUMNS: &str = "id, name, hash, scopes, created_at, revoked_at, last_used_at";
@@ -937,6 +938,68 @@ impl Store for SqlStore {
                 .await?
                 .try_get("n")?,
         )
+    }
+
+    async fn claim_build(
+        &self,
+        build_id: i64,
+        agent: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<ClaimOutcome> {
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query("SELECT 1 AS one FROM builds WHERE id = $1")
+            .bind(build_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound(format!("build {build_id}")));
+        }
+        let reported = sqlx::query(
+            "SELECT 1 AS one FROM reports WHERE build_id = $1 AND agent IS NOT NULL LIMIT 1",
+        )
+        .bind(build_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if reported.is_some() {
+            tx.rollback().await?;
+            return Ok(ClaimOutcome::Analyzed);
+        }
+        let held = sqlx::query("SELECT agent, expires_at FROM claims WHERE build_id = $1")
+            .bind(build_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = held {
+            let holder: String = row.try_get("agent")?;
+            let expires_at_ms: i64 = row.try_get("expires_at")?;
+            if holder != agent && expires_at_ms > now_ms {
+                tx.rollback().await?;
+                return Ok(ClaimOutcome::Held(Claim {
+                    build_id,
+                    agent: holder,
+                    expires_at_ms,
+                }));
+            }
+        }
+        let expires_at_ms = now_ms.saturating_add(lease_ms.max(0));
+        sqlx::query(
+            "INSERT INTO claims (build_id, agent, claimed_at, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (build_id) DO UPDATE SET agent = excluded.agent, \
+             claimed_at = excluded.claimed_at, expires_at = excluded.expires_at",
+        )
+        .bind(build_id)
+        .bind(agent)
+        .bind(now_ms)
+        .bind(expires_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ClaimOutcome::Claimed(Claim {
+            build_id,
+            agent: agent.to_owned(),
+            expires_at_ms,
+        }))
     }
 
     async fn list_patterns(&self, filter: &PatternFilter) -> Result<(Vec<PatternRecord>, i64)> {

@@ -44,6 +44,7 @@ macro_rules! contract_tests {
 }
 
 mod builds;
+mod claims;
 mod concurrency;
 mod harness;
 mod logs;
