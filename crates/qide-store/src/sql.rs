@@ -966,34 +966,36 @@ impl Store for SqlStore {
             tx.rollback().await?;
             return Ok(ClaimOutcome::Analyzed);
         }
-        let held = sqlx::query("SELECT agent, expires_at FROM claims WHERE build_id = $1")
-            .bind(build_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = held {
-            let holder: String = row.try_get("agent")?;
-            let expires_at_ms: i64 = row.try_get("expires_at")?;
-            if holder != agent && expires_at_ms > now_ms {
-                tx.rollback().await?;
-                return Ok(ClaimOutcome::Held(Claim {
-                    build_id,
-                    agent: holder,
-                    expires_at_ms,
-                }));
-            }
-        }
+        // One conditional upsert decides: it writes only when the lease is
+        // free, expired or the caller's own, and the database serialises
+        // racing writers on the row.
         let expires_at_ms = now_ms.saturating_add(lease_ms.max(0));
-        sqlx::query(
+        let won = sqlx::query(
             "INSERT INTO claims (build_id, agent, claimed_at, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (build_id) DO UPDATE SET agent = excluded.agent, \
-             claimed_at = excluded.claimed_at, expires_at = excluded.expires_at",
+             claimed_at = excluded.claimed_at, expires_at = excluded.expires_at \
+             WHERE claims.agent = excluded.agent OR claims.expires_at <= excluded.claimed_at \
+             RETURNING agent",
         )
         .bind(build_id)
         .bind(agent)
         .bind(now_ms)
         .bind(expires_at_ms)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        if won.is_none() {
+            let row = sqlx::query("SELECT agent, expires_at FROM claims WHERE build_id = $1")
+                .bind(build_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let held = Claim {
+                build_id,
+                agent: row.try_get("agent")?,
+                expires_at_ms: row.try_get("expires_at")?,
+            };
+            tx.rollback().await?;
+            return Ok(ClaimOutcome::Held(held));
+        }
         tx.commit().await?;
         Ok(ClaimOutcome::Claimed(Claim {
             build_id,
