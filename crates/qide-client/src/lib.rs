@@ -231,6 +231,38 @@ impl Client {
         .await
     }
 
+    /// `GET /llm/learning/build/{id}?budget_tokens=N&cursor=C`: the failure
+    /// packet fitted by the server to `budget_tokens`; `cursor` (a
+    /// `next_cursor` of an earlier answer) pages on through the diagnostics.
+    pub async fn build_detail_budgeted(
+        &self,
+        id: i64,
+        budget_tokens: u64,
+        cursor: Option<&str>,
+    ) -> Result<api::BuildDetail, Error> {
+        #[derive(Serialize)]
+        struct DetailQuery<'a> {
+            budget_tokens: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cursor: Option<&'a str>,
+        }
+        let path = format!("/llm/learning/build/{id}");
+        let query = DetailQuery {
+            budget_tokens,
+            cursor,
+        };
+        self.send(
+            || {
+                self.request(Method::GET, &path)
+                    .timeout(Duration::from_secs(30))
+                    .query(&query)
+            },
+            true,
+        )
+        .await
+        .map(|(_, v)| v)
+    }
+
     /// `GET /build/{id}/log`.
     pub async fn log(&self, id: i64, query: &LogQuery) -> Result<api::LogPage, Error> {
         let path = format!("/build/{id}/log");
