@@ -47,6 +47,9 @@ pub(crate) enum Command {
     Codebase(CodebaseArgs),
     /// Manage access tokens: once one exists, the server requires them.
     Token(TokenArgs),
+    /// Serve MCP (Model Context Protocol) on stdin and stdout for a coding
+    /// agent, with tools over a running QIDE server (see README, "MCP").
+    Mcp(McpArgs),
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +99,12 @@ pub(crate) struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CodebaseArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -448,6 +457,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => token_command(args).await,
+        Command::Mcp(args) => {
+            qide_mcp::QideMcp::new(client(&args.client)?)
+                .serve_stdio()
+                .await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init(args) => {
             let path = args.dir.join(qide_runner::CONFIG_FILE);
             if path.exists() && !args.force {
