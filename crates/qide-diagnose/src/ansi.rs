@@ -23,55 +23,146 @@ pub fn strip_ansi(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        match c {
-            '\x1b' => match chars.peek().map(|&(_, c)| c) {
+    // Runs of plain text are copied whole; escapes and controls are ASCII,
+    // so every cut falls on a character boundary.
+    let char_len = |i: usize| text[i..].chars().next().map_or(0, char::len_utf8);
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (b >= 0x20 && b != 0x7f) || b == b'\t' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&text[run..i]);
+        i += 1;
+        if b == 0x1b {
+            match bytes.get(i) {
                 // CSI: ESC [ parameters intermediates final-byte (0x40..=0x7e).
-                Some('[') => {
-                    chars.next();
-                    for (_, c) in chars.by_ref() {
-                        if ('\x40'..='\x7e').contains(&c) {
+                Some(b'[') => {
+                    i += 1;
+                    while i < bytes.len() {
+                        let c = bytes[i];
+                        i += 1;
+                        if (0x40..=0x7e).contains(&c) {
                             break;
                         }
                     }
                 }
                 // OSC (hyperlinks, titles): ends with BEL or ESC \.
-                Some(']') => {
-                    chars.next();
-                    while let Some((_, c)) = chars.next() {
-                        if c == '\x07' {
+                Some(b']') => {
+                    i += 1;
+                    while i < bytes.len() {
+                        let c = bytes[i];
+                        i += 1;
+                        if c == 0x07 {
                             break;
                         }
-                        if c == '\x1b' {
-                            if chars.peek().map(|&(_, c)| c) == Some('\\') {
-                                chars.next();
+                        if c == 0x1b {
+                            if bytes.get(i) == Some(&b'\\') {
+                                i += 1;
                             }
                             break;
                         }
                     }
                 }
-                // Two-byte sequences such as ESC ( B or ESC =.
-                Some('(' | ')' | '*' | '+') => {
-                    chars.next();
-                    chars.next();
+                // Two-character sequences such as ESC ( B or ESC =.
+                Some(b'(' | b')' | b'*' | b'+') => {
+                    i += 1;
+                    if i < bytes.len() {
+                        i += char_len(i);
+                    }
                 }
-                Some(_) => {
-                    chars.next();
-                }
+                Some(_) => i += char_len(i),
                 None => {}
-            },
-            '\t' => out.push('\t'),
-            c if (c as u32) < 0x20 || c == '\x7f' => {}
-            c => out.push(c),
+            }
         }
+        run = i;
     }
+    out.push_str(&text[run..]);
     Cow::Owned(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::strip_ansi;
+
+    /// The char-at-a-time version this replaced, as an oracle.
+    fn reference(text: &str) -> Cow<'_, str> {
+        let bytes = text.as_bytes();
+        // A branch-free fold vectorises; `any` with its early exit does not,
+        // and this check runs on every line of every log.
+        let has_control = bytes
+            .iter()
+            .fold(false, |found, &b| found | ((b < 0x20) & (b != b'\t')));
+        if !has_control {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            match c {
+                '\x1b' => match chars.peek().map(|&(_, c)| c) {
+                    // CSI: ESC [ parameters intermediates final-byte (0x40..=0x7e).
+                    Some('[') => {
+                        chars.next();
+                        for (_, c) in chars.by_ref() {
+                            if ('\x40'..='\x7e').contains(&c) {
+                                break;
+                            }
+                        }
+                    }
+                    // OSC (hyperlinks, titles): ends with BEL or ESC \.
+                    Some(']') => {
+                        chars.next();
+                        while let Some((_, c)) = chars.next() {
+                            if c == '\x07' {
+                                break;
+                            }
+                            if c == '\x1b' {
+                                if chars.peek().map(|&(_, c)| c) == Some('\\') {
+                                    chars.next();
+                                }
+                                break;
+                            }
+                        }
+                    }
+                    // Two-byte sequences such as ESC ( B or ESC =.
+                    Some('(' | ')' | '*' | '+') => {
+                        chars.next();
+                        chars.next();
+                    }
+                    Some(_) => {
+                        chars.next();
+                    }
+                    None => {}
+                },
+                '\t' => out.push('\t'),
+                c if (c as u32) < 0x20 || c == '\x7f' => {}
+                c => out.push(c),
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_as_the_char_version(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[a-z\u{e9}\u{2717} ]{0,4}").unwrap(),
+                    proptest::string::string_regex("\u{1b}[\\[\\]()*+=\\\\a-z0-9;\u{e9}]{0,3}").unwrap(),
+                    proptest::string::string_regex("[\u{0}-\u{1f}\u{7f}]").unwrap(),
+                ],
+                0..8,
+            )
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(strip_ansi(&text), reference(&text));
+        }
+    }
 
     #[test]
     fn strips_csi_osc_and_controls() {

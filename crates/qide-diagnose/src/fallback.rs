@@ -17,7 +17,7 @@ use aho_corasick::AhoCorasick;
 use crate::{Category, classify::message_category, sink::Draft};
 
 /// Keywords of an error-looking line, matched without regard to case.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "error",
     "fail",
     "fatal",
@@ -143,10 +143,11 @@ pub(crate) struct Fallback {
 }
 
 impl Fallback {
-    /// Offers a cleaned line.
-    pub(crate) fn line(&mut self, n: u64, line: &str) {
+    /// Offers a cleaned line; `maybe` is false when the line is known to
+    /// hold no keyword (see [`crate::prefilter`]).
+    pub(crate) fn line(&mut self, n: u64, line: &str, maybe: bool) {
         self.last_line = self.last_line.max(n);
-        if !is_error_looking(line) {
+        if !maybe || !is_error_looking(line) {
             return;
         }
         if let Some(last) = self.blocks.back_mut()
@@ -253,7 +254,7 @@ mod tests {
                 97 => "FATAL: last",
                 _ => "all good",
             };
-            fallback.line(n, line);
+            fallback.line(n, line, true);
         }
         let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
         assert_eq!(ranges, vec![(96, 98), (9, 12)]);
@@ -263,7 +264,7 @@ mod tests {
     fn reports_at_most_max_lines() {
         let mut fallback = Fallback::default();
         for n in 1..=1_000 {
-            fallback.line(n, if n % 10 == 0 { "error" } else { "x" });
+            fallback.line(n, if n % 10 == 0 { "error" } else { "x" }, true);
         }
         let drafts = fallback.drafts();
         let total: u64 = drafts

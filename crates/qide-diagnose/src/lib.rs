@@ -37,6 +37,7 @@ mod fingerprint;
 mod generic;
 mod gotest;
 mod libtest;
+mod prefilter;
 mod pytest;
 mod python;
 mod runners;
@@ -242,7 +243,9 @@ impl LogDiagnoser {
     pub fn push_line(&mut self, n: u64, text: &str) {
         let cleaned = clean_line(text);
         let line: &str = &cleaned;
-        self.fallback.line(n, line);
+        // One scan rules out most lines for both keyword checks.
+        let sets = prefilter::sets(line);
+        self.fallback.line(n, line, sets & prefilter::FALLBACK != 0);
         if let Some(open) = &mut self.open {
             let (taken, ended) = match open {
                 Open::Rust(block) => {
@@ -285,7 +288,7 @@ impl LogDiagnoser {
                 return;
             }
         }
-        self.fresh_line(n, line);
+        self.fresh_line(n, line, sets & prefilter::PARSERS != 0);
     }
 
     /// Ends the log and returns what was found.
@@ -330,12 +333,12 @@ impl LogDiagnoser {
     }
 
     /// Handles a line no open construct took.
-    fn fresh_line(&mut self, n: u64, line: &str) {
+    fn fresh_line(&mut self, n: u64, line: &str, maybe: bool) {
         if !self.seen_cargo && is_cargo_progress(line) {
             self.seen_cargo = true;
             return;
         }
-        if !may_matter(line) {
+        if !may_matter(line, maybe) {
             self.context_start = None;
             // Numbered failure entries carry no keyword; only a runner's
             // failure-list header makes them worth a look.
@@ -475,7 +478,7 @@ const INFRA_RECENT_BLOCKS: usize = 3;
 
 /// The keywords a line needs to contain for any parser to care about it.
 /// Kept to literal substrings so one Aho-Corasick pass decides.
-const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "error",
     "Error",
     "ERROR",
@@ -491,7 +494,7 @@ const KEYWORDS: &[&str] = &[
     "SKIPPED",
     "XFAIL",
     "XPASS",
-    "***",
+    ": *** ",
     ": In ",
     "included from",
     "required from",
@@ -501,7 +504,10 @@ const KEYWORDS: &[&str] = &[
     "Killed",
     "memory",
     "Segmentation",
-    "SIG",
+    "SIGKILL",
+    "SIGSEGV",
+    "SIGABRT",
+    "SIGBUS",
     "core dumped",
     "Illegal instruction",
     "resolve host",
@@ -523,7 +529,7 @@ const KEYWORDS: &[&str] = &[
     "No matching distribution",
     "satisfies the requirement",
     "npm ERR",
-    "PNPM",
+    "ERR_PNPM",
     "Unable to locate package",
     "Cannot find module",
     "Permission denied",
@@ -548,7 +554,9 @@ const PREFIXES: &[&str] = &[
     "test ", "---- ", "--- ", "=== ", "==", "__", "ok  ", "    --- ",
 ];
 
-fn may_matter(line: &str) -> bool {
+/// Whether a line can matter to a parser; `maybe` is the prefilter's
+/// answer, false when the line holds none of [`KEYWORDS`].
+fn may_matter(line: &str, maybe: bool) -> bool {
     static KEYWORD_SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
         // Leftmost matching lets the automaton use its SIMD prefilter
         // (Teddy), several times faster than the plain automaton here.
@@ -558,7 +566,7 @@ fn may_matter(line: &str) -> bool {
             // Reason: literal patterns always build.
             .expect("valid keywords")
     });
-    PREFIXES.iter().any(|p| line.starts_with(p)) || KEYWORD_SCAN.is_match(line)
+    PREFIXES.iter().any(|p| line.starts_with(p)) || (maybe && KEYWORD_SCAN.is_match(line))
 }
 
 fn is_cargo_progress(line: &str) -> bool {
