@@ -118,8 +118,11 @@ const GAP: u64 = 3;
 const MAX_BLOCKS: usize = 8;
 /// Lines of a block reported from its first error-looking line on.
 const BLOCK_LINES: u64 = 5;
+/// Lines of context reported before a block: what explains a failure is
+/// often printed just before the line that says it failed.
+const CONTEXT_BEFORE: u64 = 5;
 /// Lines reported in all, so the fallback stays a short answer.
-const MAX_LINES: u64 = 40;
+const MAX_LINES: u64 = 50;
 /// A block's message is its first line, cut to this many bytes.
 const MAX_HEADLINE: usize = 200;
 
@@ -175,15 +178,21 @@ impl Fallback {
     }
 
     /// The remembered blocks as root-cause diagnostics, latest first, with
-    /// one line of context before each and at most [`MAX_LINES`] in all.
+    /// [`CONTEXT_BEFORE`] lines of context before each and at most
+    /// [`MAX_LINES`] in all.
     pub(crate) fn drafts(self) -> Vec<Draft> {
-        let mut budget = MAX_LINES;
+        self.drafts_after(0, MAX_LINES)
+    }
+
+    /// The blocks that start after line `after`, as [`drafts`](Self::drafts)
+    /// gives them, with at most `budget` lines in all.
+    pub(crate) fn drafts_after(self, after: u64, mut budget: u64) -> Vec<Draft> {
         let mut drafts = Vec::new();
         for block in self.blocks.iter().rev() {
-            if budget == 0 {
+            if budget == 0 || block.start <= after {
                 break;
             }
-            let first = block.start.saturating_sub(1).max(1);
+            let first = block.start.saturating_sub(CONTEXT_BEFORE).max(1);
             let last = (block.end + 1)
                 .min(block.start + BLOCK_LINES)
                 .min(self.last_line)
@@ -257,7 +266,10 @@ mod tests {
             fallback.line(n, line, true);
         }
         let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
-        assert_eq!(ranges, vec![(96, 98), (9, 12)]);
+        assert_eq!(
+            ranges,
+            vec![(97 - CONTEXT_BEFORE, 98), (10 - CONTEXT_BEFORE, 12)]
+        );
     }
 
     #[test]
@@ -272,6 +284,6 @@ mod tests {
             .map(|d| d.log_lines.1 - d.log_lines.0 + 1)
             .sum();
         assert!(total <= MAX_LINES);
-        assert_eq!(drafts[0].log_lines, (999, 1_000));
+        assert_eq!(drafts[0].log_lines, (1_000 - CONTEXT_BEFORE, 1_000));
     }
 }

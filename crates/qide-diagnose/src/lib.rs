@@ -305,14 +305,31 @@ impl LogDiagnoser {
             .iter()
             .any(|d| d.root_cause && d.severity == Severity::Error);
         let infra_lines = self.settle_infra();
-        if !has_root_cause {
-            // A block that holds an infrastructure root cause would only
-            // repeat it.
-            for draft in self.fallback.drafts() {
-                let (first, last) = draft.log_lines;
-                if !infra_lines.iter().any(|n| (first..=last).contains(n)) {
-                    self.sink.emit(draft);
-                }
+        // Without a root cause the fallback is the answer. With one, the
+        // error-looking lines well after the last of them are reported too,
+        // briefly: a build fails at its end, so a parser's find long before
+        // it (an exception logged by a passing test, an error in a
+        // dependency the build went past) may not be why.
+        let drafts = if has_root_cause {
+            let last = self
+                .sink
+                .diagnostics
+                .iter()
+                .filter(|d| d.root_cause && d.severity == Severity::Error)
+                .map(|d| d.log_lines.1)
+                .max()
+                .unwrap_or(0);
+            self.fallback
+                .drafts_after(last + LATE_GAP, LATE_FALLBACK_LINES)
+        } else {
+            self.fallback.drafts()
+        };
+        // A block that holds an infrastructure root cause would only
+        // repeat it.
+        for draft in drafts {
+            let (first, last) = draft.log_lines;
+            if !infra_lines.iter().any(|n| (first..=last).contains(n)) {
+                self.sink.emit(draft);
             }
         }
         // Parsers emit when a construct closes and the fallback at the end;
@@ -468,6 +485,11 @@ impl LogDiagnoser {
         }
     }
 }
+
+/// Error-looking lines this far past a parser's last root cause are
+/// reported with it, in at most [`LATE_FALLBACK_LINES`] lines.
+const LATE_GAP: u64 = 20;
+const LATE_FALLBACK_LINES: u64 = 12;
 
 /// At most this many infrastructure lines wait for the end of the log; the
 /// latest are kept.

@@ -546,8 +546,8 @@ fn unknown_tool_falls_back_to_error_looking_lines() {
     check(
         "generic/tar_missing.log",
         expect![[r#"
-        category: missing_dependency
-        E root generic - - missing_dependency L2-5 tar: /tmp/missing-fixtures.tar: Cannot open: No such file or directory
-    "#]],
+            category: missing_dependency
+            E root generic - - missing_dependency L1-5 tar: /tmp/missing-fixtures.tar: Cannot open: No such file or directory
+        "#]],
     );
 }
