@@ -5,7 +5,9 @@
 //! budget the caller asked for (estimated conservatively as bytes / 3), with
 //! an `mcp_note` field saying what was left out. Errors of the QIDE server
 //! become tool results with `isError` set, carrying the server's problem
-//! details. [`QideMcp::serve_stdio`] serves it over stdin and stdout.
+//! details. [`QideMcp::serve_stdio`] serves it over stdin and stdout;
+//! with the `http` feature, [`http_service`] is a tower service for
+//! streamable HTTP that forwards each caller's bearer token to QIDE.
 
 mod budget;
 
@@ -14,9 +16,14 @@ use std::time::{Duration, Instant};
 use qide_api as api;
 use qide_client::{Client, LogQuery};
 use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -473,6 +480,29 @@ impl QideMcp {
 }
 
 impl QideMcp {
+    /// This server with the caller's bearer token, when the call came over
+    /// HTTP with one: QIDE then checks each call against that token's scopes.
+    fn for_caller(&self, context: &RequestContext<RoleServer>) -> QideMcp {
+        #[cfg(feature = "http")]
+        {
+            let token = context
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|parts| parts.headers.get(http::header::AUTHORIZATION))
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .map(|token| token.trim().to_owned());
+            if let Some(token) = token {
+                return QideMcp {
+                    client: self.client.clone().with_token(Some(token)),
+                    tool_router: self.tool_router.clone(),
+                };
+            }
+        }
+        let _ = context;
+        self.clone()
+    }
+
     /// Long-polls build `id` until it finishes or `timeout_s` passes.
     async fn wait(&self, id: i64, timeout_s: Option<u64>) -> ToolResult {
         let timeout = Duration::from_secs(timeout_s.unwrap_or(DEFAULT_WAIT_S).min(MAX_WAIT_S));
@@ -509,6 +539,16 @@ impl QideMcp {
 
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for QideMcp {
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let this = self.for_caller(&context);
+        let call = ToolCallContext::new(&this, request, context);
+        this.tool_router.call(call).await
+    }
+
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(
@@ -517,6 +557,31 @@ impl ServerHandler for QideMcp {
             )
             .with_instructions(INSTRUCTIONS)
     }
+}
+
+/// MCP over streamable HTTP (stateless, JSON answers), for mounting in an
+/// axum router (`Router::nest_service("/mcp", …)`). Host checks are left to
+/// the router it is mounted in.
+#[cfg(feature = "http")]
+pub fn http_service(
+    client: Client,
+) -> rmcp::transport::streamable_http_server::StreamableHttpService<
+    QideMcp,
+    rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+> {
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService,
+    };
+    let config = StreamableHttpServerConfig::default()
+        .disable_allowed_hosts()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None);
+    StreamableHttpService::new(
+        move || Ok(QideMcp::new(client.clone())),
+        Default::default(),
+        config,
+    )
 }
 
 /// The budget asked, or `default`, within bounds.

@@ -66,6 +66,10 @@ pub struct AppState {
     pub allow_any_host: bool,
     /// Whether tokens are required (any active token exists).
     pub(crate) auth: Arc<auth::AuthState>,
+    /// The server's own base URL (`http://127.0.0.1:PORT`), which the MCP
+    /// tools at `/mcp` call back; [`serve`] sets it from its listener when
+    /// it is `None`. Without it `/mcp` is not mounted.
+    pub self_url: Option<String>,
 }
 
 impl AppState {
@@ -100,6 +104,7 @@ impl AppState {
             codebase: Arc::new(qide_codebase::SummaryCache::new()),
             allow_any_host: false,
             auth: Arc::new(auth::AuthState::default()),
+            self_url: None,
         }
     }
 }
@@ -113,14 +118,16 @@ pub fn router(state: AppState) -> Router {
         axum::http::StatusCode::REQUEST_TIMEOUT,
         REQUEST_TIMEOUT,
     ));
-    Router::new()
+    let api = Router::new()
         .merge(quick)
         .merge(routes::streaming_routes())
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
-        ))
+        ));
+    Router::new()
+        .merge(with_mcp(api, &state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             host_guard,
@@ -143,6 +150,22 @@ pub fn router(state: AppState) -> Router {
             },
         ))
         .with_state(state)
+}
+
+/// `api` with MCP over streamable HTTP at `/mcp`, outside the token check:
+/// its tools call the API with the caller's own bearer token, so each call
+/// is checked for the scope it needs. The host guard covers it.
+fn with_mcp(api: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let Some(url) = &state.self_url else {
+        return api;
+    };
+    match qide_client::Client::new(url) {
+        Ok(client) => api.nest_service("/mcp", qide_mcp::http_service(client)),
+        Err(e) => {
+            tracing::warn!("MCP at /mcp is off: {e}");
+            api
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch.
@@ -203,6 +226,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let mut state = state;
+    if state.self_url.is_none() {
+        let mut addr = listener.local_addr()?;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        state.self_url = Some(format!("http://{addr}"));
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

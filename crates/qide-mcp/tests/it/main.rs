@@ -3,6 +3,7 @@
 //! coding agent would drive it.
 
 mod harness;
+mod http;
 
 use harness::{call, connect, spawn_app, try_call};
 use qide_mcp::estimate_tokens;
