@@ -109,20 +109,28 @@ const NOT_ERROR_STARTS: &[&str] = &[
     "travis_time",
     "Done. Your build exited with",
     "npm WARN",
+    "info ",
+    "INFO",
+    "[INFO]",
+    "DEBUG",
+    "[DEBUG]",
     "warning:",
 ];
+
+/// The latest blocks, reported before any other.
+const RECENT_BLOCKS: usize = 2;
 
 /// Lines this close together belong to one block.
 const GAP: u64 = 3;
 /// How many of the latest blocks are remembered and at most reported.
-const MAX_BLOCKS: usize = 8;
+const MAX_BLOCKS: usize = 32;
 /// Lines of a block reported from its first error-looking line on.
 const BLOCK_LINES: u64 = 5;
 /// Lines of context reported before a block: what explains a failure is
 /// often printed just before the line that says it failed.
 const CONTEXT_BEFORE: u64 = 5;
 /// Lines reported in all, so the fallback stays a short answer.
-const MAX_LINES: u64 = 50;
+const MAX_LINES: u64 = 60;
 /// A block's message is its first line, cut to this many bytes.
 const MAX_HEADLINE: usize = 200;
 
@@ -135,6 +143,8 @@ struct Block {
     end: u64,
     /// The first line's text, the diagnostic's message.
     headline: String,
+    /// One of its lines says outright that something failed.
+    strong: bool,
 }
 
 /// The latest error-looking blocks of a log.
@@ -153,10 +163,12 @@ impl Fallback {
         if !maybe || !is_error_looking(line) {
             return;
         }
+        let strong = is_strong(line);
         if let Some(last) = self.blocks.back_mut()
             && n.saturating_sub(last.end) <= GAP
         {
             last.end = n;
+            last.strong |= strong;
             return;
         }
         if self.blocks.len() == MAX_BLOCKS {
@@ -166,6 +178,7 @@ impl Fallback {
             start: n,
             end: n,
             headline: cut(line.trim(), MAX_HEADLINE).to_string(),
+            strong,
         });
     }
 
@@ -187,10 +200,29 @@ impl Fallback {
     /// The blocks that start after line `after`, as [`drafts`](Self::drafts)
     /// gives them, with at most `budget` lines in all.
     pub(crate) fn drafts_after(self, after: u64, mut budget: u64) -> Vec<Draft> {
+        // The latest blocks first, then those that say outright that
+        // something failed, then the rest, each latest first: noise after
+        // the failure (an uploader's retries, a cleanup step) must not
+        // crowd out the line that names it.
+        let order = self.blocks.iter().enumerate().rev().map(|(i, block)| {
+            let rank = if i + RECENT_BLOCKS >= self.blocks.len() {
+                0
+            } else if block.strong {
+                1
+            } else {
+                2
+            };
+            (rank, std::cmp::Reverse(i), block)
+        });
+        let mut order: Vec<_> = order.collect();
+        order.sort_by_key(|&(rank, i, _)| (rank, i));
         let mut drafts = Vec::new();
-        for block in self.blocks.iter().rev() {
-            if budget == 0 || block.start <= after {
+        for (_, _, block) in order {
+            if budget == 0 {
                 break;
+            }
+            if block.start <= after {
+                continue;
             }
             let first = block.start.saturating_sub(CONTEXT_BEFORE).max(1);
             let last = (block.end + 1)
@@ -228,11 +260,75 @@ fn is_error_looking(line: &str) -> bool {
             // Reason: literal patterns always build.
             .expect("valid phrases")
     });
-    if !SCAN.is_match(line) {
+    // A keyword inside a file or package name (`libgpg-error`,
+    // `Error.swift`, `spdx-exceptions@2.2.0`) says nothing about the line.
+    if !SCAN
+        .find_iter(line)
+        .any(|m| !in_a_name(line, m.start(), m.end()))
+    {
         return false;
     }
     let t = line.trim_start();
     !NOT_ERROR_STARTS.iter().any(|s| t.starts_with(s)) && !NOT.is_match(t)
+}
+
+/// Whether the keyword at `start..end` lies inside a whitespace-delimited
+/// word that names a file, a path or a versioned package rather than
+/// saying something: it holds a `/`, an `@` or a `-` followed by a digit,
+/// or ends in a lower-case file extension that is not the keyword itself.
+fn in_a_name(line: &str, start: usize, end: usize) -> bool {
+    let b = line.as_bytes();
+    let word_start = b[..start]
+        .iter()
+        .rposition(|c| c.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let word_end = b[end..]
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .map_or(b.len(), |i| end + i);
+    let word = line[word_start..word_end]
+        .trim_matches(|c: char| matches!(c, '\'' | '"' | '`' | '(' | ')' | '[' | ']' | ',' | ';'));
+    let word = word.trim_end_matches([':', '.']);
+    if word.contains('/') || word.contains('@') {
+        return true;
+    }
+    let w = word.as_bytes();
+    if w.windows(2).any(|p| p[0] == b'-' && p[1].is_ascii_digit()) {
+        return true;
+    }
+    // `Error.swift`, `error.js`, `NMBExceptionCapture.m`: the keyword
+    // ends before the extension.
+    let offset = word.as_ptr() as usize - line.as_ptr() as usize;
+    match word.rfind('.') {
+        Some(dot) if dot > 0 && dot + 1 < word.len() => {
+            let ext = &word[dot + 1..];
+            ext.len() <= 5
+                && ext
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && end <= offset + dot
+        }
+        _ => false,
+    }
+}
+
+/// Whether an error-looking line says outright that something failed:
+/// it starts with a severity or verdict (`error`, `FAIL`, `fatal:`,
+/// `not ok`, `[ERROR]`, `✗`) or holds `error:` or `Exception:`.
+fn is_strong(line: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "error", "fail", "fatal", "not ok", "[error]", "[fail", "[fatal", "e   ", "\u{2717}",
+        "\u{2716}", "\u{d7}", "!", "**", "panic",
+    ];
+    let t = line.trim_start();
+    let head = t.get(..12).unwrap_or(t);
+    let lower = head.to_ascii_lowercase();
+    STARTS.iter().any(|s| lower.starts_with(s))
+        || line.contains("error:")
+        || line.contains("Error:")
+        || line.contains("ERROR:")
+        || line.contains("Exception:")
+        || line.contains(" FAILED")
 }
 
 /// `text` cut to at most `max` bytes on a character boundary.
@@ -270,6 +366,31 @@ mod tests {
             ranges,
             vec![(97 - CONTEXT_BEFORE, 98), (10 - CONTEXT_BEFORE, 12)]
         );
+    }
+
+    #[test]
+    fn keywords_inside_names_do_not_count() {
+        assert!(!is_error_looking(
+            "Removing: /usr/lib/libgpg-error... (64B)"
+        ));
+        assert!(!is_error_looking("Linting 'Error.swift' (10/48)"));
+        assert!(!is_error_looking("  ├─┬ error-ex@1.3.2"));
+        assert!(!is_error_looking("▸ Compiling NMBExceptionCapture.m"));
+        assert!(is_error_looking("src/a.c:3:1: error: expected ';'"));
+        assert!(is_error_looking("java.lang.IllegalStateException: boom"));
+        assert!(is_error_looking("Error.swift:3: error: x"));
+        assert!(is_error_looking("FAILED tests/test_a.py::test_b"));
+    }
+
+    #[test]
+    fn strong_blocks_outrank_older_noise() {
+        let mut fallback = Fallback::default();
+        fallback.line(10, "FAIL: the real one", true);
+        for n in 1..=20 {
+            fallback.line(100 + 10 * n, "upload of the cache could not finish", true);
+        }
+        let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
+        assert!(ranges.contains(&(10 - CONTEXT_BEFORE, 11)), "{ranges:?}");
     }
 
     #[test]
