@@ -310,6 +310,26 @@ pub struct SuspectFile {
     pub diagnostics: i64,
 }
 
+/// `POST /llm/learning/build/{id}/claim`: an agent asks for a lease on a
+/// build before analysing it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    /// The agent's name; the same name renews its own lease.
+    pub agent: String,
+    /// Lease length (default 300, at most 3600).
+    #[serde(default)]
+    pub lease_s: Option<u64>,
+}
+
+/// A granted lease.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    pub build_id: i64,
+    pub agent: String,
+    pub expires_at: String,
+}
+
 /// Files changed since the last green build.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuspectChanges {

@@ -362,6 +362,76 @@ impl Client {
         .map(|(_, v)| v)
     }
 
+    /// `GET /events`: every build's state changes, as they happen.
+    pub async fn build_updates(
+        &self,
+    ) -> Result<impl Stream<Item = Result<ServerEvent, Error>> + use<>, Error> {
+        let response = self
+            .request(Method::GET, "/events")
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| Error::Connect {
+                url: self.base.clone(),
+                source: e,
+            })?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.unwrap_or_default();
+            return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
+                Ok(problem) => Error::Problem {
+                    problem: Box::new(problem),
+                },
+                Err(_) => Error::Unexpected {
+                    status: status.as_u16(),
+                    detail: String::from_utf8_lossy(&bytes).into_owned(),
+                },
+            });
+        }
+        Ok(
+            sse_pairs(response, self.base.clone()).filter_map(|pair| async move {
+                match pair {
+                    Err(e) => Some(Err(e)),
+                    Ok((name, _)) if name == "lagged" => Some(Ok(ServerEvent::Lagged)),
+                    Ok((name, data)) if name == "build" => Some(
+                        serde_json::from_str(&data)
+                            .map(ServerEvent::Build)
+                            .map_err(|e| Error::Unexpected {
+                                status: 200,
+                                detail: format!("bad event data: {e}"),
+                            }),
+                    ),
+                    Ok(_) => None,
+                }
+            }),
+        )
+    }
+
+    /// `POST /llm/learning/build/{id}/claim`: a lease on a build before
+    /// analysing it; a 409 problem when another agent has it.
+    pub async fn claim(
+        &self,
+        id: i64,
+        agent: &str,
+        lease_s: Option<u64>,
+    ) -> Result<api::Claim, Error> {
+        let path = format!("/llm/learning/build/{id}/claim");
+        let body = api::ClaimRequest {
+            agent: agent.to_owned(),
+            lease_s,
+        };
+        self.send(
+            || {
+                self.request(Method::POST, &path)
+                    .timeout(Duration::from_secs(30))
+                    .json(&body)
+            },
+            false,
+        )
+        .await
+        .map(|(_, v)| v)
+    }
+
     /// `GET /build/{id}/events`: the build's events until `done`.
     pub async fn events(
         &self,
@@ -433,6 +503,61 @@ impl Client {
             },
         ))
     }
+}
+
+/// An event of `GET /events`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerEvent {
+    /// A build changed state.
+    Build(Box<api::Build>),
+    /// The server dropped events for this client; rescan what matters.
+    Lagged,
+}
+
+/// The raw `(event, data)` pairs of a server-sent event stream.
+fn sse_pairs(
+    response: reqwest::Response,
+    base: String,
+) -> impl Stream<Item = Result<(String, String), Error>> {
+    let state = (response.bytes_stream(), Vec::<u8>::new(), false, base);
+    futures_util::stream::unfold(state, |(mut bytes, mut buf, done, base)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            if let Some((text_len, total)) = find_event_end(&buf) {
+                let raw: Vec<u8> = buf.drain(..total).collect();
+                let text = String::from_utf8_lossy(&raw[..text_len]).into_owned();
+                let mut name = String::from("message");
+                let mut data = String::new();
+                for line in text.lines() {
+                    if let Some(rest) = line.strip_prefix("event:") {
+                        name = rest.trim().to_owned();
+                    } else if let Some(rest) = line.strip_prefix("data:") {
+                        if !data.is_empty() {
+                            data.push('\n');
+                        }
+                        data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Some((Ok((name, data)), (bytes, buf, false, base)));
+            }
+            match bytes.next().await {
+                Some(Ok(more)) => buf.extend_from_slice(&more),
+                Some(Err(e)) => {
+                    let error = Error::Connect {
+                        url: base.clone(),
+                        source: e,
+                    };
+                    return Some((Err(error), (bytes, buf, true, base)));
+                }
+                None => return None,
+            }
+        }
+    })
 }
 
 /// The end of the first complete event in `buf`: (length of its text,

@@ -74,7 +74,7 @@ fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
     if method == Method::POST && (path == "/build/run" || path.ends_with("/cancel")) {
         return Some("run");
     }
-    if method == Method::POST && path == "/llm/learning/report" {
+    if method == Method::POST && (path == "/llm/learning/report" || path.ends_with("/claim")) {
         return Some("report");
     }
     Some("admin")

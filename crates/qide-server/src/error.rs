@@ -24,6 +24,8 @@ pub enum AppError {
     NotFound(String),
     /// 409: the request conflicts with the current state.
     Conflict(String),
+    /// 409 with a code of its own (`claimed`, `analyzed`).
+    ConflictCode { code: &'static str, detail: String },
     /// 413: the body is over the limit.
     TooLarge(String),
     /// 415: the body is not JSON.
@@ -108,6 +110,9 @@ impl IntoResponse for AppError {
             ),
             AppError::Conflict(detail) => {
                 problem(StatusCode::CONFLICT, "conflict", "Conflict", detail, None)
+            }
+            AppError::ConflictCode { code, detail } => {
+                problem(StatusCode::CONFLICT, code, "Conflict", detail, None)
             }
             AppError::TooLarge(detail) => problem(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -50,6 +50,38 @@ pub(crate) enum Command {
     /// Serve MCP (Model Context Protocol) on stdin and stdout for a coding
     /// agent, with tools over a running QIDE server (see README, "MCP").
     Mcp(McpArgs),
+    /// Analyse failed builds and report back, as they happen (or once).
+    Agent(AgentArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AgentArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The agent's name on claims and reports.
+    #[arg(long, default_value = "qide-agent")]
+    name: String,
+    /// Analyse the recent failed builds nobody has analysed, then exit.
+    #[arg(long)]
+    once: bool,
+    /// Seconds a claim on a build lasts.
+    #[arg(long, default_value_t = 300)]
+    lease: u64,
+    /// A language model for failures the rules are unsure of: `openai` (any
+    /// OpenAI-compatible server: OpenAI, Ollama, vLLM, llama.cpp) or
+    /// `anthropic`.
+    #[arg(long, value_parser = ["openai", "anthropic"])]
+    llm: Option<String>,
+    /// The model API's base URL (default: the provider's public API).
+    #[arg(long)]
+    base_url: Option<String>,
+    /// The model's name.
+    #[arg(long)]
+    model: Option<String>,
+    /// The environment variable holding the API key (default
+    /// OPENAI_API_KEY or ANTHROPIC_API_KEY).
+    #[arg(long)]
+    api_key_env: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +284,75 @@ pub(crate) struct InitArgs {
 
 fn client(args: &ClientArgs) -> anyhow::Result<Client> {
     Ok(Client::new(&args.server)?.with_token(args.token.clone()))
+}
+
+/// `qide agent`.
+async fn agent_command(args: AgentArgs) -> anyhow::Result<ExitCode> {
+    let llm = match args.llm.as_deref() {
+        None => None,
+        Some(kind) => {
+            let (provider, default_url, default_key) = match kind {
+                "anthropic" => (
+                    qide_agent::Provider::Anthropic,
+                    "https://api.anthropic.com",
+                    "ANTHROPIC_API_KEY",
+                ),
+                _ => (
+                    qide_agent::Provider::OpenAi,
+                    "https://api.openai.com/v1",
+                    "OPENAI_API_KEY",
+                ),
+            };
+            let model = args.model.clone().context("--llm needs --model")?;
+            let key_env = args
+                .api_key_env
+                .clone()
+                .unwrap_or_else(|| default_key.to_owned());
+            Some(qide_agent::LlmConfig {
+                provider,
+                base_url: args
+                    .base_url
+                    .clone()
+                    .unwrap_or_else(|| default_url.to_owned()),
+                model,
+                api_key: std::env::var(&key_env).ok(),
+            })
+        }
+    };
+    let options = qide_agent::AgentOptions {
+        name: args.name.clone(),
+        lease_s: args.lease,
+        llm,
+        ..qide_agent::AgentOptions::default()
+    };
+    let agent = qide_agent::Agent::new(client(&args.client)?, options);
+    if args.once {
+        let reports = agent.run_once().await?;
+        if args.client.json {
+            print_json(&reports)?;
+        } else {
+            for r in &reports {
+                println!(
+                    "build #{}: {} (confidence {:.2})",
+                    r.build_id, r.analysis, r.confidence
+                );
+            }
+            eprintln!("qide: {} builds analysed", reports.len());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        stop.cancel();
+    });
+    eprintln!(
+        "qide: agent {:?} following {}",
+        args.name, args.client.server
+    );
+    agent.run(shutdown).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `qide token …`: works on the project's store directly, so it needs no
@@ -463,6 +564,7 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Agent(args) => agent_command(args).await,
         Command::Init(args) => {
             let path = args.dir.join(qide_runner::CONFIG_FILE);
             if path.exists() && !args.force {

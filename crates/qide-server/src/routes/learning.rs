@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use qide_api as api;
-use qide_store::{BuildFilter, NewReport, PatternFilter};
+use qide_store::{BuildFilter, ClaimOutcome, NewReport, PatternFilter};
 use serde::Deserialize;
 
 use crate::convert;
@@ -231,6 +231,53 @@ pub(crate) async fn patterns(
         limit,
         categories,
     }))
+}
+
+/// `POST /llm/learning/build/{id}/claim`: a lease for an agent about to
+/// analyse a build. 409 `claimed` while another agent holds one, 409
+/// `analyzed` once an agent has reported on the build.
+pub(crate) async fn claim(
+    State(state): State<AppState>,
+    BuildId(id): BuildId,
+    ApiJson(request): ApiJson<api::ClaimRequest>,
+) -> Result<Json<api::Claim>, AppError> {
+    let agent = request.agent.trim();
+    if agent.is_empty() || agent.len() > 200 {
+        return Err(AppError::field(
+            "agent",
+            "agent must be 1 to 200 characters",
+        ));
+    }
+    let lease_s = request.lease_s.unwrap_or(300);
+    if !(1..=3600).contains(&lease_s) {
+        return Err(AppError::field(
+            "lease_s",
+            "lease_s must be between 1 and 3600",
+        ));
+    }
+    let outcome = state
+        .store
+        .claim_build(id, agent, qide_runner::now_ms(), lease_s as i64 * 1000)
+        .await?;
+    match outcome {
+        ClaimOutcome::Claimed(claim) => Ok(Json(api::Claim {
+            build_id: claim.build_id,
+            agent: claim.agent,
+            expires_at: convert::rfc3339(claim.expires_at_ms),
+        })),
+        ClaimOutcome::Held(claim) => Err(AppError::ConflictCode {
+            code: "claimed",
+            detail: format!(
+                "build {id} is being analysed by {:?} until {}",
+                claim.agent,
+                convert::rfc3339(claim.expires_at_ms)
+            ),
+        }),
+        ClaimOutcome::Analyzed => Err(AppError::ConflictCode {
+            code: "analyzed",
+            detail: format!("an agent has already reported on build {id}"),
+        }),
+    }
 }
 
 /// Longest analysis accepted, in bytes.

@@ -355,3 +355,50 @@ async fn send_done(store: &dyn Store, id: i64, tx: &mpsc::Sender<Event>) -> Resu
     let _ = tx.send(event("done", &data)).await;
     Ok(())
 }
+
+/// `GET /events`: server-sent `build` events, one each time any build
+/// changes state (queued, started, a step moved, finished), with the build
+/// (without steps). Agents wait on this instead of polling.
+pub(crate) async fn all_events(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let mut live = state.runner.subscribe();
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    tokio::spawn(async move {
+        loop {
+            let build_id = match live.recv().await {
+                Ok(RunnerEvent::Status { build_id } | RunnerEvent::Finished { build_id }) => {
+                    build_id
+                }
+                Ok(RunnerEvent::Log { .. }) => continue,
+                // Missed events: say so, so the client can rescan.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if tx
+                        .send(Event::default().event("lagged").data("{}"))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            let Ok(build) = state.store.get_build(build_id).await else {
+                continue;
+            };
+            let data = convert::build(&build, None);
+            let event = Event::default()
+                .event("build")
+                .json_data(&data)
+                .unwrap_or_else(|_| Event::default());
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|event| (Ok(event), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}

@@ -24,6 +24,7 @@ pub(crate) fn quick_routes() -> Router<AppState> {
         .route("/llm/learning/codebase", get(codebase::codebase))
         .route("/llm/learning/report", post(learning::report))
         .route("/llm/learning/patterns", get(learning::patterns))
+        .route("/llm/learning/build/{id}/claim", post(learning::claim))
         .route("/llm/learning/file", get(codebase::file))
 }
 
@@ -32,4 +33,5 @@ pub(crate) fn streaming_routes() -> Router<AppState> {
     Router::new()
         .route("/build/{id}", get(builds::get_build))
         .route("/build/{id}/events", get(log::events))
+        .route("/events", get(log::all_events))
 }

@@ -274,3 +274,31 @@ async fn tokens_close_the_server_and_open_it_to_their_holders() {
     assert_ne!(code, 0);
     assert!(stderr.contains("revoked"), "{stderr}");
 }
+
+#[tokio::test]
+async fn agent_once_reports_on_failed_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Makefile"),
+        "all:\n\t@echo 'lib/x.c:9:3: error: unknown type name size_tt'; exit 1\n",
+    )
+    .unwrap();
+    let server = start(dir.path()).await;
+    let url = server.url.clone();
+    tokio::task::spawn_blocking(move || run(&["run", "--server", &url]))
+        .await
+        .unwrap();
+    let url = server.url.clone();
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        run(&["agent", "--once", "--server", &url, "--name", "cli-agent"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("build #1:") && stdout.contains("lib/x.c:9"),
+        "{stdout}"
+    );
+    let detail = server.client().build_detail(1).await.unwrap();
+    assert_eq!(detail.reports[0].agent.as_deref(), Some("cli-agent"));
+}

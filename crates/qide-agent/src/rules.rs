@@ -1,0 +1,196 @@
+//! Analyses without a model: reuse of a fix that worked before, and rules
+//! per failure kind and category. Their confidence is honest: a rule that
+//! only names the failing step is not sure of much.
+
+use qide_api as api;
+
+use crate::Analysis;
+
+/// Most root causes named in one analysis.
+const MAX_CAUSES: usize = 5;
+
+fn location(d: &api::Diagnostic) -> String {
+    match (&d.file, d.line) {
+        (Some(file), Some(line)) => format!("{file}:{line}"),
+        (Some(file), None) => file.clone(),
+        _ => "the log".to_owned(),
+    }
+}
+
+/// A failure of this build seen before, whose report was followed by a green
+/// build: its recommendations are reused.
+pub fn known_fix(packet: &api::BuildDetail) -> Option<Analysis> {
+    let issue = packet
+        .known_issues
+        .iter()
+        .find(|issue| issue.resolved_build.is_some() && !issue.reports.is_empty())?;
+    let report = issue.reports.last()?;
+    let resolved = issue.resolved_build?;
+    Some(Analysis {
+        analysis: format!(
+            "This failure ({}: {}) was seen in {} builds since build #{}; after the report on \
+             build #{} it was resolved by build #{} and has now come back. That report said: {}",
+            issue.category,
+            issue.message,
+            issue.occurrences,
+            issue.first_build,
+            report.build_id,
+            resolved,
+            report.analysis
+        ),
+        recommendations: report.recommendations.clone(),
+        confidence: 0.8,
+        source: "known_fix",
+        model: None,
+    })
+}
+
+/// The rules' analysis of a failure packet.
+pub fn analyse(packet: &api::BuildDetail) -> Analysis {
+    let build = &packet.build;
+    let summary = &packet.log_summary;
+    let failed_step = build
+        .steps
+        .iter()
+        .flatten()
+        .find(|s| s.status == "failed" || s.status == "error")
+        .map(|s| format!("step {:?} (`{}`)", s.name, s.run))
+        .unwrap_or_else(|| "the build".to_owned());
+    let causes: Vec<&api::Diagnostic> = summary
+        .errors
+        .iter()
+        .filter(|d| d.root_cause)
+        .take(MAX_CAUSES)
+        .collect();
+    let cause_lines: Vec<String> = causes
+        .iter()
+        .map(|d| format!("{}: {}", location(d), d.message))
+        .collect();
+
+    let (analysis, mut recommendations, confidence) = match build.failure_kind.as_deref() {
+        Some("timeout") => (
+            format!("{failed_step} ran past its timeout and was stopped."),
+            vec![
+                "look for a hang (a test waiting on a lock, network or input) in the last lines of the log".to_owned(),
+                "if the work is just slow, raise timeout_s for the step in qide.toml".to_owned(),
+            ],
+            0.6,
+        ),
+        Some("no_output_timeout") => (
+            format!("{failed_step} printed nothing for too long and was stopped: it is probably stuck."),
+            vec!["find what the step waits on (input, a lock, a server that never starts)".to_owned()],
+            0.6,
+        ),
+        Some("command_not_found") => (
+            format!("{failed_step} could not run: the shell did not find a command."),
+            vec!["install the missing tool or fix the command's spelling in qide.toml".to_owned()],
+            0.7,
+        ),
+        Some("signal") => (
+            format!("{failed_step} was killed by a signal (a crash or the OOM killer)."),
+            vec!["run the step under a debugger or with more memory to see where it dies".to_owned()],
+            0.5,
+        ),
+        _ => by_category(summary, &failed_step, &cause_lines),
+    };
+    for failure in summary.tests.failures.iter().take(MAX_CAUSES) {
+        let at = match (&failure.file, failure.line) {
+            (Some(f), Some(l)) => format!(" at {f}:{l}"),
+            _ => String::new(),
+        };
+        recommendations.push(format!(
+            "make test {} pass{at}{}",
+            failure.name,
+            failure
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ));
+    }
+    recommendations.dedup();
+    Analysis {
+        analysis,
+        recommendations,
+        confidence,
+        source: "rules",
+        model: None,
+    }
+}
+
+fn by_category(
+    summary: &api::LogSummary,
+    failed_step: &str,
+    causes: &[String],
+) -> (String, Vec<String>, f64) {
+    let listed = if causes.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", causes.join("; "))
+    };
+    let fix_each = || {
+        causes
+            .iter()
+            .map(|c| format!("fix {c}"))
+            .collect::<Vec<_>>()
+    };
+    match summary.failure_category.as_deref() {
+        Some("compile_error") => (
+            format!("{failed_step} failed to compile{listed}."),
+            fix_each(),
+            0.7,
+        ),
+        Some("syntax_error") => (
+            format!("{failed_step} hit a syntax error{listed}."),
+            fix_each(),
+            0.75,
+        ),
+        Some("missing_dependency") => (
+            format!("{failed_step} is missing a dependency{listed}."),
+            vec!["add the missing package to the project's dependencies and install it".to_owned()],
+            0.65,
+        ),
+        Some("test_failure") => (
+            format!("{failed_step} ran and tests failed{listed}."),
+            Vec::new(),
+            0.6,
+        ),
+        Some("lint") => (
+            format!("{failed_step} failed on lint findings{listed}."),
+            fix_each(),
+            0.6,
+        ),
+        Some("out_of_memory") => (
+            format!("{failed_step} ran out of memory{listed}."),
+            vec!["reduce parallelism (e.g. -j1) or give the build more memory".to_owned()],
+            0.6,
+        ),
+        Some("network") => (
+            format!(
+                "{failed_step} failed on the network{listed}; this is likely not a code problem."
+            ),
+            vec![
+                "retry the build; if it persists, check proxies, DNS and registry access"
+                    .to_owned(),
+            ],
+            0.55,
+        ),
+        Some("config_error") => (
+            format!("{failed_step} is misconfigured{listed}."),
+            vec!["check the step's command and the build configuration".to_owned()],
+            0.5,
+        ),
+        Some(other) => (
+            format!("{failed_step} failed ({other}){listed}."),
+            fix_each(),
+            0.4,
+        ),
+        None => (
+            format!(
+                "{failed_step} failed without an error QIDE could recognise; see the log's tail."
+            ),
+            vec!["read the last lines of the log (GET /build/{id}/log?tail=50)".to_owned()],
+            0.2,
+        ),
+    }
+}
