@@ -109,6 +109,12 @@ const NOT_ERROR_STARTS: &[&str] = &[
     "travis_time",
     "Done. Your build exited with",
     "npm WARN",
+    "\u{2713}",
+    "\u{2714}",
+    "[+]",
+    "ok ",
+    "PASS",
+    "[PASS]",
     "info ",
     "INFO",
     "[INFO]",
@@ -194,12 +200,20 @@ impl Fallback {
     /// [`CONTEXT_BEFORE`] lines of context before each and at most
     /// [`MAX_LINES`] in all.
     pub(crate) fn drafts(self) -> Vec<Draft> {
-        self.drafts_after(0, MAX_LINES)
+        self.drafts_beside(&[], 0, 0, MAX_LINES)
     }
 
-    /// The blocks that start after line `after`, as [`drafts`](Self::drafts)
-    /// gives them, with at most `budget` lines in all.
-    pub(crate) fn drafts_after(self, after: u64, mut budget: u64) -> Vec<Draft> {
+    /// What to add to a parser's root causes: the blocks that start after
+    /// line `after`, and the blocks that say outright that something failed
+    /// and lie more than `apart` lines from every `covered` range, as
+    /// [`drafts`](Self::drafts) gives them, in at most `budget` lines.
+    pub(crate) fn drafts_beside(
+        self,
+        covered: &[(u64, u64)],
+        apart: u64,
+        after: u64,
+        mut budget: u64,
+    ) -> Vec<Draft> {
         // The latest blocks first, then those that say outright that
         // something failed, then the rest, each latest first: noise after
         // the failure (an uploader's retries, a cleanup step) must not
@@ -221,7 +235,10 @@ impl Fallback {
             if budget == 0 {
                 break;
             }
-            if block.start <= after {
+            let far = covered
+                .iter()
+                .all(|&(a, b)| block.end + apart < a || block.start > b + apart);
+            if block.start <= after && !(block.strong && far) {
                 continue;
             }
             let first = block.start.saturating_sub(CONTEXT_BEFORE).max(1);
@@ -278,6 +295,14 @@ fn is_error_looking(line: &str) -> bool {
 /// or ends in a lower-case file extension that is not the keyword itself.
 fn in_a_name(line: &str, start: usize, end: usize) -> bool {
     let b = line.as_bytes();
+    // The middle of an identifier: `testThatRetryErrorWhenThrown`.
+    if start > 0
+        && b[start - 1].is_ascii_alphabetic()
+        && b.get(end).is_some_and(u8::is_ascii_alphabetic)
+        && b[start].is_ascii_uppercase()
+    {
+        return true;
+    }
     let word_start = b[..start]
         .iter()
         .rposition(|c| c.is_ascii_whitespace())

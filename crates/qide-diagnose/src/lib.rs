@@ -306,11 +306,15 @@ impl LogDiagnoser {
             .any(|d| d.root_cause && d.severity == Severity::Error);
         let infra_lines = self.settle_infra();
         // Without a root cause the fallback is the answer. With one, the
-        // error-looking lines well after the last of them are reported too,
-        // briefly: a build fails at its end, so a parser's find long before
-        // it (an exception logged by a passing test, an error in a
-        // dependency the build went past) may not be why.
+        // error-looking lines well after the last of them, and those apart
+        // from them that say outright that something failed, are reported
+        // too, briefly: a parser's find (an exception logged by a passing
+        // test, an error in a dependency the build went past) may not be
+        // why the build failed.
         let drafts = if has_root_cause {
+            // Whatever a parser read (cascades too) is not repeated.
+            let covered: Vec<(u64, u64)> =
+                self.sink.diagnostics.iter().map(|d| d.log_lines).collect();
             let last = self
                 .sink
                 .diagnostics
@@ -320,7 +324,7 @@ impl LogDiagnoser {
                 .max()
                 .unwrap_or(0);
             self.fallback
-                .drafts_after(last + LATE_GAP, LATE_FALLBACK_LINES)
+                .drafts_beside(&covered, LATE_GAP, last + LATE_GAP, LATE_FALLBACK_LINES)
         } else {
             self.fallback.drafts()
         };
@@ -486,10 +490,11 @@ impl LogDiagnoser {
     }
 }
 
-/// Error-looking lines this far past a parser's last root cause are
-/// reported with it, in at most [`LATE_FALLBACK_LINES`] lines.
+/// Error-looking lines this far past a parser's last root cause (and
+/// strong ones apart from its root causes) are reported with them, in at
+/// most [`LATE_FALLBACK_LINES`] lines.
 const LATE_GAP: u64 = 20;
-const LATE_FALLBACK_LINES: u64 = 12;
+const LATE_FALLBACK_LINES: u64 = 20;
 
 /// At most this many infrastructure lines wait for the end of the log; the
 /// latest are kept.
