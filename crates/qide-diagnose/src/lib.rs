@@ -418,6 +418,9 @@ impl LogDiagnoser {
             self.open = Some(Open::Runner(failure));
             return;
         }
+        if runners::scalatest_line(n, line, &mut self.sink) {
+            return;
+        }
         if generic::is_context(line) {
             self.context_start = context_start.or(Some(n));
             return;

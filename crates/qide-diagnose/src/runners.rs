@@ -18,12 +18,16 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Category,
+    Category, TestCase, TestOutcome,
     classify::message_category,
     python::exception_category,
     sink::{Draft, Sink},
 };
 
+static SCALATEST: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^(?:\[info\] )?\s*- (.+?) \*\*\* FAILED \*\*\*\s*$").expect("valid regex")
+});
 static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^\s*(\d{1,5})\) (\S.*)$").expect("valid regex")
@@ -244,4 +248,36 @@ fn looks_like_location(line: &str) -> bool {
         && line
             .rsplit_once(':')
             .is_some_and(|(_, l)| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// ScalaTest's verdict on one test, `- name *** FAILED ***` (sbt prefixes
+/// `[info] `): a root cause and a failed test. Its message follows on
+/// indented lines, which are left to the fallback's context.
+pub(crate) fn scalatest_line(n: u64, line: &str, sink: &mut Sink) -> bool {
+    if !line.ends_with("*** FAILED ***") {
+        return false;
+    }
+    let Some(caps) = SCALATEST.captures(line) else {
+        return false;
+    };
+    let name = caps[1].to_string();
+    sink.test(
+        n,
+        "scalatest",
+        TestCase {
+            name: name.clone(),
+            outcome: TestOutcome::Failed,
+            message: None,
+            file: None,
+            line: None,
+        },
+    );
+    sink.emit(Draft::error(
+        "scalatest",
+        Category::TestFailure,
+        format!("{name} failed"),
+        (n, n),
+    ));
+    sink.test_diagnosed(&name);
+    true
 }

@@ -542,6 +542,18 @@ fn surefire_failures() {
 }
 
 #[test]
+fn scalatest_failures() {
+    check(
+        "runners/scalatest.log",
+        expect![[r#"
+        category: test_failure
+        E root scalatest - - test_failure L5-5 divides by zero failed
+        test FAILED divides by zero
+    "#]],
+    );
+}
+
+#[test]
 fn unknown_tool_falls_back_to_error_looking_lines() {
     check(
         "generic/tar_missing.log",
