@@ -10,7 +10,10 @@
 //! cause, the blocks become `generic` diagnostics, latest first, until
 //! [`MAX_LINES`] log lines are reported.
 
-use std::{collections::VecDeque, sync::LazyLock};
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::LazyLock,
+};
 
 use aho_corasick::AhoCorasick;
 
@@ -226,15 +229,32 @@ impl Fallback {
             } else {
                 2
             };
-            (rank, std::cmp::Reverse(i), block)
+            (rank, std::cmp::Reverse(i), i)
         });
         let mut order: Vec<_> = order.collect();
-        order.sort_by_key(|&(rank, i, _)| (rank, i));
+        order.sort_unstable();
+        // A block that repeats an earlier one's headline (a retried step)
+        // stands for the earliest: the first failure is the one to read.
+        let mut earliest: HashMap<&str, usize> = HashMap::new();
+        for (i, block) in self.blocks.iter().enumerate() {
+            earliest.entry(block.headline.as_str()).or_insert(i);
+        }
+        let mut taken = HashSet::new();
         let mut drafts = Vec::new();
-        for (_, _, block) in order {
+        let picks = order.into_iter().map(|(_, _, i)| {
+            earliest
+                .get(self.blocks[i].headline.as_str())
+                .copied()
+                .unwrap_or(i)
+        });
+        for i in picks {
             if budget == 0 {
                 break;
             }
+            if !taken.insert(i) {
+                continue;
+            }
+            let block = &self.blocks[i];
             let far = covered
                 .iter()
                 .all(|&(a, b)| block.end + apart < a || block.start > b + apart);
@@ -342,8 +362,8 @@ fn in_a_name(line: &str, start: usize, end: usize) -> bool {
 /// `not ok`, `[ERROR]`, `✗`) or holds `error:` or `Exception:`.
 fn is_strong(line: &str) -> bool {
     const STARTS: &[&str] = &[
-        "error", "fail", "fatal", "not ok", "[error]", "[fail", "[fatal", "e   ", "\u{2717}",
-        "\u{2716}", "\u{d7}", "!", "**", "panic",
+        "error", "fail", "fatal", "not ok", "[error]", "[fail", "[fatal", "[-]", "e   ",
+        "\u{2717}", "\u{2716}", "\u{d7}", "!", "**", "panic",
     ];
     let t = line.trim_start();
     let head = t.get(..12).unwrap_or(t);
@@ -419,10 +439,38 @@ mod tests {
     }
 
     #[test]
+    fn a_retried_failure_is_reported_where_it_first_happened() {
+        let mut fallback = Fallback::default();
+        for start in [100, 200, 300] {
+            fallback.line(
+                start,
+                "xcodebuild: error: Unable to find a destination",
+                true,
+            );
+            fallback.line(
+                start + 30,
+                "The command \"x\" failed and exited with 70",
+                true,
+            );
+        }
+        let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
+        assert!(ranges.contains(&(100 - CONTEXT_BEFORE, 101)), "{ranges:?}");
+        assert!(
+            !ranges.iter().any(|r| r.0 <= 300 && r.1 >= 300),
+            "{ranges:?}"
+        );
+    }
+
+    #[test]
     fn reports_at_most_max_lines() {
         let mut fallback = Fallback::default();
         for n in 1..=1_000 {
-            fallback.line(n, if n % 10 == 0 { "error" } else { "x" }, true);
+            let line = if n % 10 == 0 {
+                format!("error {n}")
+            } else {
+                "x".to_string()
+            };
+            fallback.line(n, &line, true);
         }
         let drafts = fallback.drafts();
         let total: u64 = drafts
