@@ -41,6 +41,9 @@ pub(crate) const FALLBACK: u8 = 2;
 
 const SLOTS: u32 = 20;
 
+/// Words of the table: two bits per slot.
+const WORDS: usize = (1 << SLOTS) / 32;
+
 /// Four bytes (little-endian) with ASCII case ignored, hashed to a slot.
 /// Setting bit 5 of every byte lower-cases letters; other bytes may share a
 /// fold ('[' and '{'), which only lets a few more lines through.
@@ -55,7 +58,7 @@ fn fold(text: &str) -> Vec<u8> {
 
 struct Filter {
     /// Two bits per slot: [`PARSERS`] and [`FALLBACK`].
-    table: Box<[u64]>,
+    table: Box<[u64; WORDS]>,
     /// Keywords that are not ASCII, with their set.
     wide: Vec<(&'static str, u8)>,
     /// ASCII keywords shorter than four bytes, with their set.
@@ -64,7 +67,11 @@ struct Filter {
 
 static FILTER: LazyLock<Filter> = LazyLock::new(|| {
     let mut filter = Filter {
-        table: vec![0u64; (1 << SLOTS) / 32].into_boxed_slice(),
+        // Built on the heap: 256 KiB is too much for a thread's stack.
+        table: vec![0u64; WORDS]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("the length is WORDS")),
         wide: Vec::new(),
         short: Vec::new(),
     };
@@ -114,9 +121,7 @@ pub(crate) fn sets(line: &str) -> u8 {
     // Eight bytes hold five windows: one load and one branch for five.
     let mut i = 0;
     while let Some(chunk) = b.get(i..i + 8) {
-        let x = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         let sets = (0..5).fold(0, |sets, k| sets | filter.sets((x >> (8 * k)) as u32));
         if sets != 0 {
             found |= sets;
