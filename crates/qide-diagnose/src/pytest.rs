@@ -5,6 +5,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use crate::{
@@ -118,6 +119,20 @@ impl Pytest {
                 Some(Line::Handled)
             }
             _ if line.contains("::") => {
+                // Most `::` lines (C++, Rust paths) name no outcome; a
+                // literal scan rules them out before the regex.
+                static OUTCOME: LazyLock<AhoCorasick> = LazyLock::new(|| {
+                    AhoCorasick::builder()
+                        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                        .build([
+                            " PASSED", " FAILED", " SKIPPED", " ERROR", " XFAIL", " XPASS",
+                        ])
+                        // Reason: literal patterns always build.
+                        .expect("valid outcomes")
+                });
+                if !OUTCOME.is_match(line) {
+                    return None;
+                }
                 let caps = VERBOSE.captures(line)?;
                 let outcome = match &caps[2] {
                     "PASSED" | "XFAIL" | "XPASS" => TestOutcome::Passed,
