@@ -181,7 +181,18 @@ impl Fallback {
             return;
         }
         if self.blocks.len() == MAX_BLOCKS {
-            self.blocks.pop_front();
+            // The oldest block that does not say outright that something
+            // failed makes room; a long log's noise must not push out its
+            // one clear failure.
+            let weak = self.blocks.iter().position(|b| !b.strong);
+            match weak {
+                Some(i) => {
+                    self.blocks.remove(i);
+                }
+                None => {
+                    self.blocks.pop_front();
+                }
+            }
         }
         self.blocks.push_back(Block {
             start: n,
@@ -459,6 +470,21 @@ mod tests {
             !ranges.iter().any(|r| r.0 <= 300 && r.1 >= 300),
             "{ranges:?}"
         );
+    }
+
+    #[test]
+    fn noise_does_not_push_out_a_clear_failure() {
+        let mut fallback = Fallback::default();
+        fallback.line(10, "fail: no such hash", true);
+        for n in 1..=200 {
+            fallback.line(
+                100 + 10 * n,
+                &format!("got message {n}: unable to verify"),
+                true,
+            );
+        }
+        let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
+        assert!(ranges.contains(&(10 - CONTEXT_BEFORE, 11)), "{ranges:?}");
     }
 
     #[test]
