@@ -1,14 +1,20 @@
-//! The answer for logs no parser understood: the error-looking lines
-//! nearest the end of the log, grouped into short blocks with a line of
-//! context, so an unknown tool still gets a short report instead of none.
+//! The answer for logs no parser understood: the error-looking lines of
+//! the log, grouped into short blocks with a few lines of context, so an
+//! unknown tool still gets a short report instead of none.
 //!
 //! Every cleaned line is checked against a few case-insensitive keywords
 //! (`error`, `fail`, `fatal`, `exception`, `panic`, `denied`, `not found`,
-//! `cannot`, `undefined`, …). Lines within [`GAP`] lines of each other form
-//! one block; only the last [`MAX_BLOCKS`] blocks are remembered, so memory
-//! stays constant however long the log. When the log ends without a root
-//! cause, the blocks become `generic` diagnostics, latest first, until
-//! [`MAX_LINES`] log lines are reported.
+//! `cannot`, `undefined`, …), not counting keywords inside file, package or
+//! CamelCase names and lines that report success or an echoed command.
+//! Lines within [`GAP`] lines of each other form one block; at most
+//! [`MAX_BLOCKS`] blocks are remembered, so memory stays constant however
+//! long the log: when full, the oldest block that does not say outright
+//! that something failed (see `is_strong`) makes room. When the log ends
+//! without a root cause, the blocks become `generic` diagnostics until
+//! [`MAX_LINES`] log lines are reported: the latest [`RECENT_BLOCKS`]
+//! first, then the strong ones, then the rest, each latest first; a block
+//! that repeats an earlier one's headline (a retried step) is reported
+//! where it first happened.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},

@@ -15,10 +15,11 @@
 //! Each line is cleaned (ANSI escapes, carriage-return overwrites and CI
 //! timestamp prefixes removed). If a multi-line construct is open (a rustc
 //! diagnostic body, a Python traceback, a test's failure section), it gets
-//! the line first. Otherwise a single Aho-Corasick scan for a few dozen
-//! keywords decides whether the line can matter at all; only lines that pass
-//! meet the tool parsers and their regexes, so a clean log costs one scan
-//! per line.
+//! the line first. Otherwise one pass of a four-byte-window table
+//! (`prefilter`) tells which keyword sets the line may hold; only lines that
+//! may hold a parser keyword get the exact keyword scan and then meet the
+//! tool parsers and their regexes, so a clean log costs one cheap pass per
+//! line.
 //!
 //! Parsers live one tool family per module: [`rust`](crate) (rustc, clippy,
 //! cargo), libtest, Python tracebacks, pytest, `go test`, located compiler
