@@ -314,16 +314,15 @@ fn is_error_looking(line: &str) -> bool {
             // Reason: literal patterns always build.
             .expect("valid phrases")
     });
-    // A keyword inside a file or package name (`libgpg-error`,
-    // `Error.swift`, `spdx-exceptions@2.2.0`) says nothing about the line.
-    if !SCAN
-        .find_iter(line)
-        .any(|m| !in_a_name(line, m.start(), m.end()))
-    {
+    let t = line.trim_start();
+    if NOT_ERROR_STARTS.iter().any(|s| t.starts_with(s)) {
         return false;
     }
-    let t = line.trim_start();
-    !NOT_ERROR_STARTS.iter().any(|s| t.starts_with(s)) && !NOT.is_match(t)
+    // A keyword inside a file or package name (`libgpg-error`,
+    // `Error.swift`, `spdx-exceptions@2.2.0`) says nothing about the line.
+    SCAN.find_iter(line)
+        .any(|m| !in_a_name(line, m.start(), m.end()))
+        && !NOT.is_match(t)
 }
 
 /// Whether the keyword at `start..end` lies inside a whitespace-delimited
