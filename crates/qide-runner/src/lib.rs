@@ -38,7 +38,7 @@ pub use plan::{
 };
 pub use process::{command, signal_name};
 pub use redact::{MASK, Redactor};
-pub use workspace::{git_state, workspace_state};
+pub use workspace::{changed_files, git_state, workspace_state};
 
 /// Limits that bound a build; every field has a documented default.
 #[derive(Debug, Clone, Copy)]

@@ -51,6 +51,41 @@ pub async fn git_state(root: &Path) -> WorkspaceState {
     }
 }
 
+/// Files changed from commit `base` to commit `head` (or, with no `head`,
+/// to the working tree, uncommitted and untracked files included), as
+/// paths relative to the repository. `None` when git cannot tell (not a
+/// repository, an unknown commit). QIDE's own `.qide/` is never listed.
+pub async fn changed_files(root: &Path, base: &str, head: Option<&str>) -> Option<Vec<String>> {
+    let valid =
+        |c: &str| !c.is_empty() && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid(base) || head.is_some_and(|h| !valid(h)) {
+        return None;
+    }
+    let mut files: Vec<String> = match head {
+        Some(head) => git(root, &["diff", "--name-only", "-z", base, head]).await?,
+        None => git(root, &["diff", "--name-only", "-z", base]).await?,
+    }
+    .split('\0')
+    .filter(|p| !p.is_empty())
+    .map(str::to_owned)
+    .collect();
+    if head.is_none()
+        && let Some(untracked) =
+            git(root, &["ls-files", "--others", "--exclude-standard", "-z"]).await
+    {
+        files.extend(
+            untracked
+                .split('\0')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    files.retain(|p| p != QIDE_DIR && !p.starts_with(".qide/"));
+    files.sort();
+    files.dedup();
+    Some(files)
+}
+
 /// Runs git and returns its trimmed stdout when it succeeds. Git's
 /// environment is pinned so the user's pager or locale cannot change output.
 async fn git(root: &Path, args: &[&str]) -> Option<String> {
@@ -67,5 +102,5 @@ async fn git(root: &Path, args: &[&str]) -> Option<String> {
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout).trim_end().to_owned();
-    Some(text).filter(|t| !t.is_empty() || args[0] == "status")
+    Some(text).filter(|t| !t.is_empty() || matches!(args[0], "status" | "diff" | "ls-files"))
 }

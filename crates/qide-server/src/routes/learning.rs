@@ -150,12 +150,13 @@ pub(crate) async fn build_detail(
             reports: earlier.iter().map(convert::report).collect(),
         });
     }
+    let suspect_changes = suspect_changes(&state, &record, &log_summary).await?;
     let detail = api::BuildDetail {
         build: convert::build(&record, Some(&steps)),
         log_summary,
         reports: reports.iter().map(convert::report).collect(),
         known_issues,
-        suspect_changes: None,
+        suspect_changes,
         truncated: false,
         tokens: 0,
         budget_tokens: budget,
@@ -230,6 +231,78 @@ pub(crate) async fn patterns(
         skip,
         limit,
         categories,
+    }))
+}
+
+/// Files changed since the last green build before this one, ranked by how
+/// many of this build's diagnostics point into them. Uncommitted changes
+/// count for the newest build only (the working tree has moved on for older
+/// ones). `None` without git history or an earlier green build.
+async fn suspect_changes(
+    state: &AppState,
+    build: &qide_store::BuildRecord,
+    summary: &api::LogSummary,
+) -> Result<Option<api::SuspectChanges>, AppError> {
+    if build.status == api::BuildStatus::Success {
+        return Ok(None);
+    }
+    let filter = BuildFilter {
+        status: Some(api::BuildStatus::Success),
+        skip: 0,
+        limit: MAX_PAGE,
+    };
+    let (greens, _) = state.store.list_builds(&filter).await?;
+    let Some(base) = greens
+        .iter()
+        .find(|b| b.id < build.id && b.commit.is_some())
+    else {
+        return Ok(None);
+    };
+    let (newest, _) = state
+        .store
+        .list_builds(&BuildFilter {
+            status: None,
+            skip: 0,
+            limit: 1,
+        })
+        .await?;
+    let is_newest = newest.first().is_some_and(|b| b.id == build.id);
+    let head = if is_newest && build.dirty != Some(false) {
+        None
+    } else {
+        build.commit.as_deref()
+    };
+    let Some(base_commit) = base.commit.as_deref() else {
+        return Ok(None);
+    };
+    let Some(paths) = qide_runner::changed_files(&state.root, base_commit, head).await else {
+        return Ok(None);
+    };
+    let mut files: Vec<api::SuspectFile> = paths
+        .into_iter()
+        .map(|path| {
+            let diagnostics = summary
+                .errors
+                .iter()
+                .chain(&summary.warnings)
+                .filter(|d| {
+                    d.file
+                        .as_deref()
+                        .is_some_and(|f| f == path || f.ends_with(&format!("/{path}")))
+                })
+                .count() as i64;
+            api::SuspectFile { path, diagnostics }
+        })
+        .collect();
+    files.sort_by(|a, b| {
+        b.diagnostics
+            .cmp(&a.diagnostics)
+            .then_with(|| a.path.cmp(&b.path))
+    });
+    files.truncate(50);
+    Ok(Some(api::SuspectChanges {
+        base_build: Some(base.id),
+        files,
     }))
 }
 

@@ -267,3 +267,66 @@ async fn failures_are_known_across_builds_with_their_reports_until_resolved() {
         .unwrap();
     assert_eq!(bad.status(), 422);
 }
+
+#[tokio::test]
+async fn suspect_changes_rank_files_changed_since_the_last_green_build() {
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        #[allow(clippy::disallowed_methods)] // a test's own git fixture
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+    let app = crate::harness::spawn_app_with(crate::harness::test_limits(), |dir| {
+        std::fs::write(dir.join("a.c"), "int a;\n").unwrap();
+        std::fs::write(dir.join("b.c"), "int b;\n").unwrap();
+        std::fs::write(
+            dir.join("check.sh"),
+            "if [ -f broken ]; then echo 'b.c:1:5: error: conflicting types for b'; exit 1; fi\n",
+        )
+        .unwrap();
+        git(dir, &["init", "-q"]);
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-qm", "start"]);
+    })
+    .await;
+    let steps = || vec![step("check", "sh check.sh")];
+    let green = app.run(steps()).await;
+    assert_eq!(green.status, api::BuildStatus::Success);
+
+    std::fs::write(app.path("b.c"), "float b;\n").unwrap();
+    git(app.dir.path(), &["commit", "-qam", "change b"]);
+    std::fs::write(app.path("broken"), "").unwrap();
+    std::fs::write(app.path("new.c"), "int n;\n").unwrap();
+    let failed = app.run(steps()).await;
+    assert_eq!(failed.status, api::BuildStatus::Failed);
+
+    let detail = app.client.build_detail(failed.id).await.unwrap();
+    let suspects = detail.suspect_changes.expect("suspect changes");
+    assert_eq!(suspects.base_build, Some(green.id));
+    let files: Vec<(&str, i64)> = suspects
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.diagnostics))
+        .collect();
+    assert_eq!(files[0], ("b.c", 1), "{files:?}");
+    assert!(
+        files.contains(&("new.c", 0)) && files.contains(&("broken", 0)),
+        "{files:?}"
+    );
+    assert!(
+        !files.iter().any(|(p, _)| p.starts_with(".qide")),
+        "{files:?}"
+    );
+    assert!(
+        !files.iter().any(|(p, _)| *p == "a.c"),
+        "unchanged files are not suspects"
+    );
+}
