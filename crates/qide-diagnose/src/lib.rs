@@ -625,7 +625,7 @@ fn clean_line(text: &str) -> Cow<'_, str> {
     let mut line = text.trim_end_matches(['\r', '\n']);
     while let Some(i) = memchr::memrchr(b'\r', line.as_bytes()) {
         let after = &line[i + 1..];
-        if !strip_ansi(after).trim().is_empty() {
+        if !invisible(after) {
             line = after;
             break;
         }
@@ -638,6 +638,28 @@ fn clean_line(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether `text` shows nothing: only whitespace and escape sequences.
+/// Travis CI ends most lines with `\r\x1b[0K`, so the common case (CSI
+/// sequences and spaces) is answered without building a stripped copy.
+fn invisible(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' => i += 1,
+            0x1b if b.get(i + 1) == Some(&b'[') => {
+                i += 2;
+                while i < b.len() && !(0x40..=0x7e).contains(&b[i]) {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => return strip_ansi(text).trim().is_empty(),
+        }
+    }
+    true
+}
+
 /// Removes a leading RFC 3339 timestamp such as GitHub Actions writes
 /// (`2024-05-01T12:03:04.1234567Z `).
 fn strip_timestamp(line: &str) -> &str {
@@ -648,5 +670,33 @@ fn strip_timestamp(line: &str) -> &str {
     match line.find(' ') {
         Some(i) if i <= 40 && b[i - 1] == b'Z' => &line[i + 1..],
         _ => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_matches_stripping() {
+        for text in [
+            "",
+            " \t",
+            "\x1b[0K",
+            "\x1b[0K \x1b[32;1m",
+            "\x1b[31",
+            "x",
+            "\x1b[0Kx",
+            "\x1b(B",
+            "\u{a0}",
+        ] {
+            assert_eq!(
+                invisible(text),
+                strip_ansi(text).trim().is_empty(),
+                "{text:?}"
+            );
+        }
+        assert_eq!(clean_line("error: x\r\x1b[0K"), "error: x");
+        assert_eq!(clean_line("50%\r100%\r\x1b[0K"), "100%");
     }
 }
