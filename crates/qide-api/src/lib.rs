@@ -284,6 +284,20 @@ pub struct PatternList {
     pub skip: i64,
     pub limit: i64,
     pub categories: Vec<CategoryStat>,
+    /// Per agent and model, how well reported confidence matched outcomes.
+    pub calibration: Vec<CalibrationStat>,
+}
+
+/// How well an agent's reported confidence matched what happened: a report
+/// on a failure counts as right (1) when a green build resolved the failure
+/// after it, else 0; `brier` is the mean squared gap to the confidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationStat {
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    pub reports: i64,
+    pub resolved: i64,
+    pub brier: f64,
 }
 
 /// A failure of this build that earlier builds had too, with what was

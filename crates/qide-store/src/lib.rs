@@ -225,6 +225,19 @@ pub enum ClaimOutcome {
     Analyzed,
 }
 
+/// How well an agent's confidence matched what happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    pub agent: Option<String>,
+    pub model: Option<String>,
+    /// Reports about failures that could be judged.
+    pub reports: i64,
+    /// Of those, how many were followed by a green build resolving them.
+    pub resolved: i64,
+    /// Mean squared gap between confidence and outcome (0 is perfect).
+    pub brier: f64,
+}
+
 /// Which patterns to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PatternFilter {
@@ -461,6 +474,11 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
         lease_ms: i64,
     ) -> Result<ClaimOutcome>;
+
+    /// Per agent and model: reports linked to failures, judged by whether a
+    /// green build resolved the failure after the report (outcome 1) or not
+    /// yet (0), with the Brier score of their confidence.
+    async fn calibration(&self) -> Result<Vec<Calibration>>;
 
     /// How many builds there are in each status.
     async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>>;

@@ -11,10 +11,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
 
 use crate::{
-    BuildFilter, BuildFinish, BuildRecord, BuildStatus, CategoryCount, Claim, ClaimOutcome,
-    DiagnosisRecord, Dropped, LogChunk, LogMeta, NewBuild, NewReport, PatternFilter, PatternRecord,
-    ReportRecord, Result, StepRecord, StepUpdate, Store, StoreError, TokenRecord, WorkspaceState,
-    migrations,
+    BuildFilter, BuildFinish, BuildRecord, BuildStatus, Calibration, CategoryCount, Claim,
+    ClaimOutcome, DiagnosisRecord, Dropped, LogChunk, LogMeta, NewBuild, NewReport, PatternFilter,
+    PatternRecord, ReportRecord, Result, StepRecord, StepUpdate, Store, StoreError, TokenRecord,
+    WorkspaceState, migrations,
 };
 
 const TOKEN_COLUMNS: &str = "id, name, hash, scopes, created_at, revoked_at, last_used_at";
@@ -1002,6 +1002,35 @@ impl Store for SqlStore {
             agent: agent.to_owned(),
             expires_at_ms,
         }))
+    }
+
+    async fn calibration(&self) -> Result<Vec<Calibration>> {
+        let rows = sqlx::query(
+            "SELECT agent, model, COUNT(*) AS n, \
+             CAST(SUM(outcome) AS BIGINT) AS resolved, \
+             CAST(AVG((confidence - outcome) * (confidence - outcome)) AS DOUBLE PRECISION) AS brier \
+             FROM (SELECT r.agent AS agent, r.model AS model, r.confidence AS confidence, \
+                   CASE WHEN EXISTS (SELECT 1 FROM report_fingerprints rf \
+                        JOIN fingerprints f ON f.fingerprint = rf.fingerprint \
+                        WHERE rf.report_id = r.id AND f.resolved_build > r.build_id) \
+                   THEN 1 ELSE 0 END AS outcome \
+                   FROM reports r WHERE EXISTS \
+                   (SELECT 1 FROM report_fingerprints rf WHERE rf.report_id = r.id)) judged \
+             GROUP BY agent, model ORDER BY agent, model",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Calibration {
+                    agent: row.try_get("agent")?,
+                    model: row.try_get("model")?,
+                    reports: row.try_get("n")?,
+                    resolved: row.try_get("resolved")?,
+                    brier: row.try_get("brier")?,
+                })
+            })
+            .collect()
     }
 
     async fn list_patterns(&self, filter: &PatternFilter) -> Result<(Vec<PatternRecord>, i64)> {

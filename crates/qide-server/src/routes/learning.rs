@@ -225,12 +225,26 @@ pub(crate) async fn patterns(
             occurrences: c.occurrences,
         })
         .collect();
+    let calibration = state
+        .store
+        .calibration()
+        .await?
+        .into_iter()
+        .map(|c| api::CalibrationStat {
+            agent: c.agent,
+            model: c.model,
+            reports: c.reports,
+            resolved: c.resolved,
+            brier: c.brier,
+        })
+        .collect();
     Ok(Json(api::PatternList {
         patterns: records.iter().map(convert::pattern).collect(),
         total,
         skip,
         limit,
         categories,
+        calibration,
     }))
 }
 

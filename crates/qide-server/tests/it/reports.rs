@@ -259,6 +259,10 @@ async fn failures_are_known_across_builds_with_their_reports_until_resolved() {
         .unwrap();
     assert_eq!(resolved.total, 1);
     assert_eq!(resolved.patterns[0].resolved_build, Some(green.id));
+    // The report (confidence 0.7) was followed by a fix: Brier (0.7 - 1)².
+    let calibration = &resolved.calibration[0];
+    assert_eq!((calibration.reports, calibration.resolved), (1, 1));
+    assert!((calibration.brier - 0.09).abs() < 1e-9, "{calibration:?}");
     let bad = app
         .http
         .get(format!("{url}?status=maybe"))

@@ -13,6 +13,7 @@ contract_tests!(
     a_green_build_of_other_steps_resolves_nothing,
     reports_link_to_the_build_fingerprints_or_the_ones_they_name,
     patterns_filter_and_count_by_category,
+    calibration_scores_confidence_against_what_happened,
 );
 
 fn seen(fp: &str, category: &str) -> FingerprintSeen {
@@ -243,4 +244,31 @@ async fn patterns_filter_and_count_by_category(db: &TestDb) {
             .open,
         1
     );
+}
+
+async fn calibration_scores_confidence_against_what_happened(db: &TestDb) {
+    let store: &dyn Store = &db.store;
+    let first = build(store, 1, 10, failed(0), &[seen("fp_c", "compile_error")]).await;
+    let mut sure = report(first, 0.9);
+    sure.fingerprints.clear();
+    sure.agent = Some("good".to_owned());
+    store.insert_report(&sure).await.unwrap();
+    let mut doubtful = report(first, 0.2);
+    doubtful.fingerprints.clear();
+    doubtful.agent = Some("timid".to_owned());
+    store.insert_report(&doubtful).await.unwrap();
+    // Fixed after the reports: both were right that it could be fixed.
+    build(store, 1, 20, success(0), &[]).await;
+    let calibration = store.calibration().await.unwrap();
+    let good = calibration
+        .iter()
+        .find(|c| c.agent.as_deref() == Some("good"))
+        .unwrap();
+    let timid = calibration
+        .iter()
+        .find(|c| c.agent.as_deref() == Some("timid"))
+        .unwrap();
+    assert_eq!((good.reports, good.resolved), (1, 1));
+    assert!((good.brier - 0.01).abs() < 1e-9, "{}", good.brier);
+    assert!((timid.brier - 0.64).abs() < 1e-9, "{}", timid.brier);
 }
