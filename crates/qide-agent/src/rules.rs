@@ -47,6 +47,28 @@ pub fn known_fix(packet: &api::BuildDetail) -> Option<Analysis> {
 
 /// The rules' analysis of a failure packet.
 pub fn analyse(packet: &api::BuildDetail) -> Analysis {
+    if let Some(flaky) = &packet.flaky {
+        let tests = if flaky.tests.is_empty() {
+            String::new()
+        } else {
+            format!(" (failing here: {})", flaky.tests.join(", "))
+        };
+        return Analysis {
+            analysis: format!(
+                "Flaky: the same code (tree {}) built green in build #{}{tests}; the failure is \
+                 not caused by a code change.",
+                flaky.tree_hash, flaky.passed_build
+            ),
+            recommendations: vec![
+                "rerun the build; if it fails again on the same tree, look for order-dependent \
+                 tests, timing, shared state or network in the failing tests"
+                    .to_owned(),
+            ],
+            confidence: 0.75,
+            source: "rules",
+            model: None,
+        };
+    }
     let build = &packet.build;
     let summary = &packet.log_summary;
     let failed_step = build

@@ -368,6 +368,20 @@ pub struct BuildDetail {
     pub budget_tokens: u64,
     /// Pass as `?cursor=` to get the diagnostics that did not fit.
     pub next_cursor: Option<String>,
+    /// Set when the same code (working-tree hash and steps) also built green:
+    /// the failure is flaky, not caused by the code.
+    #[serde(default)]
+    pub flaky: Option<Flaky>,
+}
+
+/// Evidence that a failure is flaky.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flaky {
+    /// A green build of the same steps on the same working-tree hash.
+    pub passed_build: i64,
+    pub tree_hash: String,
+    /// The tests that failed here and passed there.
+    pub tests: Vec<String>,
 }
 
 /// One step as a client asks for it.

@@ -483,6 +483,16 @@ pub trait Store: Send + Sync + 'static {
     /// How many builds there are in each status.
     async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>>;
 
+    /// The newest successful build of the same steps on this working-tree
+    /// hash other than `except`: the same code passing, which makes a
+    /// failure on it flaky.
+    async fn green_build_on_tree(
+        &self,
+        tree_hash: &str,
+        steps_of: i64,
+        except: i64,
+    ) -> Result<Option<i64>>;
+
     /// Marks every build left `running` (by a server that died) as `error`
     /// with kind `interrupted`, keeping their logs. Returns their ids.
     async fn mark_interrupted(&self, now_ms: i64) -> Result<Vec<i64>>;

@@ -1004,6 +1004,27 @@ impl Store for SqlStore {
         }))
     }
 
+    async fn green_build_on_tree(
+        &self,
+        tree_hash: &str,
+        steps_of: i64,
+        except: i64,
+    ) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT id FROM builds WHERE tree_hash = $1 AND status = 'success' AND id <> $3 \
+             AND steps_key = (SELECT steps_key FROM builds WHERE id = $2) \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(tree_hash)
+        .bind(steps_of)
+        .bind(except)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| r.try_get("id"))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
     async fn calibration(&self) -> Result<Vec<Calibration>> {
         let rows = sqlx::query(
             "SELECT agent, model, COUNT(*) AS n, \

@@ -151,6 +151,23 @@ pub(crate) async fn build_detail(
         });
     }
     let suspect_changes = suspect_changes(&state, &record, &log_summary).await?;
+    let flaky = match (&record.tree_hash, record.status) {
+        (Some(hash), api::BuildStatus::Failed) => state
+            .store
+            .green_build_on_tree(hash, id, id)
+            .await?
+            .map(|passed_build| api::Flaky {
+                passed_build,
+                tree_hash: hash.clone(),
+                tests: log_summary
+                    .tests
+                    .failures
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect(),
+            }),
+        _ => None,
+    };
     let detail = api::BuildDetail {
         build: convert::build(&record, Some(&steps)),
         log_summary,
@@ -161,6 +178,7 @@ pub(crate) async fn build_detail(
         tokens: 0,
         budget_tokens: budget,
         next_cursor: None,
+        flaky,
     };
     let fitted = tokio::task::spawn_blocking(move || packet::fit(detail, budget, cursor))
         .await

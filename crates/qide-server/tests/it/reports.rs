@@ -334,3 +334,34 @@ async fn suspect_changes_rank_files_changed_since_the_last_green_build() {
         "unchanged files are not suspects"
     );
 }
+
+#[tokio::test]
+async fn a_failure_on_code_that_also_built_green_is_flaky() {
+    let app = spawn_app().await;
+    // Fails every other run on the same, unchanged tree (the counter lives
+    // outside the project, so the tree hash does not move).
+    let counter = tempfile::NamedTempFile::new().unwrap();
+    let run = format!(
+        "n=$(cat {0} 2>/dev/null || echo 0); echo $((n + 1)) > {0}; \
+         if [ $((n % 2)) -eq 1 ]; then echo '---- tests::racy stdout ----'; echo 'test tests::racy ... FAILED'; exit 101; fi",
+        counter.path().display()
+    );
+    let green = app.run(vec![step("test", &run)]).await;
+    assert_eq!(green.status, api::BuildStatus::Success);
+    let red = app.run(vec![step("test", &run)]).await;
+    assert_eq!(red.status, api::BuildStatus::Failed);
+    assert_eq!(red.tree_hash, green.tree_hash);
+    let detail = app.client.build_detail(red.id).await.unwrap();
+    let flaky = detail.flaky.expect("labelled flaky");
+    assert_eq!(flaky.passed_build, green.id);
+    // A build of other steps on the same tree proves nothing.
+    let other = app.run(vec![step("other", "exit 1")]).await;
+    assert!(
+        app.client
+            .build_detail(other.id)
+            .await
+            .unwrap()
+            .flaky
+            .is_none()
+    );
+}

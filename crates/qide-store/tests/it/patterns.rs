@@ -14,6 +14,7 @@ contract_tests!(
     reports_link_to_the_build_fingerprints_or_the_ones_they_name,
     patterns_filter_and_count_by_category,
     calibration_scores_confidence_against_what_happened,
+    a_green_build_on_the_same_tree_and_steps_is_found,
 );
 
 fn seen(fp: &str, category: &str) -> FingerprintSeen {
@@ -271,4 +272,44 @@ async fn calibration_scores_confidence_against_what_happened(db: &TestDb) {
     assert_eq!((good.reports, good.resolved), (1, 1));
     assert!((good.brier - 0.01).abs() < 1e-9, "{}", good.brier);
     assert!((timid.brier - 0.64).abs() < 1e-9, "{}", timid.brier);
+}
+
+async fn a_green_build_on_the_same_tree_and_steps_is_found(db: &TestDb) {
+    let store: &dyn Store = &db.store;
+    let tree = |hash: &str| qide_store::WorkspaceState {
+        tree_hash: Some(hash.to_owned()),
+        ..Default::default()
+    };
+    let green = build(store, 2, 10, success(0), &[]).await;
+    store.set_workspace(green, &tree("b3:one")).await.unwrap();
+    let red = build(store, 2, 20, failed(0), &[]).await;
+    store.set_workspace(red, &tree("b3:one")).await.unwrap();
+    let other_steps = build(store, 3, 30, failed(0), &[]).await;
+    store
+        .set_workspace(other_steps, &tree("b3:one"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.green_build_on_tree("b3:one", red, red).await.unwrap(),
+        Some(green)
+    );
+    assert_eq!(
+        store
+            .green_build_on_tree("b3:one", other_steps, other_steps)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.green_build_on_tree("b3:two", red, red).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .green_build_on_tree("b3:one", green, green)
+            .await
+            .unwrap(),
+        None,
+        "not itself"
+    );
 }
