@@ -15,6 +15,7 @@ mod capture;
 mod plan;
 mod process;
 mod redact;
+mod secrets;
 mod step;
 mod workspace;
 
@@ -38,6 +39,13 @@ pub use plan::{
 };
 pub use process::{command, signal_name};
 pub use redact::{MASK, Redactor};
+
+/// `text` with the secrets the detectors recognise masked: cloud and service
+/// keys and tokens, private key blocks, JWTs, passwords in URLs and in
+/// `password=`-style assignments.
+pub fn mask_secrets(text: &str) -> std::borrow::Cow<'_, str> {
+    secrets::mask(text)
+}
 pub use workspace::{changed_files, git_state, workspace_state};
 
 /// Limits that bound a build; every field has a documented default.

@@ -1,6 +1,7 @@
 //! Masking of secrets in log lines before they are stored: the values of
-//! secret-looking environment variables given to a build, and the literal
-//! `redact` entries of `qide.toml`.
+//! secret-looking environment variables given to a build, the literal
+//! `redact` entries of `qide.toml`, and what the detectors of
+//! [`crate::secrets`] recognise (keys, tokens, private keys, passwords).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -69,7 +70,10 @@ impl Redactor {
                 out = Cow::Owned(out.replace(secret.as_str(), MASK));
             }
         }
-        out
+        match crate::secrets::mask(&out) {
+            Cow::Borrowed(_) => out,
+            Cow::Owned(masked) => Cow::Owned(masked),
+        }
     }
 }
 

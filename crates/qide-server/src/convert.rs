@@ -127,9 +127,13 @@ pub(crate) fn chunk_lines<'a>(
     })
 }
 
-/// Text for a language model: ANSI escapes, control characters (tab and
-/// newline excepted) and bidirectional overrides removed.
+/// Text for a language model: detected secrets masked, ANSI escapes,
+/// control characters (tab and newline excepted) and bidirectional overrides removed.
 pub(crate) fn clean_for_model(text: &str) -> String {
+    // Secrets in project files or reports are masked here; log lines were
+    // masked before they were stored.
+    let masked = qide_runner::mask_secrets(text);
+    let text: &str = &masked;
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {

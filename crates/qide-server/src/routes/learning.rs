@@ -456,8 +456,14 @@ pub(crate) async fn report(
         .insert_report(&NewReport {
             build_id: request.build_id,
             kind: request.kind,
-            analysis: request.analysis,
-            recommendations: request.recommendations,
+            // A model may quote a secret from what it read; it is masked
+            // before the report is stored.
+            analysis: qide_runner::mask_secrets(&request.analysis).into_owned(),
+            recommendations: request
+                .recommendations
+                .iter()
+                .map(|r| qide_runner::mask_secrets(r).into_owned())
+                .collect(),
             confidence: request.confidence,
             fingerprints: request.fingerprints,
             agent: request.agent,

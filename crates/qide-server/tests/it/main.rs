@@ -5,6 +5,7 @@
 mod api_errors;
 mod auth;
 mod builds;
+mod canary;
 mod codebase;
 mod files;
 mod harness;

@@ -1,0 +1,338 @@
+//! Detectors for secrets that no configuration names: cloud and service
+//! keys and tokens, private key blocks, JWTs, passwords in URLs and
+//! `password=`-style assignments. Their values are masked before a log line
+//! (or a report) is stored.
+//!
+//! A case-insensitive keyword scan over the whole text comes first; only the
+//! lines it hits are searched with the regular expressions, so ordinary
+//! output costs one pass.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+
+use crate::redact::MASK;
+
+/// One kind of secret: where it is, and which capture group to mask.
+struct Rule {
+    re: Regex,
+    group: usize,
+}
+
+/// Strings one of which every detectable secret's line contains.
+const MARKERS: &[&str] = &[
+    "akia",
+    "asia",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xox",
+    "hooks.slack.com",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "npm_",
+    "aiza",
+    "accountkey=",
+    "sharedaccesssignature",
+    "-----begin",
+    "eyj",
+    "://",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "access_key",
+    "private_key",
+    "bearer",
+    "sg.",
+    "sk-",
+    "dop_v1_",
+    "hf_",
+    "pypi-",
+    "dckr_pat_",
+    "shpat_",
+    "sq0atp-",
+    "key-",
+];
+
+static MARKER_SCAN: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(MARKERS)
+        .ok()
+});
+
+static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
+    let rules: &[(&str, usize)] = &[
+        // Cloud providers.
+        (r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", 0),
+        (r"\bAIza[0-9A-Za-z_-]{35}\b", 0),
+        (r"(?i)\bAccountKey=([A-Za-z0-9+/=]{40,})", 1),
+        (r"(?i)\bSharedAccessSignature=([^\s;]{20,})", 1),
+        (r"\bdop_v1_[a-f0-9]{64}\b", 0),
+        // Code hosts and registries.
+        (r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b", 0),
+        (r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b", 0),
+        (r"\bglpat-[A-Za-z0-9_-]{20,}\b", 0),
+        (r"\bnpm_[A-Za-z0-9]{36}\b", 0),
+        (r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}", 0),
+        (r"\bdckr_pat_[A-Za-z0-9_-]{20,}\b", 0),
+        (r"\bhf_[A-Za-z]{34}\b", 0),
+        // Chat, payments, mail, model APIs.
+        (r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b", 0),
+        (r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+", 0),
+        (r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}\b", 0),
+        (r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b", 0),
+        (r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}\b", 0),
+        (r"\bshpat_[a-fA-F0-9]{32}\b", 0),
+        (r"\bsq0atp-[0-9A-Za-z_-]{22}\b", 0),
+        (r"\bkey-[0-9a-zA-Z]{32}\b", 0),
+        // Generic forms.
+        (
+            r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+            0,
+        ),
+        (r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", 1),
+        (r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{16,}=*)", 1),
+        (
+            r#"(?i)\b[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)[a-z0-9_.-]*["']?\s*[:=]\s*["']?([^\s"',;]{6,})"#,
+            1,
+        ),
+        (r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----", 0),
+    ];
+    rules
+        .iter()
+        .filter_map(|(pattern, group)| match Regex::new(pattern) {
+            Ok(re) => Some(Rule { re, group: *group }),
+            Err(e) => {
+                tracing::error!(%e, pattern, "a secret detector does not compile");
+                None
+            }
+        })
+        .collect()
+});
+
+/// True for a line that looks like the body of a PEM block: 64 base64
+/// characters with both upper- and lower-case letters (a hex digest has no
+/// upper case).
+fn pem_body(line: &str) -> bool {
+    line.len() == 64
+        && line
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        && line.bytes().any(|b| b.is_ascii_uppercase())
+        && line.bytes().any(|b| b.is_ascii_lowercase())
+}
+
+/// The byte range of the line holding `at`.
+fn line_of(text: &str, at: usize) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+    start..end
+}
+
+/// One line with every detected secret masked.
+fn mask_line(line: &str) -> Cow<'_, str> {
+    if pem_body(line.trim_end()) {
+        return Cow::Borrowed(MASK);
+    }
+    let mut out = Cow::Borrowed(line);
+    for rule in RULES.iter() {
+        if !rule.re.is_match(&out) {
+            continue;
+        }
+        let replaced = rule.re.replace_all(&out, |caps: &regex::Captures<'_>| {
+            let whole = caps.get(0).map_or("", |m| m.as_str());
+            match caps.get(rule.group) {
+                Some(secret) if rule.group > 0 => {
+                    let start = secret.start() - caps.get(0).map_or(0, |m| m.start());
+                    format!(
+                        "{}{MASK}{}",
+                        &whole[..start],
+                        &whole[start + secret.len()..]
+                    )
+                }
+                _ => MASK.to_owned(),
+            }
+        });
+        out = Cow::Owned(replaced.into_owned());
+    }
+    out
+}
+
+/// `text` (one or more lines) with detected secrets masked.
+pub(crate) fn mask(text: &str) -> Cow<'_, str> {
+    let mut lines: Vec<Range<usize>> = Vec::new();
+    if let Some(scan) = MARKER_SCAN.as_ref() {
+        for hit in scan.find_iter(text) {
+            if lines.last().is_some_and(|r| hit.start() < r.end) {
+                continue;
+            }
+            lines.push(line_of(text, hit.start()));
+        }
+    }
+    // PEM bodies carry no marker: look at every 64-byte line.
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len())) {
+        if end - start == 64 && pem_body(&text[start..end]) {
+            lines.push(start..end);
+        }
+        start = end + 1;
+    }
+    if lines.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    lines.sort_by_key(|r| r.start);
+    lines.dedup();
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for range in lines {
+        if range.start < done {
+            continue;
+        }
+        out.push_str(&text[done..range.start]);
+        out.push_str(&mask_line(&text[range.clone()]));
+        done = range.end;
+    }
+    out.push_str(&text[done..]);
+    if out == text {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Secrets of every kind the detectors know, as they appear in logs.
+    /// Built from pieces so the source holds no literal secret.
+    pub(crate) fn planted() -> Vec<(String, String)> {
+        let r = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
+        vec![
+            ("aws key".into(), format!("AKIA{}", "IOSFODNN7EXAMPLE")),
+            ("google key".into(), format!("AIza{}", r(35, 'x'))),
+            (
+                "azure".into(),
+                format!("DefaultEndpointsProtocol=https;AccountKey={}==", r(60, 'A')),
+            ),
+            ("github".into(), format!("ghp_{}", r(36, 'a'))),
+            ("github pat".into(), format!("github_pat_{}", r(40, 'b'))),
+            ("gitlab".into(), format!("glpat-{}", r(20, 'c'))),
+            ("npm".into(), format!("npm_{}", r(36, 'd'))),
+            (
+                "slack".into(),
+                format!("xoxb-{}-{}", r(12, '1'), r(24, 'e')),
+            ),
+            (
+                "slack hook".into(),
+                format!(
+                    "https://hooks.slack.com/services/T{}/B{}/{}",
+                    r(8, 'F'),
+                    r(8, 'G'),
+                    r(24, 'h')
+                ),
+            ),
+            ("stripe".into(), format!("sk_live_{}", r(24, 'i'))),
+            (
+                "sendgrid".into(),
+                format!("SG.{}.{}", r(22, 'j'), r(43, 'k')),
+            ),
+            ("openai".into(), format!("sk-proj-{}", r(40, 'l'))),
+            ("anthropic".into(), format!("sk-ant-{}", r(40, 'm'))),
+            ("digitalocean".into(), format!("dop_v1_{}", r(64, 'a'))),
+            ("huggingface".into(), format!("hf_{}", r(34, 'n'))),
+            ("docker".into(), format!("dckr_pat_{}", r(27, 'o'))),
+            (
+                "jwt".into(),
+                format!("eyJ{}.eyJ{}.{}", r(20, 'p'), r(30, 'q'), r(40, 'r')),
+            ),
+            (
+                "url password".into(),
+                format!(
+                    "https://deploy:{}@registry.example.com/v2",
+                    "hunter2hunter2"
+                ),
+            ),
+            (
+                "bearer".into(),
+                format!("Authorization: Bearer {}", r(32, 's')),
+            ),
+            (
+                "assignment".into(),
+                format!("DB_PASSWORD={}", "correct-horse-battery"),
+            ),
+            (
+                "yaml secret".into(),
+                format!("client_secret: \"{}\"", "s3cr3t-v4lu3-xyz"),
+            ),
+            (
+                "pem".into(),
+                format!(
+                    "-----BEGIN RSA PRIVATE KEY-----\nMIIE{}\n{}\n-----END RSA PRIVATE KEY-----",
+                    "pAIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB",
+                    "aDZzJ3zdu3x9G8wbVkI0mYQbQ4kvQ1pVJ0Ew2fGvPMHpvZgq5kyYzN+S7tlWcs9u"
+                ),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v): (String, String)| (k, v))
+        .collect()
+    }
+
+    /// The part of a planted secret that must not survive masking.
+    fn core(kind: &str, secret: &str) -> String {
+        match kind {
+            "url password" => "hunter2hunter2".to_owned(),
+            "bearer" => secret
+                .trim_start_matches("Authorization: Bearer ")
+                .to_owned(),
+            "assignment" => "correct-horse-battery".to_owned(),
+            "yaml secret" => "s3cr3t-v4lu3-xyz".to_owned(),
+            "azure" => secret
+                .split("AccountKey=")
+                .nth(1)
+                .unwrap_or(secret)
+                .to_owned(),
+            "pem" => "pAIBAAKCAQEA0Z3VS5JJ".to_owned(),
+            _ => secret.to_owned(),
+        }
+    }
+
+    #[test]
+    fn every_planted_kind_is_masked() {
+        let planted = planted();
+        assert!(planted.len() >= 20);
+        for (kind, secret) in planted {
+            let line = format!("step output: {secret} (end)");
+            let masked = mask(&line);
+            assert!(!masked.contains(&core(&kind, &secret)), "{kind}: {masked}");
+            assert!(masked.contains(MASK), "{kind}: {masked}");
+            assert!(
+                masked.starts_with("step output: "),
+                "{kind}: context is kept: {masked}"
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_output_is_left_alone() {
+        let text = "Compiling serde v1.0.200\n   Finished `dev` profile in 3.2s\n\
+                    token budget 2000 used by the packet\nsha256 = 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n";
+        assert_eq!(mask(text), text);
+    }
+}

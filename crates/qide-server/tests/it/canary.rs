@@ -1,0 +1,168 @@
+//! The canary: secrets of many kinds planted in build output, the build's
+//! environment, project files and report text never come back in an answer,
+//! a stored log or the database file.
+
+use futures_util::StreamExt;
+use qide_api as api;
+
+use crate::harness::{spawn_app_with, step, test_limits};
+
+/// Planted secrets, built from pieces so this source holds none verbatim.
+/// Each is `(kind, text to plant, part that must never come back)`.
+fn planted() -> Vec<(&'static str, String, String)> {
+    let r = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
+    let whole = |kind: &'static str, s: String| (kind, s.clone(), s);
+    vec![
+        whole("aws key", format!("AKIA{}", "Q7RZ2MPLK4XW9TBN")),
+        whole("google key", format!("AIza{}", r(35, 'g'))),
+        whole("github", format!("ghp_{}", r(36, 'h'))),
+        whole("github pat", format!("github_pat_{}", r(40, 'i'))),
+        whole("gitlab", format!("glpat-{}", r(20, 'j'))),
+        whole("npm", format!("npm_{}", r(36, 'k'))),
+        whole("slack", format!("xoxb-{}-{}", r(12, '7'), r(24, 'l'))),
+        whole("stripe", format!("sk_live_{}", r(24, 'm'))),
+        whole("sendgrid", format!("SG.{}.{}", r(22, 'n'), r(43, 'o'))),
+        whole("openai", format!("sk-proj-{}", r(40, 'p'))),
+        whole("anthropic", format!("sk-ant-{}", r(40, 'q'))),
+        whole("digitalocean", format!("dop_v1_{}", r(64, 'b'))),
+        whole("huggingface", format!("hf_{}", r(34, 'r'))),
+        whole("docker", format!("dckr_pat_{}", r(27, 's'))),
+        whole(
+            "jwt",
+            format!("eyJ{}.eyJ{}.{}", r(20, 't'), r(30, 'u'), r(40, 'v')),
+        ),
+        (
+            "url password",
+            format!("https://ci:{}@git.example.com/repo.git", "Wn8qPz3tLm5x"),
+            "Wn8qPz3tLm5x".to_owned(),
+        ),
+        (
+            "bearer",
+            format!("Authorization: Bearer {}", r(32, 'w')),
+            r(32, 'w'),
+        ),
+        (
+            "assignment",
+            format!("DB_PASSWORD={}", "tr0ub4dor-and-3"),
+            "tr0ub4dor-and-3".to_owned(),
+        ),
+        (
+            "yaml secret",
+            format!("client_secret: \"{}\"", "Zx9-secret-Vq2"),
+            "Zx9-secret-Vq2".to_owned(),
+        ),
+        ("azure", format!("AccountKey={}==", r(60, 'Y')), r(60, 'Y')),
+        (
+            "pem",
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+                "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+            ),
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSj".to_owned(),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn planted_secrets_never_come_back() {
+    let secrets = planted();
+    assert!(secrets.len() >= 20);
+    let env_secret = "ENV-canary-4f1d9c2e7b";
+    let file_text: String = secrets.iter().map(|(_, s, _)| format!("{s}\n")).collect();
+    let app = spawn_app_with(test_limits(), |dir| {
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("src/settings.py"),
+            format!("# settings\n{file_text}"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("Makefile"), "all:\n\techo ok\n").unwrap();
+    })
+    .await;
+
+    // Build output: every secret printed, plus one from the environment.
+    let mut s = step(
+        "leak",
+        "cat src/settings.py; echo \"token is $DEPLOY_TOKEN\"; echo 'src/settings.py:2:1: error: leaked'; exit 1",
+    );
+    s.env
+        .insert("DEPLOY_TOKEN".to_owned(), env_secret.to_owned());
+    let build = app.run(vec![s]).await;
+    assert_eq!(build.status, api::BuildStatus::Failed);
+
+    // Report text quoting them.
+    let report = app
+        .client
+        .submit_report(&api::ReportRequest {
+            build_id: build.id,
+            kind: "failure_analysis".to_owned(),
+            analysis: format!("the log shows {file_text}"),
+            recommendations: secrets
+                .iter()
+                .map(|(_, s, _)| format!("rotate {s}"))
+                .collect(),
+            confidence: 0.5,
+            fingerprints: vec![],
+            agent: None,
+            model: None,
+        })
+        .await
+        .unwrap();
+
+    let mut answers = vec![serde_json::to_string(&report).unwrap()];
+    let base = &app.base;
+    let id = build.id;
+    for path in [
+        "/llm/learning/builds".to_owned(),
+        format!("/llm/learning/build/{id}?budget_tokens=1000000"),
+        format!("/build/{id}"),
+        format!("/build/{id}/log?limit=5000"),
+        format!("/build/{id}/log?grep=.&context=2"),
+        "/llm/learning/codebase".to_owned(),
+        "/llm/learning/codebase?mode=pack&budget_tokens=100000".to_owned(),
+        "/llm/learning/codebase?mode=map".to_owned(),
+        "/llm/learning/file?path=src/settings.py".to_owned(),
+        "/llm/learning/patterns".to_owned(),
+    ] {
+        let response = app.http.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        answers.push(response.text().await.unwrap());
+    }
+    let mut events = Box::pin(app.client.events(id, None).await.unwrap());
+    while let Some(event) = events.next().await {
+        answers.push(serde_json::to_string(&event.unwrap()).unwrap());
+    }
+    // The planted lines did reach the log, masked.
+    let log = app.log_text(id).await;
+    assert!(log.iter().filter(|l| l.text.contains("[redacted]")).count() >= secrets.len());
+
+    let db = std::fs::read(app.path(".qide/qide.db")).unwrap();
+    let wal = std::fs::read(app.path(".qide/qide.db-wal")).unwrap_or_default();
+    // Log chunks are stored compressed: read them back through the store too.
+    let chunks = app.store.log_chunks_from(id, 1, 10_000).await.unwrap();
+    let log_text: String = chunks
+        .iter()
+        .map(|c| String::from_utf8_lossy(&c.text).into_owned())
+        .collect();
+    let stored = [
+        String::from_utf8_lossy(&db).into_owned(),
+        String::from_utf8_lossy(&wal).into_owned(),
+        log_text,
+    ];
+    for (kind, _, core) in secrets.iter().map(|(k, s, c)| (k, s, c.as_str())).chain([(
+        &"env",
+        &String::new(),
+        env_secret,
+    )]) {
+        for (i, answer) in answers.iter().enumerate() {
+            assert!(!answer.contains(core), "{kind} came back in answer {i}");
+        }
+        for (i, bytes) in stored.iter().enumerate() {
+            assert!(!bytes.contains(core), "{kind} is in the database file {i}");
+        }
+    }
+}
