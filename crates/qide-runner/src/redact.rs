@@ -62,18 +62,26 @@ impl Redactor {
         Redactor::new(inherited.iter().chain(env.iter()), extra)
     }
 
-    /// `text` with every secret masked.
+    /// `text` with every secret masked: the known values, then what the
+    /// detectors recognise.
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let out = self.redact_known(text);
+        match crate::secrets::mask(&out) {
+            Cow::Borrowed(_) => out,
+            Cow::Owned(masked) => Cow::Owned(masked),
+        }
+    }
+
+    /// `text` with the known secret values masked (environment values and
+    /// `redact` entries), without the detectors.
+    pub fn redact_known<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut out = Cow::Borrowed(text);
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
                 out = Cow::Owned(out.replace(secret.as_str(), MASK));
             }
         }
-        match crate::secrets::mask(&out) {
-            Cow::Borrowed(_) => out,
-            Cow::Owned(masked) => Cow::Owned(masked),
-        }
+        out
     }
 }
 

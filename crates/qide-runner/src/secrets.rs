@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::redact::MASK;
 
@@ -73,6 +73,11 @@ static MARKER_SCAN: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
         .build(MARKERS)
         .ok()
 });
+
+/// Every rule's pattern in one set: a line is searched once to learn which
+/// rules (usually none) apply.
+static RULE_SET: LazyLock<Option<RegexSet>> =
+    LazyLock::new(|| RegexSet::new(RULES.iter().map(|r| r.re.as_str())).ok());
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     let rules: &[(&str, usize)] = &[
@@ -149,8 +154,12 @@ fn mask_line(line: &str) -> Cow<'_, str> {
     if pem_body(line.trim_end()) {
         return Cow::Borrowed(MASK);
     }
+    let applicable: Vec<usize> = match RULE_SET.as_ref() {
+        Some(set) => set.matches(line).into_iter().collect(),
+        None => (0..RULES.len()).collect(),
+    };
     let mut out = Cow::Borrowed(line);
-    for rule in RULES.iter() {
+    for rule in applicable.iter().filter_map(|&i| RULES.get(i)) {
         if !rule.re.is_match(&out) {
             continue;
         }
