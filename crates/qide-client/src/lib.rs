@@ -284,6 +284,42 @@ impl Client {
             .await
     }
 
+    /// `GET /llm/learning/codebase?mode=pack`: file contents within
+    /// `budget_tokens`, centred on `build`'s failing files when given.
+    pub async fn codebase_pack(
+        &self,
+        budget_tokens: Option<u64>,
+        build: Option<i64>,
+    ) -> Result<api::CodebasePack, Error> {
+        self.codebase_mode("pack", budget_tokens, build).await
+    }
+
+    /// `GET /llm/learning/codebase?mode=map`: ranked definitions within
+    /// `budget_tokens`, centred on `build`'s failing files when given.
+    pub async fn codebase_map(
+        &self,
+        budget_tokens: Option<u64>,
+        build: Option<i64>,
+    ) -> Result<api::CodebaseMap, Error> {
+        self.codebase_mode("map", budget_tokens, build).await
+    }
+
+    async fn codebase_mode<T: DeserializeOwned>(
+        &self,
+        mode: &str,
+        budget_tokens: Option<u64>,
+        build: Option<i64>,
+    ) -> Result<T, Error> {
+        let mut path = format!("/llm/learning/codebase?mode={mode}");
+        if let Some(b) = budget_tokens {
+            path.push_str(&format!("&budget_tokens={b}"));
+        }
+        if let Some(id) = build {
+            path.push_str(&format!("&build={id}"));
+        }
+        self.get(&path, Duration::from_secs(60)).await
+    }
+
     /// `GET /llm/learning/file?path=&start=&end=`: lines of one project
     /// file, numbered from 1.
     pub async fn file(

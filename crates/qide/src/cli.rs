@@ -133,6 +133,16 @@ pub(crate) struct ReportArgs {
 pub(crate) struct CodebaseArgs {
     #[command(flatten)]
     client: ClientArgs,
+    /// `summary` (files, languages, key files), `map` (ranked definitions)
+    /// or `pack` (file contents).
+    #[arg(long, default_value = "summary", value_parser = ["summary", "map", "pack"])]
+    mode: String,
+    /// Token budget for `map` and `pack`.
+    #[arg(long)]
+    budget_tokens: Option<u64>,
+    /// Centre `map` and `pack` on this build's failing files.
+    #[arg(long)]
+    build: Option<i64>,
 }
 
 #[derive(Debug, Args)]
@@ -549,11 +559,54 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Codebase(args) => {
-            let codebase = client(&args.client)?.codebase().await?;
-            if args.client.json {
-                print_json(&codebase)?;
-            } else {
-                print!("{}", output::codebase_summary(&codebase));
+            let c = client(&args.client)?;
+            match args.mode.as_str() {
+                "pack" => {
+                    let pack = c.codebase_pack(args.budget_tokens, args.build).await?;
+                    if args.client.json {
+                        print_json(&pack)?;
+                    } else {
+                        for file in &pack.files {
+                            println!(
+                                "=== {} ({} tokens, {})",
+                                file.path, file.tokens, file.reason
+                            );
+                            println!("{}", file.content);
+                        }
+                        eprintln!(
+                            "qide: {} files, {} tokens of {}; {} left out",
+                            pack.files.len(),
+                            pack.tokens,
+                            pack.budget_tokens,
+                            pack.left_out_count
+                        );
+                    }
+                }
+                "map" => {
+                    let map = c.codebase_map(args.budget_tokens, args.build).await?;
+                    if args.client.json {
+                        print_json(&map)?;
+                    } else {
+                        for file in &map.files {
+                            print!("{}", file.text);
+                        }
+                        eprintln!(
+                            "qide: {} files, {} tokens of {}; {} left out",
+                            map.files.len(),
+                            map.tokens,
+                            map.budget_tokens,
+                            map.left_out_count
+                        );
+                    }
+                }
+                _ => {
+                    let codebase = c.codebase().await?;
+                    if args.client.json {
+                        print_json(&codebase)?;
+                    } else {
+                        print!("{}", output::codebase_summary(&codebase));
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -196,6 +196,37 @@ async fn report_patterns_and_codebase_commands() {
     assert_eq!(code, 0);
     let codebase: qide_api::Codebase = serde_json::from_str(&stdout).unwrap();
     assert!(codebase.key_files.contains_key("Makefile"));
+
+    let url = server.url.clone();
+    let (code, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        run(&[
+            "codebase",
+            "--server",
+            &url,
+            "--mode",
+            "pack",
+            "--budget-tokens",
+            "500",
+            "--json",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    let pack: qide_api::CodebasePack = serde_json::from_str(&stdout).unwrap();
+    assert!(pack.tokens <= 500);
+    assert!(pack.files.iter().any(|f| f.path == "Makefile"), "{stdout}");
+
+    let url = server.url.clone();
+    let (code, _, stderr) = tokio::task::spawn_blocking(move || {
+        run(&[
+            "codebase", "--server", &url, "--mode", "map", "--build", "1",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("tokens of"), "{stderr}");
 }
 
 #[tokio::test]
