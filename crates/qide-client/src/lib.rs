@@ -141,15 +141,7 @@ impl Client {
             source: e,
         })?;
         if !status.is_success() {
-            return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
-                Ok(problem) => Error::Problem {
-                    problem: Box::new(problem),
-                },
-                Err(_) => Error::Unexpected {
-                    status: status.as_u16(),
-                    detail: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
-                },
-            });
+            return Err(error_answer(status, &bytes));
         }
         let value = serde_json::from_slice(&bytes).map_err(|e| Error::Unexpected {
             status: status.as_u16(),
@@ -402,41 +394,15 @@ impl Client {
     pub async fn build_updates(
         &self,
     ) -> Result<impl Stream<Item = Result<ServerEvent, Error>> + use<>, Error> {
-        let response = self
-            .request(Method::GET, "/events")
-            .header("accept", "text/event-stream")
-            .send()
-            .await
-            .map_err(|e| Error::Connect {
-                url: self.base.clone(),
-                source: e,
-            })?;
-        let status = response.status();
-        if !status.is_success() {
-            let bytes = response.bytes().await.unwrap_or_default();
-            return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
-                Ok(problem) => Error::Problem {
-                    problem: Box::new(problem),
-                },
-                Err(_) => Error::Unexpected {
-                    status: status.as_u16(),
-                    detail: String::from_utf8_lossy(&bytes).into_owned(),
-                },
-            });
-        }
+        let response = self.open_stream("/events").await?;
         Ok(
             sse_pairs(response, self.base.clone()).filter_map(|pair| async move {
                 match pair {
                     Err(e) => Some(Err(e)),
                     Ok((name, _)) if name == "lagged" => Some(Ok(ServerEvent::Lagged)),
-                    Ok((name, data)) if name == "build" => Some(
-                        serde_json::from_str(&data)
-                            .map(ServerEvent::Build)
-                            .map_err(|e| Error::Unexpected {
-                                status: 200,
-                                detail: format!("bad event data: {e}"),
-                            }),
-                    ),
+                    Ok((name, data)) if name == "build" => {
+                        Some(event_data(&data).map(ServerEvent::Build))
+                    }
                     Ok(_) => None,
                 }
             }),
@@ -478,8 +444,23 @@ impl Client {
         if let Some(from) = from {
             path.push_str(&format!("?from={from}"));
         }
+        let response = self.open_stream(&path).await?;
+        let events = sse_pairs(response, self.base.clone())
+            .map(|pair| pair.and_then(|(_, data)| event_data::<api::BuildEvent>(&data)));
+        // Nothing follows `done`; an error also ends the stream.
+        Ok(events.scan(false, |over, event| {
+            let item = (!*over).then(|| {
+                *over = matches!(event, Ok(api::BuildEvent::Done { .. }) | Err(_));
+                event
+            });
+            std::future::ready(item)
+        }))
+    }
+
+    /// Opens a server-sent event stream; an error answer becomes an error.
+    async fn open_stream(&self, path: &str) -> Result<reqwest::Response, Error> {
         let response = self
-            .request(Method::GET, &path)
+            .request(Method::GET, path)
             .header("accept", "text/event-stream")
             .send()
             .await
@@ -488,57 +469,34 @@ impl Client {
                 source: e,
             })?;
         let status = response.status();
-        if !status.is_success() {
-            let bytes = response.bytes().await.unwrap_or_default();
-            return Err(match serde_json::from_slice::<api::Problem>(&bytes) {
-                Ok(problem) => Error::Problem {
-                    problem: Box::new(problem),
-                },
-                Err(_) => Error::Unexpected {
-                    status: status.as_u16(),
-                    detail: String::from_utf8_lossy(&bytes).into_owned(),
-                },
-            });
+        if status.is_success() {
+            return Ok(response);
         }
-        let base = self.base.clone();
-        let bytes = response.bytes_stream();
-        let state = (bytes, Vec::<u8>::new(), false, base);
-        Ok(futures_util::stream::unfold(
-            state,
-            |(mut bytes, mut buf, mut done, base)| async move {
-                loop {
-                    if done {
-                        return None;
-                    }
-                    if let Some(end) = find_event_end(&buf) {
-                        let raw: Vec<u8> = buf.drain(..end.1).collect();
-                        match parse_event(&raw[..end.0]) {
-                            None => continue,
-                            Some(Err(e)) => return Some((Err(e), (bytes, buf, true, base))),
-                            Some(Ok(event)) => {
-                                let is_done = matches!(event, api::BuildEvent::Done { .. });
-                                return Some((Ok(event), (bytes, buf, is_done, base)));
-                            }
-                        }
-                    }
-                    match bytes.next().await {
-                        Some(Ok(more)) => buf.extend_from_slice(&more),
-                        Some(Err(e)) => {
-                            done = true;
-                            return Some((
-                                Err(Error::Connect {
-                                    url: base.clone(),
-                                    source: e,
-                                }),
-                                (bytes, buf, done, base),
-                            ));
-                        }
-                        None => return None,
-                    }
-                }
-            },
-        ))
+        let bytes = response.bytes().await.unwrap_or_default();
+        Err(error_answer(status, &bytes))
     }
+}
+
+/// The error an unsuccessful answer carries: its problem details, or its
+/// text when it has none.
+fn error_answer(status: StatusCode, body: &[u8]) -> Error {
+    match serde_json::from_slice::<api::Problem>(body) {
+        Ok(problem) => Error::Problem {
+            problem: Box::new(problem),
+        },
+        Err(_) => Error::Unexpected {
+            status: status.as_u16(),
+            detail: String::from_utf8_lossy(body).chars().take(500).collect(),
+        },
+    }
+}
+
+/// An event's JSON data.
+fn event_data<T: DeserializeOwned>(data: &str) -> Result<T, Error> {
+    serde_json::from_str(data).map_err(|e| Error::Unexpected {
+        status: 200,
+        detail: format!("bad event data: {e}"),
+    })
 }
 
 /// An event of `GET /events`.
@@ -563,23 +521,10 @@ fn sse_pairs(
         loop {
             if let Some((text_len, total)) = find_event_end(&buf) {
                 let raw: Vec<u8> = buf.drain(..total).collect();
-                let text = String::from_utf8_lossy(&raw[..text_len]).into_owned();
-                let mut name = String::from("message");
-                let mut data = String::new();
-                for line in text.lines() {
-                    if let Some(rest) = line.strip_prefix("event:") {
-                        name = rest.trim().to_owned();
-                    } else if let Some(rest) = line.strip_prefix("data:") {
-                        if !data.is_empty() {
-                            data.push('\n');
-                        }
-                        data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
-                    }
-                }
-                if data.is_empty() {
+                let Some(pair) = parse_sse(&raw[..text_len]) else {
                     continue;
-                }
-                return Some((Ok((name, data)), (bytes, buf, false, base)));
+                };
+                return Some((Ok(pair), (bytes, buf, false, base)));
             }
             match bytes.next().await {
                 Some(Ok(more)) => buf.extend_from_slice(&more),
@@ -613,26 +558,30 @@ fn find_event_end(buf: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
-/// One SSE event's text into a build event; `None` for comments and
-/// keep-alives.
-fn parse_event(raw: &[u8]) -> Option<Result<api::BuildEvent, Error>> {
+/// One SSE event's text as `(event name, data)`; `None` for comments and
+/// keep-alives, which carry no data.
+fn parse_sse(raw: &[u8]) -> Option<(String, String)> {
     let text = String::from_utf8_lossy(raw);
+    let mut name = String::from("message");
     let mut data = String::new();
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("data:") {
+        if let Some(rest) = line.strip_prefix("event:") {
+            name = rest.trim().to_owned();
+        } else if let Some(rest) = line.strip_prefix("data:") {
             if !data.is_empty() {
                 data.push('\n');
             }
             data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
         }
     }
-    if data.is_empty() {
-        return None;
-    }
-    Some(serde_json::from_str(&data).map_err(|e| Error::Unexpected {
-        status: 200,
-        detail: format!("bad event data: {e}"),
-    }))
+    (!data.is_empty()).then_some((name, data))
+}
+
+/// One SSE event's text into a build event; `None` for comments and
+/// keep-alives.
+#[cfg(test)]
+fn parse_event(raw: &[u8]) -> Option<Result<api::BuildEvent, Error>> {
+    parse_sse(raw).map(|(_, data)| event_data(&data))
 }
 
 #[cfg(test)]
