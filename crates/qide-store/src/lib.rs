@@ -483,6 +483,10 @@ pub trait Store: Send + Sync + 'static {
     /// How many builds there are in each status.
     async fn build_counts(&self) -> Result<Vec<(BuildStatus, i64)>>;
 
+    /// The newest successful build with a commit that came before
+    /// `build_id`: the base suspect changes are measured from.
+    async fn last_green_before(&self, build_id: i64) -> Result<Option<BuildRecord>>;
+
     /// The newest successful build of the same steps on this working-tree
     /// hash other than `except`: the same code passing, which makes a
     /// failure on it flaky.

@@ -1004,6 +1004,18 @@ impl Store for SqlStore {
         }))
     }
 
+    async fn last_green_before(&self, build_id: i64) -> Result<Option<BuildRecord>> {
+        let sql = format!(
+            "SELECT {BUILD_COLUMNS} FROM builds WHERE status = 'success' AND id < $1 \
+             AND commit_hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(build_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(build_from_row).transpose()
+    }
+
     async fn green_build_on_tree(
         &self,
         tree_hash: &str,

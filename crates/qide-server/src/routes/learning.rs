@@ -278,16 +278,7 @@ async fn suspect_changes(
     if build.status == api::BuildStatus::Success {
         return Ok(None);
     }
-    let filter = BuildFilter {
-        status: Some(api::BuildStatus::Success),
-        skip: 0,
-        limit: MAX_PAGE,
-    };
-    let (greens, _) = state.store.list_builds(&filter).await?;
-    let Some(base) = greens
-        .iter()
-        .find(|b| b.id < build.id && b.commit.is_some())
-    else {
+    let Some(base) = state.store.last_green_before(build.id).await? else {
         return Ok(None);
     };
     let (newest, _) = state

@@ -15,6 +15,7 @@ contract_tests!(
     patterns_filter_and_count_by_category,
     calibration_scores_confidence_against_what_happened,
     a_green_build_on_the_same_tree_and_steps_is_found,
+    the_last_green_build_with_a_commit_is_the_base,
 );
 
 fn seen(fp: &str, category: &str) -> FingerprintSeen {
@@ -312,4 +313,30 @@ async fn a_green_build_on_the_same_tree_and_steps_is_found(db: &TestDb) {
         None,
         "not itself"
     );
+}
+
+async fn the_last_green_build_with_a_commit_is_the_base(db: &TestDb) {
+    let store: &dyn Store = &db.store;
+    let commit = |c: &str| qide_store::WorkspaceState {
+        commit: Some(c.to_owned()),
+        ..Default::default()
+    };
+    let old_green = build(store, 1, 10, success(0), &[]).await;
+    store
+        .set_workspace(old_green, &commit("aaaa"))
+        .await
+        .unwrap();
+    let no_commit = build(store, 1, 20, success(0), &[]).await;
+    let red = build(store, 1, 30, failed(0), &[]).await;
+    let later_green = build(store, 1, 40, success(0), &[]).await;
+    store
+        .set_workspace(later_green, &commit("bbbb"))
+        .await
+        .unwrap();
+    let base = store.last_green_before(red).await.unwrap().expect("a base");
+    assert_eq!(
+        base.id, old_green,
+        "not the one without a commit ({no_commit}), not a later one"
+    );
+    assert!(store.last_green_before(old_green).await.unwrap().is_none());
 }
