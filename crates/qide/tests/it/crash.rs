@@ -8,13 +8,9 @@ use qide_api as api;
 
 use crate::server::{alive, start};
 
-#[tokio::test]
-async fn sigkill_during_a_build_and_a_report_stream_loses_nothing_acknowledged() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = start(dir.path()).await;
-    let client = server.client();
-
-    // A build that is running when the server dies.
+/// Starts a build whose step runs for two minutes and waits until it runs;
+/// returns its id and the pid of the step's shell.
+async fn start_long_build(client: &qide_client::Client, dir: &std::path::Path) -> (i64, i32) {
     let step = api::StepRequest {
         name: Some("long".to_owned()),
         run: "echo started; echo $$ > leader.pid; sleep 120".to_owned(),
@@ -26,18 +22,29 @@ async fn sigkill_during_a_build_and_a_report_stream_loses_nothing_acknowledged()
         ..Default::default()
     };
     let build_id = client.run_build(&request).await.unwrap().id;
-    let pid_file = dir.path().join("leader.pid");
+    let pid_file = dir.join("leader.pid");
     for _ in 0..200 {
         if pid_file.exists() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let leader: i32 = std::fs::read_to_string(&pid_file)
+    let leader = std::fs::read_to_string(&pid_file)
         .unwrap()
         .trim()
         .parse()
         .unwrap();
+    (build_id, leader)
+}
+
+#[tokio::test]
+async fn sigkill_during_a_build_and_a_report_stream_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path()).await;
+    let client = server.client();
+
+    // A build that is running when the server dies.
+    let (build_id, leader) = start_long_build(&client, dir.path()).await;
 
     // Reports stream in from four writers while the server is killed.
     let acknowledged = Arc::new(Mutex::new(Vec::<i64>::new()));
@@ -123,29 +130,7 @@ async fn sigterm_stops_running_builds_cleanly_and_records_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path()).await;
     let client = server.client();
-    let step = api::StepRequest {
-        name: Some("long".to_owned()),
-        run: "echo started; echo $$ > leader.pid; sleep 120".to_owned(),
-        timeout_s: None,
-        env: Default::default(),
-    };
-    let request = api::RunRequest {
-        steps: Some(vec![step]),
-        ..Default::default()
-    };
-    let build_id = client.run_build(&request).await.unwrap().id;
-    let pid_file = dir.path().join("leader.pid");
-    for _ in 0..200 {
-        if pid_file.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let leader: i32 = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let (build_id, leader) = start_long_build(&client, dir.path()).await;
 
     let pid = nix::unistd::Pid::from_raw(server.child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
