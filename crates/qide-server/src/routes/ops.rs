@@ -23,58 +23,62 @@ pub(crate) async fn health() -> Json<Health> {
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     let counts = state.store.build_counts().await?;
     let m = &state.metrics;
+    let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# HELP qide_http_requests_total HTTP requests answered."
+    family(
+        &mut out,
+        "qide_http_requests_total",
+        "counter",
+        "HTTP requests answered.",
+        &[("", load(&m.requests))],
     );
-    let _ = writeln!(out, "# TYPE qide_http_requests_total counter");
-    let _ = writeln!(
-        out,
-        "qide_http_requests_total {}",
-        m.requests.load(Ordering::Relaxed)
+    family(
+        &mut out,
+        "qide_http_errors_total",
+        "counter",
+        "HTTP error answers by class.",
+        &[
+            ("class=\"4xx\"", load(&m.client_errors)),
+            ("class=\"5xx\"", load(&m.server_errors)),
+        ],
     );
-    let _ = writeln!(
-        out,
-        "# HELP qide_http_errors_total HTTP error answers by class."
+    family(
+        &mut out,
+        "qide_reports_total",
+        "counter",
+        "Reports accepted by this process.",
+        &[("", load(&m.reports))],
     );
-    let _ = writeln!(out, "# TYPE qide_http_errors_total counter");
-    let _ = writeln!(
-        out,
-        "qide_http_errors_total{{class=\"4xx\"}} {}",
-        m.client_errors.load(Ordering::Relaxed)
+    let statuses = ["queued", "running", "success", "failed", "error"];
+    let by_status: Vec<(String, u64)> = statuses
+        .iter()
+        .map(|status| {
+            let n = counts
+                .iter()
+                .find(|(s, _)| s.as_str() == *status)
+                .map_or(0, |(_, n)| *n);
+            (
+                format!("status=\"{status}\""),
+                u64::try_from(n).unwrap_or(0),
+            )
+        })
+        .collect();
+    let by_status: Vec<(&str, u64)> = by_status.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+    family(
+        &mut out,
+        "qide_builds",
+        "gauge",
+        "Builds stored, by status.",
+        &by_status,
     );
-    let _ = writeln!(
-        out,
-        "qide_http_errors_total{{class=\"5xx\"}} {}",
-        m.server_errors.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(
-        out,
-        "# HELP qide_reports_total Reports accepted by this process."
-    );
-    let _ = writeln!(out, "# TYPE qide_reports_total counter");
-    let _ = writeln!(
-        out,
-        "qide_reports_total {}",
-        m.reports.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(out, "# HELP qide_builds Builds stored, by status.");
-    let _ = writeln!(out, "# TYPE qide_builds gauge");
-    for status in ["queued", "running", "success", "failed", "error"] {
-        let n = counts
-            .iter()
-            .find(|(s, _)| s.as_str() == status)
-            .map_or(0, |(_, n)| *n);
-        let _ = writeln!(out, "qide_builds{{status=\"{status}\"}} {n}");
-    }
     if let Some(rss) = resident_bytes() {
-        let _ = writeln!(
-            out,
-            "# HELP process_resident_memory_bytes Resident memory size in bytes."
+        family(
+            &mut out,
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            &[("", rss)],
         );
-        let _ = writeln!(out, "# TYPE process_resident_memory_bytes gauge");
-        let _ = writeln!(out, "process_resident_memory_bytes {rss}");
     }
     Ok((
         [(
@@ -83,6 +87,20 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<impl IntoRe
         )],
         out,
     ))
+}
+
+/// Writes one metric family: its HELP and TYPE lines, then a sample per
+/// label set (`""` for none).
+fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {value}");
+        } else {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
+    }
 }
 
 /// The process' resident set size, from `/proc/self/statm` (Linux).
