@@ -28,7 +28,7 @@ use qide_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
-pub use auth::{SCOPES, new_token, token_hash};
+pub use auth::{Caller, SCOPES, new_token, token_hash};
 pub use error::AppError;
 pub use summary::LogSummarizer;
 
