@@ -109,6 +109,20 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The CSRF token a form rendered for `caller` carries (a hidden `csrf`
+    /// field); see [`AppState::verify_csrf`].
+    pub fn csrf_token(&self, caller: &Caller) -> String {
+        self.auth.csrf_token(caller)
+    }
+
+    /// Checks the CSRF token a posted form sent back: a 403 `csrf_failed`
+    /// problem when it is missing, stale or someone else's.
+    pub fn verify_csrf(&self, caller: &Caller, given: &str) -> Result<(), AppError> {
+        self.auth.verify_csrf(caller, given)
+    }
+}
+
 /// All routes.
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
