@@ -351,6 +351,64 @@ pub struct BuildFilter {
     pub limit: i64,
 }
 
+// --- Dashboard: filtered build lists, trends and chart data ---
+
+/// Which builds the dashboard lists: [`BuildFilter`] plus a failure
+/// category.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuildQuery {
+    /// Only builds in this status; all builds when `None`.
+    pub status: Option<BuildStatus>,
+    /// Only builds whose diagnosis gave this failure category.
+    pub category: Option<String>,
+    /// Matching builds to pass over, newest first; negative means 0.
+    pub skip: i64,
+    /// Most builds to return; 0 or negative returns none.
+    pub limit: i64,
+}
+
+/// Builds created in one time bucket, for the success-rate and duration
+/// charts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendBucket {
+    /// Start of the bucket (a multiple of the bucket length since the epoch).
+    pub start_ms: i64,
+    /// Builds created in the bucket, whatever their status.
+    pub total: i64,
+    pub success: i64,
+    pub failed: i64,
+    pub error: i64,
+    /// Mean run time of the bucket's finished builds that ran.
+    pub mean_duration_ms: Option<f64>,
+    /// Longest run time among them.
+    pub max_duration_ms: Option<i64>,
+}
+
+/// How many failed or errored builds had one failure category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryFailures {
+    /// `None` for failures the diagnosis could not put in a category.
+    pub category: Option<String>,
+    pub builds: i64,
+}
+
+/// How many builds saw a fingerprint in one time bucket: a point of a
+/// pattern's sparkline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternActivity {
+    pub fingerprint: String,
+    pub start_ms: i64,
+    pub builds: i64,
+}
+
+/// Reports of one type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportKindCount {
+    pub kind: String,
+    pub reports: i64,
+    pub mean_confidence: f64,
+}
+
 /// QIDE's persistence, one implementation per database.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -500,4 +558,29 @@ pub trait Store: Send + Sync + 'static {
     /// Marks every build left `running` (by a server that died) as `error`
     /// with kind `interrupted`, keeping their logs. Returns their ids.
     async fn mark_interrupted(&self, now_ms: i64) -> Result<Vec<i64>>;
+
+    // --- Dashboard: filtered build lists, trends and chart data ---
+
+    /// Builds matching `query`, newest first, and how many match in all.
+    async fn search_builds(&self, query: &BuildQuery) -> Result<(Vec<BuildRecord>, i64)>;
+
+    /// Builds created at or after `since_ms`, counted per `bucket_ms`-long
+    /// bucket (buckets without builds are left out), oldest first.
+    async fn build_trend(&self, since_ms: i64, bucket_ms: i64) -> Result<Vec<TrendBucket>>;
+
+    /// Failed and errored builds created at or after `since_ms`, per failure
+    /// category, most frequent first.
+    async fn failure_categories(&self, since_ms: i64) -> Result<Vec<CategoryFailures>>;
+
+    /// For each of `fingerprints`, the builds created at or after `since_ms`
+    /// that saw it, per `bucket_ms`-long bucket (empty buckets left out).
+    async fn pattern_activity(
+        &self,
+        fingerprints: &[String],
+        since_ms: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<PatternActivity>>;
+
+    /// Reports written at or after `since_ms`, per type.
+    async fn report_kinds(&self, since_ms: i64) -> Result<Vec<ReportKindCount>>;
 }

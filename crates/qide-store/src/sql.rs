@@ -17,6 +17,8 @@ use crate::{
     WorkspaceState, migrations,
 };
 
+mod stats;
+
 const TOKEN_COLUMNS: &str = "id, name, hash, scopes, created_at, revoked_at, last_used_at";
 
 fn token_from_row(row: &AnyRow) -> Result<TokenRecord> {
@@ -1200,6 +1202,34 @@ impl Store for SqlStore {
         }
         tx.commit().await?;
         Ok(ids)
+    }
+
+    // The dashboard's queries live in `sql/stats.rs`.
+
+    async fn search_builds(&self, query: &crate::BuildQuery) -> Result<(Vec<BuildRecord>, i64)> {
+        self.search_builds_sql(query).await
+    }
+
+    async fn build_trend(&self, since_ms: i64, bucket_ms: i64) -> Result<Vec<crate::TrendBucket>> {
+        self.build_trend_sql(since_ms, bucket_ms).await
+    }
+
+    async fn failure_categories(&self, since_ms: i64) -> Result<Vec<crate::CategoryFailures>> {
+        self.failure_categories_sql(since_ms).await
+    }
+
+    async fn pattern_activity(
+        &self,
+        fingerprints: &[String],
+        since_ms: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<crate::PatternActivity>> {
+        self.pattern_activity_sql(fingerprints, since_ms, bucket_ms)
+            .await
+    }
+
+    async fn report_kinds(&self, since_ms: i64) -> Result<Vec<crate::ReportKindCount>> {
+        self.report_kinds_sql(since_ms).await
     }
 }
 

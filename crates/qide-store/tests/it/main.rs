@@ -52,4 +52,5 @@ mod migrations;
 mod patterns;
 mod reports;
 mod sqlite_path;
+mod stats;
 mod tokens;
