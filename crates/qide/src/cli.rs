@@ -48,10 +48,43 @@ pub(crate) enum Command {
     /// Manage access tokens: once one exists, the server requires them.
     Token(TokenArgs),
     /// Serve MCP (Model Context Protocol) on stdin and stdout for a coding
-    /// agent, with tools over a running QIDE server (see README, "MCP").
+    /// agent: tools over the project's QIDE server, started in this process
+    /// when none is running (see docs/mcp.md).
+    #[command(after_help = MCP_HELP)]
     Mcp(McpArgs),
     /// Analyse failed builds and report back, as they happen (or once).
     Agent(AgentArgs),
+    /// Print a shell completion script for qide.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+}
+
+const MCP_HELP: &str = "\
+Which server the tools use:
+  qide mcp DIR             the server at --server (default http://127.0.0.1:8000) when it
+                           serves DIR; otherwise QIDE serves DIR itself, in this process, on
+                           a free loopback port, for as long as the MCP session lasts
+  qide mcp                 the same for the current directory
+  qide mcp --server URL    the server at URL, whatever it serves
+
+stdout carries only MCP's JSON-RPC messages; diagnostics go to stderr (QIDE_LOG=info for more).
+
+Examples:
+  claude mcp add qide -- qide mcp /path/to/project
+  qide mcp --server http://build-host:8000 --token \"$QIDE_TOKEN\"";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  qide completions bash > ~/.local/share/bash-completion/completions/qide
+  qide completions zsh > \"${fpath[1]}/_qide\"
+  qide completions fish > ~/.config/fish/completions/qide.fish
+  qide completions powershell >> $PROFILE";
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +182,9 @@ pub(crate) struct CodebaseArgs {
 pub(crate) struct McpArgs {
     #[command(flatten)]
     client: ClientArgs,
+    /// The project directory (default: the current directory, unless
+    /// --server is given).
+    dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +399,87 @@ async fn agent_command(args: AgentArgs) -> anyhow::Result<ExitCode> {
     );
     agent.run(shutdown).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `qide mcp [DIR]`: MCP on stdio over the server that serves the project,
+/// or over one started here when none does.
+async fn mcp_command(args: McpArgs) -> anyhow::Result<ExitCode> {
+    let c = client(&args.client)?;
+    let Some(dir) = args
+        .dir
+        .or_else(|| (args.client.server == DEFAULT_SERVER).then(|| PathBuf::from(".")))
+    else {
+        serve_mcp(c).await?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let root = dir
+        .canonicalize()
+        .with_context(|| format!("project directory {}", dir.display()))?;
+    match serving_root(&c).await? {
+        Some(served) if served == root => {
+            eprintln!(
+                "qide: MCP over the server at {} for {}",
+                c.base_url(),
+                root.display()
+            );
+            serve_mcp(c).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(served) => eprintln!(
+            "qide: the server at {} serves {}, not {}; serving it here",
+            c.base_url(),
+            served.display(),
+            root.display()
+        ),
+        None => eprintln!(
+            "qide: no QIDE server at {}; serving {} here",
+            c.base_url(),
+            root.display()
+        ),
+    }
+    let running = serve::start(ServeOptions {
+        dir: root,
+        bind: "127.0.0.1:0".parse()?,
+        database: None,
+        insecure_open: false,
+    })
+    .await
+    .context("starting a server for the project")?;
+    // The project's own tokens guard this server too, so the caller's
+    // token (if any) goes with every call.
+    let local = Client::new(&format!("http://{}", running.addr))?.with_token(args.client.token);
+    eprintln!("qide: MCP over http://{}", running.addr);
+    let served = serve_mcp(local).await;
+    running.stop().await?;
+    served?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The project directory the server behind `c` serves, or `None` when no
+/// QIDE server answers there (nothing listening, or another program).
+async fn serving_root(c: &Client) -> anyhow::Result<Option<PathBuf>> {
+    if c.health().await.is_err() {
+        return Ok(None);
+    }
+    match c.codebase().await {
+        Ok(codebase) => Ok(Some(PathBuf::from(codebase.root))),
+        Err(e) if matches!(e.status(), Some(401 | 403)) => bail!(
+            "the QIDE server at {} needs a token with the read scope to tell which project it \
+             serves: pass --token (or set QIDE_TOKEN), or name another server with --server",
+            c.base_url()
+        ),
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "asking the QIDE server at {} which project it serves",
+                c.base_url()
+            )
+        }),
+    }
+}
+
+async fn serve_mcp(c: Client) -> anyhow::Result<()> {
+    qide_mcp::QideMcp::new(c).serve_stdio().await?;
+    Ok(())
 }
 
 /// `qide token …`: works on the project's store directly, so it needs no
@@ -611,10 +728,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => token_command(args).await,
-        Command::Mcp(args) => {
-            qide_mcp::QideMcp::new(client(&args.client)?)
-                .serve_stdio()
-                .await?;
+        Command::Mcp(args) => mcp_command(args).await,
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "qide", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
         Command::Agent(args) => agent_command(args).await,
