@@ -409,6 +409,82 @@ pub struct ReportKindCount {
     pub mean_confidence: f64,
 }
 
+// --- Users, dashboard sessions and the audit trail (auth and security) ---
+
+/// A person who signs in to the dashboard with a password.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub name: String,
+    /// The argon2 hash in PHC string form; never the password.
+    pub password_hash: String,
+    /// What the user's sessions may do: `read`, `run`, `report`, `admin`.
+    pub scopes: Vec<String>,
+    pub created_at_ms: i64,
+}
+
+/// A session to store when someone signs in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSession {
+    /// Hex digest of the session id; the id itself lives only in the
+    /// browser's cookie (or the agent's `session_id`).
+    pub hash: String,
+    /// The user's or token's name, shown as who did what.
+    pub subject: String,
+    /// The user signed in, when it was a password sign-in: removing the
+    /// user ends the session.
+    pub user_id: Option<i64>,
+    /// The token signed in with, when it was a token sign-in: revoking the
+    /// token ends the session.
+    pub token_id: Option<i64>,
+    pub scopes: Vec<String>,
+    pub created_at_ms: i64,
+    /// When the session ends unless it is used before then.
+    pub expires_at_ms: i64,
+}
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub subject: String,
+    pub user_id: Option<i64>,
+    pub token_id: Option<i64>,
+    pub scopes: Vec<String>,
+    pub created_at_ms: i64,
+    pub last_seen_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// Something to record in the audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAudit {
+    pub at_ms: i64,
+    /// Who did it: a token's or user's name, `local` on an open server, or
+    /// `cli` for commands run on the server's machine.
+    pub actor: String,
+    /// What was done, a stable word: `build.run`, `build.cancel`,
+    /// `report.create`, `session.sign_in`, `token.create`, …
+    pub action: String,
+    /// What it was done to (`build:42`, `user:alice`), if anything.
+    pub target: Option<String>,
+    /// A short human note (the sign-in method, a failure reason).
+    pub detail: Option<String>,
+    /// The peer address the request came from, when there was one.
+    pub remote: Option<String>,
+}
+
+/// A recorded audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub remote: Option<String>,
+}
+
 /// QIDE's persistence, one implementation per database.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -554,6 +630,51 @@ pub trait Store: Send + Sync + 'static {
         steps_of: i64,
         except: i64,
     ) -> Result<Option<i64>>;
+
+    // --- Users, sessions and the audit trail ---
+
+    /// Stores a new user; `Conflict` if the name is taken.
+    async fn create_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        scopes: &[String],
+        now_ms: i64,
+    ) -> Result<UserRecord>;
+
+    /// Every user, oldest first.
+    async fn list_users(&self) -> Result<Vec<UserRecord>>;
+
+    /// The user with this name, if any.
+    async fn get_user(&self, name: &str) -> Result<Option<UserRecord>>;
+
+    /// How many users exist: like a token, a user makes the server require
+    /// sign-in.
+    async fn user_count(&self) -> Result<i64>;
+
+    /// Removes a user and ends their sessions; `NotFound` if there is none.
+    async fn remove_user(&self, name: &str) -> Result<()>;
+
+    /// Stores a session, and forgets sessions that expired before it began.
+    async fn create_session(&self, new: &NewSession) -> Result<()>;
+
+    /// The live session with this hash (unexpired, its token unrevoked, its
+    /// user not removed), its idle expiry pushed to `now_ms + idle_ms`.
+    async fn use_session(
+        &self,
+        hash: &str,
+        now_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Option<SessionRecord>>;
+
+    /// Ends a session; false if there was none with this hash.
+    async fn end_session(&self, hash: &str) -> Result<bool>;
+
+    /// Records an audit event.
+    async fn add_audit(&self, new: &NewAudit) -> Result<AuditRecord>;
+
+    /// Audit events, newest first, and how many there are in all.
+    async fn list_audit(&self, skip: i64, limit: i64) -> Result<(Vec<AuditRecord>, i64)>;
 
     /// Marks every build left `running` (by a server that died) as `error`
     /// with kind `interrupted`, keeping their logs. Returns their ids.

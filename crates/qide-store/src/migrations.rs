@@ -131,6 +131,37 @@ CREATE TABLE claims (
     expires_at BIGINT NOT NULL
 )
 "#,
+    // Dashboard users (argon2 password hashes), their sessions (by hash,
+    // with an idle expiry), and the audit trail of who did what.
+    r#"
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+    hash TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
+    token_id BIGINT REFERENCES tokens (id) ON DELETE CASCADE,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT,
+    remote TEXT
+)
+"#,
 ];
 
 /// PostgreSQL schema steps.
@@ -259,6 +290,37 @@ CREATE TABLE claims (
     agent TEXT NOT NULL,
     claimed_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
+)
+"#,
+    // Dashboard users (argon2 password hashes), their sessions (by hash,
+    // with an idle expiry), and the audit trail of who did what.
+    r#"
+CREATE TABLE users (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+    hash TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    user_id BIGINT REFERENCES users (id) ON DELETE CASCADE,
+    token_id BIGINT REFERENCES tokens (id) ON DELETE CASCADE,
+    scopes TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE TABLE audit (
+    id BIGSERIAL PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT,
+    remote TEXT
 )
 "#,
 ];

@@ -2,6 +2,8 @@
 //! driver. Queries use `$N` placeholders, which both databases accept; the
 //! few dialect differences are spelled out where they occur.
 
+mod accounts;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
@@ -1171,6 +1173,59 @@ impl Store for SqlStore {
             counts.push((status, row.try_get("n")?));
         }
         Ok(counts)
+    }
+
+    // --- Users, sessions and the audit trail: queries in `sql/accounts.rs` ---
+
+    async fn create_user(
+        &self,
+        name: &str,
+        password_hash: &str,
+        scopes: &[String],
+        now_ms: i64,
+    ) -> Result<crate::UserRecord> {
+        accounts::create_user(self, name, password_hash, scopes, now_ms).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<crate::UserRecord>> {
+        accounts::list_users(self).await
+    }
+
+    async fn user_count(&self) -> Result<i64> {
+        accounts::user_count(self).await
+    }
+
+    async fn get_user(&self, name: &str) -> Result<Option<crate::UserRecord>> {
+        accounts::get_user(self, name).await
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<()> {
+        accounts::remove_user(self, name).await
+    }
+
+    async fn create_session(&self, new: &crate::NewSession) -> Result<()> {
+        accounts::create_session(self, new).await
+    }
+
+    async fn use_session(
+        &self,
+        hash: &str,
+        now_ms: i64,
+        idle_ms: i64,
+    ) -> Result<Option<crate::SessionRecord>> {
+        accounts::use_session(self, hash, now_ms, idle_ms).await
+    }
+
+    async fn end_session(&self, hash: &str) -> Result<bool> {
+        accounts::end_session(self, hash).await
+    }
+
+    async fn add_audit(&self, new: &crate::NewAudit) -> Result<crate::AuditRecord> {
+        accounts::add_audit(self, new).await
+    }
+
+    async fn list_audit(&self, skip: i64, limit: i64) -> Result<(Vec<crate::AuditRecord>, i64)> {
+        accounts::list_audit(self, skip, limit).await
     }
 
     async fn mark_interrupted(&self, now_ms: i64) -> Result<Vec<i64>> {

@@ -43,6 +43,7 @@ macro_rules! contract_tests {
     };
 }
 
+mod accounts;
 mod builds;
 mod claims;
 mod concurrency;
