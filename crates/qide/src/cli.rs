@@ -18,7 +18,14 @@ use crate::serve::{self, ServeOptions};
 /// Build intelligence for coding agents: runs a project's builds and tests,
 /// keeps their history, and turns logs into structured diagnostics.
 #[derive(Debug, Parser)]
-#[command(name = "qide", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "qide",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = CLI_HELP
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -27,25 +34,35 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Serve a project: run its builds and answer the HTTP API.
+    #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
     /// Start a build and follow its log; the exit code is the build's result
     /// (0 success, 1 failed, 2 error).
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// List builds, newest first.
+    #[command(after_help = BUILDS_HELP)]
     Builds(BuildsArgs),
     /// Show one build: steps, root-cause errors, tests, the log's end.
+    #[command(after_help = SHOW_HELP)]
     Show(ShowArgs),
     /// Print a build's log, or part of it.
+    #[command(after_help = LOG_HELP)]
     Log(LogArgs),
     /// Write a qide.toml with the build steps detected for the project.
+    #[command(after_help = INIT_HELP)]
     Init(InitArgs),
     /// List failures tracked across builds, with counts per category.
+    #[command(after_help = PATTERNS_HELP)]
     Patterns(PatternsArgs),
     /// Send an analysis of a build.
+    #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
     /// Summarise the project the server builds: files, languages, key files.
+    #[command(after_help = CODEBASE_HELP)]
     Codebase(CodebaseArgs),
     /// Manage access tokens: once one exists, the server requires them.
+    #[command(after_help = TOKEN_HELP)]
     Token(TokenArgs),
     /// Serve MCP (Model Context Protocol) on stdin and stdout for a coding
     /// agent: tools over the project's QIDE server, started in this process
@@ -53,11 +70,107 @@ pub(crate) enum Command {
     #[command(after_help = MCP_HELP)]
     Mcp(McpArgs),
     /// Analyse failed builds and report back, as they happen (or once).
+    #[command(after_help = AGENT_HELP)]
     Agent(AgentArgs),
     /// Print a shell completion script for qide.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
 }
+
+const CLI_HELP: &str = "\
+Quick start:
+  qide serve .                 serve the project in this directory on http://127.0.0.1:8000
+  qide run                     build it (qide.toml steps, or detected), follow the log
+  qide show 1                  the failure: root-cause errors with file, line and code
+  qide mcp .                   MCP on stdio for a coding agent
+
+Client commands talk to --server (or QIDE_SERVER, default http://127.0.0.1:8000) with --token
+(or QIDE_TOKEN), and print JSON with --json. Logging goes to stderr; QIDE_LOG=debug for more.
+Guide: docs/README.md in the QIDE repository.";
+
+const SERVE_HELP: &str = "\
+Data stays in DIR/.qide/ (SQLite and logs) unless --database names a PostgreSQL server. With no
+access tokens the server is open, so it binds loopback unless --insecure-open is given.
+
+Examples:
+  qide serve .
+  qide serve ~/src/app --bind 127.0.0.1:9000
+  qide serve . --database postgres://qide:secret@db/qide";
+
+const RUN_HELP: &str = "\
+With no server at the default address, `qide run` serves --dir itself for the length of the
+build. Exit code: 0 success, 1 failed, 2 error (could not run, cancelled, interrupted), 3 when
+QIDE itself failed (bad arguments, unreachable server).
+
+Examples:
+  qide run
+  qide run --step 'test=cargo test --workspace' --timeout 900
+  qide run --profile quick --json | jq .status
+  qide run --no-follow";
+
+const BUILDS_HELP: &str = "\
+Examples:
+  qide builds
+  qide builds --status failed --limit 5
+  qide builds --json | jq '.builds[0].id'";
+
+const SHOW_HELP: &str = "\
+Examples:
+  qide show 12
+  qide show 12 --json | jq '.log_summary.errors[0]'";
+
+const LOG_HELP: &str = "\
+Without --limit or --tail the whole log is printed, page by page. --json prints each page as
+one JSON object per line: {lines: [{n, stream, step, text}], total_lines, next_from, ...}.
+
+Examples:
+  qide log 12 --tail 50
+  qide log 12 --grep 'error\\[E[0-9]+\\]' -C 3
+  qide log 12 --from 120 --limit 40";
+
+const INIT_HELP: &str = "\
+Detection: Cargo.toml, package.json (npm, pnpm or yarn scripts), pyproject.toml or setup.py,
+go.mod, Makefile. The file is printed too; edit it to change the steps.
+
+Examples:
+  qide init
+  qide init ~/src/app --force";
+
+const PATTERNS_HELP: &str = "\
+Examples:
+  qide patterns
+  qide patterns --status open --category test_failure
+  qide patterns --json | jq '.categories'";
+
+const REPORT_HELP: &str = "\
+Examples:
+  qide report 12 --analysis 'parse() assigns &str to u64' --recommend 'use text.parse()?' \\
+      --confidence 0.9 --model my-model
+  qide report 12 --type test_coverage --analysis 'no test covers the empty input' --json";
+
+const CODEBASE_HELP: &str = "\
+Examples:
+  qide codebase
+  qide codebase --mode map --budget-tokens 2000 --build 12
+  qide codebase --mode pack --budget-tokens 8000 > context.txt";
+
+const TOKEN_HELP: &str = "\
+Tokens live in the project's store, so these commands need no running server. Scopes: read (every
+GET), run (start and cancel builds), report (send reports), admin (everything).
+
+Examples:
+  qide token create --name claude --scope read,run,report
+  qide token list --json
+  qide token revoke claude";
+
+const AGENT_HELP: &str = "\
+Without --llm the agent writes analyses from its rules and from earlier fixes of the same failure.
+
+Examples:
+  qide agent --once
+  qide agent --llm openai --model gpt-4o-mini
+  qide agent --llm openai --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder
+  qide agent --llm anthropic --model claude-sonnet-4-5 --api-key-env ANTHROPIC_API_KEY";
 
 const MCP_HELP: &str = "\
 Which server the tools use:
@@ -97,7 +210,8 @@ pub(crate) struct AgentArgs {
     /// Analyse the recent failed builds nobody has analysed, then exit.
     #[arg(long)]
     once: bool,
-    /// Seconds a claim on a build lasts.
+    /// Seconds a claim on a build lasts (1 to 3600): another agent may take
+    /// the build after that.
     #[arg(long, default_value_t = 300)]
     lease: u64,
     /// A language model for failures the rules are unsure of: `openai` (any
@@ -122,13 +236,15 @@ pub(crate) struct PatternsArgs {
     #[command(flatten)]
     client: ClientArgs,
     /// Only `open` or `resolved` failures.
-    #[arg(long)]
+    #[arg(long, value_parser = ["open", "resolved"])]
     status: Option<String>,
     /// Only failures of this category (`compile_error`, `test_failure`, …).
     #[arg(long)]
     category: Option<String>,
+    /// How many patterns to list (at most 500).
     #[arg(long, default_value_t = 20)]
     limit: i64,
+    /// Patterns to skip, for the next page.
     #[arg(long, default_value_t = 0)]
     skip: i64,
 }
@@ -148,8 +264,9 @@ pub(crate) struct ReportArgs {
     /// How sure the analysis is, from 0 to 1.
     #[arg(long, default_value_t = 0.5)]
     confidence: f64,
-    /// failure_analysis, code_improvement, test_coverage or other.
-    #[arg(long = "type", default_value = "failure_analysis")]
+    /// What kind of report it is.
+    #[arg(long = "type", default_value = "failure_analysis",
+          value_parser = ["failure_analysis", "code_improvement", "test_coverage", "other"])]
     kind: String,
     /// A failure fingerprint the analysis is about; repeat for several.
     #[arg(long = "fingerprint")]
@@ -170,7 +287,8 @@ pub(crate) struct CodebaseArgs {
     /// or `pack` (file contents).
     #[arg(long, default_value = "summary", value_parser = ["summary", "map", "pack"])]
     mode: String,
-    /// Token budget for `map` and `pack`.
+    /// Token budget for `map` and `pack` (o200k_base tokens; the server's
+    /// default when left out).
     #[arg(long)]
     budget_tokens: Option<u64>,
     /// Centre `map` and `pack` on this build's failing files.
@@ -190,12 +308,13 @@ pub(crate) struct McpArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ClientArgs {
     /// The QIDE server to talk to.
-    #[arg(long, env = "QIDE_SERVER", default_value = DEFAULT_SERVER, global = true)]
+    #[arg(long, env = "QIDE_SERVER", default_value = DEFAULT_SERVER, global = true,
+          value_name = "URL")]
     server: String,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
-    /// Access token for a server that needs one.
+    /// Access token for a server that needs one (see `qide token`).
     #[arg(long, env = "QIDE_TOKEN", global = true, hide_env_values = true)]
     token: Option<String>,
 }
@@ -263,13 +382,14 @@ pub(crate) struct RunArgs {
     /// A [profiles.NAME] of qide.toml.
     #[arg(long)]
     profile: Option<String>,
-    /// Timeout for the whole build, in seconds.
+    /// Timeout for the whole build, in seconds (default: qide.toml's
+    /// `[build] timeout_s`, else one hour).
     #[arg(long)]
     timeout: Option<u64>,
-    /// Queue the build and return at once.
+    /// Queue the build, print its id and return at once.
     #[arg(long)]
     no_follow: bool,
-    /// Project directory, for running without a server.
+    /// The project to serve when no server runs at the default address.
     #[arg(long, default_value = ".")]
     dir: PathBuf,
 }
@@ -281,8 +401,10 @@ pub(crate) struct BuildsArgs {
     /// Only builds with this status (queued, running, success, failed, error).
     #[arg(long)]
     status: Option<String>,
+    /// How many builds to list (at most 500).
     #[arg(long, default_value_t = 20)]
     limit: i64,
+    /// Builds to skip, newest first, for the next page.
     #[arg(long, default_value_t = 0)]
     skip: i64,
 }
@@ -301,16 +423,16 @@ pub(crate) struct LogArgs {
     client: ClientArgs,
     /// The build id.
     id: i64,
-    /// First line to print.
+    /// First line to print (lines count from 1 over the whole build).
     #[arg(long)]
     from: Option<i64>,
-    /// Most lines to print.
+    /// Most lines to print (at most 5000).
     #[arg(long)]
     limit: Option<i64>,
     /// Print the last N lines.
     #[arg(long)]
     tail: Option<i64>,
-    /// Print lines matching this regular expression.
+    /// Print lines matching this regular expression (Rust regex syntax).
     #[arg(long)]
     grep: Option<String>,
     /// Lines of context around each match.
@@ -883,4 +1005,40 @@ async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> 
     let build = c.build(id, Some(300)).await?;
     let _ = last;
     Ok(build)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Man-page quality: every command and every flag says what it is for.
+    #[test]
+    fn every_command_and_flag_has_help() {
+        fn check(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if command.get_about().is_none() {
+                missing.push(format!("{path}: the command"));
+            }
+            for arg in command.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path}: {}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() != "help" {
+                    check(sub, &format!("{path} {}", sub.get_name()), missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        check(&Cli::command(), "qide", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:#?}");
+    }
 }

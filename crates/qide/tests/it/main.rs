@@ -3,5 +3,6 @@
 
 mod cli;
 mod crash;
+mod help;
 mod mcp;
 mod server;
