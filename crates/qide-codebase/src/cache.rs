@@ -6,6 +6,9 @@
 //! under; otherwise it summarises again. A change to any kept file moves the
 //! hash, so it is seen on the next call; nothing is watched in between.
 //!
+//! The same cache holds the repo map's per-file tags ([`MapCache`]), so the
+//! server keeps one object per project.
+//!
 //! The summary is computed after the hash, so it is never older than the
 //! hash it is filed under; a write in between only costs one extra
 //! summary on the next call.
@@ -13,7 +16,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::{Error, Summary, TreeHashCache, summarize, tree_hash_cached};
+use crate::{
+    Error, MapCache, MapFocus, RepoMap, Summary, TreeHashCache, summarize, tree_hash_cached,
+};
 
 /// A [`Summary`] and the tree hash it was computed under.
 #[derive(Debug, Clone)]
@@ -31,6 +36,9 @@ pub struct SummaryCache {
     hashes: TreeHashCache,
     /// The last summary and the root it is of.
     last: Mutex<Option<(PathBuf, CachedSummary)>>,
+    /// Per-file tags of the repo map, so a repeat map re-parses only
+    /// changed files.
+    map: MapCache,
 }
 
 impl SummaryCache {
@@ -61,6 +69,18 @@ impl SummaryCache {
     /// unchanged files.
     pub fn tree_hash(&self, root: &Path) -> Result<String, Error> {
         tree_hash_cached(root, &self.hashes)
+    }
+
+    /// The repo map of the project under `root` (see
+    /// [`MapCache::repo_map`]), reusing the tags of unchanged files.
+    pub fn repo_map(
+        &self,
+        root: &Path,
+        budget_tokens: u64,
+        focus: &MapFocus,
+        count: impl Fn(&str) -> u64,
+    ) -> Result<RepoMap, Error> {
+        self.map.repo_map(root, budget_tokens, focus, count)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(PathBuf, CachedSummary)>> {

@@ -12,10 +12,12 @@
 //! - [`tree_hash`] / [`tree_hash_cached`]: `b3:<hex>` over every kept file.
 //! - [`read_file`]: line-numbered text of one file, confined to the root.
 //! - [`pack`]: file contents within a token budget, most relevant first.
-//! - [`repo_map`] / [`outline`]: definitions per file (a regex outline, not
-//!   a parser), files ranked by references, within a token budget.
+//! - [`repo_map`] / [`MapCache`]: the most important definitions, found with
+//!   tree-sitter ([`file_tags`]; the regex [`outline`] for languages without
+//!   a grammar), ranked by personalised PageRank toward a failing build's
+//!   files and symbols, within a token budget; per-file tags are cached.
 //! - [`SummaryCache`]: the summary remembered by tree hash, so a repeat call
-//!   on an unchanged tree reads no file.
+//!   on an unchanged tree reads no file; it also holds the map's tag cache.
 //!
 //! `.qide` (QIDE's own state) and `.git` are never walked, hashed or shown.
 
@@ -28,6 +30,7 @@ mod outline;
 mod pack;
 mod read;
 mod summary;
+mod tags;
 mod tree_hash;
 mod walk;
 
@@ -36,7 +39,10 @@ use std::path::Path;
 pub use cache::{CachedSummary, SummaryCache};
 pub use classify::{is_lock_file, is_secret};
 pub use error::Error;
-pub use map::{MIN_REFERENCE_NAME, MapFile, MapReason, RepoMap, repo_map};
+pub use map::{
+    DAMPING, MAX_DEFINERS, MIN_REFERENCE_NAME, MapCache, MapFile, MapFocus, MapReason, RepoMap,
+    repo_map, symbols_in_message,
+};
 pub use outline::{Definition, MAX_MEMBER_INDENT, MAX_SIGNATURE_BYTES, can_outline, outline};
 pub use pack::{BYTES_PER_TOKEN_BOUND, LeftOut, LeftOutReason, Pack, PackReason, PackedFile, pack};
 pub use read::{
@@ -45,6 +51,10 @@ pub use read::{
 pub use summary::{
     BINARY_SNIFF_BYTES, MAX_KEY_FILE_BYTES, MAX_KEY_FILES, MAX_PREVIEWS, MAX_READ_BYTES,
     PREVIEW_LINES, PREVIEW_MAX_LINE_BYTES,
+};
+pub use tags::{
+    FileTags, MINIFIED_BYTES_PER_LINE, MINIFIED_MIN_BYTES, TagMethod, check_queries, file_tags,
+    has_grammar,
 };
 pub use tree_hash::TreeHashCache;
 pub use walk::{EntryKind, NEVER_WALKED, QIDE_IGNORE_FILE, SKIPPED_DIRS, WalkEntry, walk};

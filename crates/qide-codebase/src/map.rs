@@ -1,45 +1,89 @@
-//! The repo map: the project's definitions, files ranked by how much the
-//! rest of the project refers to them, fitted to a token budget.
+//! The repo map: the project's most important definitions, ranked with
+//! personalised PageRank over a graph of files and fitted to a token budget,
+//! as aider's repo map does.
 //!
-//! A simple, honest first version of aider's repo map:
+//! # How the map is made
 //!
-//! - definitions come from the regex [`outline`](crate::outline) (not a
-//!   parser; see that module for what it misses);
-//! - a file's score is the number of (other file, name) pairs where another
-//!   outlined file mentions, as a whole word, a top-level name the file
-//!   defines. That is a reference count, not PageRank, and a common name
-//!   (`new`, `run`) counts wherever the word appears;
-//! - with `first` (a failing build's files), those files come first in the
-//!   caller's order, then the files defining names they mention, then the
-//!   rest, each group by score, then by path.
+//! 1. **Tags.** Every source file the walk keeps (not secret, not a lock
+//!    file, at most [`MAX_READ_BYTES`], not binary) is read for its
+//!    definitions and references: with tree-sitter where QIDE has a grammar
+//!    (Rust, Python, Go, JavaScript, TypeScript and TSX, Java, C, C++), with
+//!    the regex [`outline`](crate::outline) and the file's words elsewhere.
+//!    See [`file_tags`](crate::file_tags).
+//! 2. **Graph.** Files are nodes. A file that refers to a name another file
+//!    defines gets an edge to it, weighted `sqrt(references)` times a factor
+//!    for the name: ×10 when the caller named it (a symbol in a failing
+//!    build's diagnostics), ×10 for a long, specific name (8 characters or
+//!    more with `_` or mixed case), ×0.1 for a `_private` name, ×0.1 when
+//!    more than five files define it, and ×50 when the referring file is a
+//!    failing one. Names shorter than [`MIN_REFERENCE_NAME`] or defined in
+//!    more than [`MAX_DEFINERS`] files make no edges: they say nothing about
+//!    which file is meant.
+//! 3. **Rank.** PageRank with damping [`DAMPING`], its teleport vector
+//!    personalised toward the caller's focus (the failing files and the
+//!    files defining the named symbols, with a tenth of it spread over all
+//!    files; uniform without a focus). Each
+//!    file's rank then flows along its edges to the definitions those edges
+//!    name; a failing file's own definitions also share its rank, and so
+//!    does a definition the caller named, which then counts ten times. Every definition also
+//!    keeps a thousandth of its file's rank, so unreferenced ones sort by
+//!    their file's importance.
+//! 4. **Budget.** A binary search finds the largest number of top-ranked
+//!    definitions whose rendering fits `budget_tokens`, counted by the
+//!    caller's function over the exact text sent. A member brings its
+//!    container (`impl`, class) along as context. Files are shown failing
+//!    files first, then by their best definition.
 //!
-//! Files are then taken greedily as rendered text (`path`, then one
-//! `line: signature` line per definition) counted by the caller's function:
-//! a file that does not fit whole is tried with its top-level definitions
-//! only, else left out. The map is recomputed on each call; only the tree
-//! hash says whether it would change.
+//! # Incremental
+//!
+//! A [`MapCache`] remembers each file's tags by its metadata (size, times,
+//! inode) and content digest: a repeat call re-reads only files whose
+//! metadata moved and re-parses only those whose content changed. The graph
+//! and the ranking are recomputed on each call; they cost a fraction of the
+//! parsing.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
 
 use crate::classify::{file_name, is_lock_file, is_secret};
-use crate::outline::{Definition, can_outline, outline};
+use crate::outline::{Definition, can_outline};
+use crate::pack::BYTES_PER_TOKEN_BOUND;
 use crate::summary::{MAX_READ_BYTES, is_binary, utf8_prefix};
+use crate::tags::{FileTags, TagMethod, file_tags, has_grammar};
+use crate::tree_hash::Stamp;
 use crate::walk::{self, EntryKind};
 use crate::{Error, language};
 
-/// Names shorter than this are not counted as references: too many false
-/// matches.
+/// Names shorter than this make no edges: too many false matches.
 pub const MIN_REFERENCE_NAME: usize = 3;
+/// A name defined in more files than this makes no edges (`new`, `fmt`,
+/// `run` in a large tree): a reference to it cannot tell which is meant,
+/// and its edges would cost more than they say.
+pub const MAX_DEFINERS: usize = 64;
+/// PageRank's damping factor: the chance of following an edge rather than
+/// jumping back to the focus.
+pub const DAMPING: f64 = 0.85;
+/// PageRank stops after this many iterations if it has not converged.
+const MAX_ITERATIONS: usize = 100;
+/// PageRank has converged when ranks move less than this in sum.
+const TOLERANCE: f64 = 1e-10;
+/// With a focus, the share of PageRank's random jump that still goes to
+/// every file alike.
+const UNFOCUSED_SHARE: f64 = 0.1;
+/// The share of its file's rank every definition keeps, so unreferenced
+/// definitions are ordered by their file's importance.
+const BASE_SHARE: f64 = 1e-3;
 
 /// Why a file is where it is in the map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MapReason {
     /// Named first by the caller (a failing build's diagnostics).
     Failing,
-    /// Defines a name that one of the failing files mentions.
+    /// Defines a name that one of the failing files refers to.
     ReferencedByFailing,
     /// Ranked by references alone.
     Ranked,
@@ -56,6 +100,31 @@ impl MapReason {
     }
 }
 
+/// What the map is centred on: a failing build's files and the symbols its
+/// diagnostics name. Empty for a map of the whole project.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MapFocus {
+    /// Paths relative to the root, as the walk names them, most telling
+    /// first.
+    pub files: Vec<String>,
+    /// Names mentioned by the diagnostics (see [`symbols_in_message`]).
+    pub symbols: Vec<String>,
+}
+
+impl MapFocus {
+    /// A focus on files only.
+    pub fn files(files: &[String]) -> MapFocus {
+        MapFocus {
+            files: files.to_vec(),
+            symbols: Vec::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.symbols.is_empty()
+    }
+}
+
 /// One file of the map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapFile {
@@ -63,200 +132,652 @@ pub struct MapFile {
     pub path: String,
     /// The language.
     pub language: &'static str,
+    /// How its definitions were found.
+    pub method: TagMethod,
     /// Why it is where it is.
     pub reason: MapReason,
     /// References from other files to the names it defines.
     pub score: u64,
-    /// Its definitions in line order (members dropped if `truncated`).
+    /// Its PageRank: the files' ranks sum to 1.
+    pub rank: f64,
+    /// The definitions shown, in line order.
     pub definitions: Vec<Definition>,
-    /// Members were dropped to fit the budget.
+    /// Some of its definitions were left out to fit the budget.
     pub truncated: bool,
     /// Tokens of the rendered text, as the caller's function counted it.
     pub tokens: u64,
-    /// The rendered text: the path, then `line: signature` per definition.
+    /// The rendered text: the path, then `line: signature` per definition,
+    /// members indented under their container.
     pub text: String,
 }
 
 /// The map, within its budget.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RepoMap {
-    /// The files, most relevant first.
+    /// The files, failing files first, then by their best definition.
     pub files: Vec<MapFile>,
-    /// Files with definitions that did not fit the budget, in rank order.
+    /// Files with definitions none of which fit the budget, in rank order.
     pub left_out: Vec<String>,
     /// The sum of the files' tokens: never more than the budget.
     pub tokens: u64,
+    /// Files read and parsed on this call.
+    pub parsed: u64,
+    /// Files whose tags were reused from the cache.
+    pub reused: u64,
 }
 
-/// What the parallel scan learns about one file.
+impl RepoMap {
+    /// How the shown definitions were found: `tree_sitter`,
+    /// `regex_outline`, or `tree_sitter+regex_outline` when both were used.
+    pub fn method(&self) -> &'static str {
+        let tree_sitter = self.files.iter().any(|f| f.method == TagMethod::TreeSitter);
+        let outline = self.files.iter().any(|f| f.method == TagMethod::Outline);
+        match (tree_sitter, outline) {
+            (true, true) => "tree_sitter+regex_outline",
+            (false, true) => "regex_outline",
+            _ => "tree_sitter",
+        }
+    }
+}
+
+/// Per-file tags remembered between calls, so a repeat map re-parses only
+/// what changed. Entries for files no longer in the tree are dropped on
+/// every call.
+#[derive(Debug, Default)]
+pub struct MapCache {
+    files: Mutex<HashMap<PathBuf, CachedTags>>,
+}
+
+#[derive(Debug, Clone)]
+struct CachedTags {
+    stamp: Stamp,
+    /// The stamp was old enough, when recorded, that a later write in the
+    /// same timestamp tick cannot have gone unseen (git's "racy clean"):
+    /// only then is an equal stamp trusted without reading the file.
+    settled: bool,
+    digest: blake3::Hash,
+    /// `None` for content that yields no tags (binary).
+    tags: Option<Arc<FileTags>>,
+}
+
+/// What the walk learns about one file.
 struct Scanned {
-    language: &'static str,
-    definitions: Vec<Definition>,
-    /// Every identifier-like word of the file.
-    words: HashSet<String>,
+    cached: CachedTags,
+    parsed: bool,
+}
+
+impl MapCache {
+    /// An empty cache.
+    pub fn new() -> MapCache {
+        MapCache::default()
+    }
+
+    /// The ranked map of the project under `root` within `budget_tokens`,
+    /// centred on `focus`. `count` counts the tokens of a rendered file. See
+    /// the module documentation.
+    pub fn repo_map(
+        &self,
+        root: &Path,
+        budget_tokens: u64,
+        focus: &MapFocus,
+        count: impl Fn(&str) -> u64,
+    ) -> Result<RepoMap, Error> {
+        let now = SystemTime::now();
+        let remembered =
+            std::mem::take(&mut *self.files.lock().unwrap_or_else(PoisonError::into_inner));
+        let scanned = walk::walk_map(root, |entry, scratch| {
+            if entry.kind != EntryKind::File
+                || entry.size > MAX_READ_BYTES
+                || is_secret(&entry.path)
+                || is_lock_file(&entry.path)
+            {
+                return None;
+            }
+            let (language, _) = language::detect(file_name(&entry.path))?;
+            if !has_grammar(language, &entry.path) && !can_outline(language) {
+                return None;
+            }
+            let stamp = Stamp::of(&std::fs::symlink_metadata(&entry.abs).ok()?);
+            let old = remembered.get(&entry.abs);
+            if let Some(old) = old
+                && old.settled
+                && old.stamp == stamp
+            {
+                return Some(Scanned {
+                    cached: old.clone(),
+                    parsed: false,
+                });
+            }
+            scratch.clear();
+            File::open(&entry.abs)
+                .and_then(|f| f.take(MAX_READ_BYTES).read_to_end(scratch))
+                .ok()?;
+            let digest = blake3::hash(scratch);
+            // Re-stat: a write during the read leaves the stamp unsettled.
+            let unchanged =
+                std::fs::symlink_metadata(&entry.abs).is_ok_and(|m| Stamp::of(&m) == stamp);
+            let settled = unchanged && !stamp.is_racy(now);
+            if let Some(old) = old
+                && old.digest == digest
+            {
+                return Some(Scanned {
+                    cached: CachedTags {
+                        stamp,
+                        settled,
+                        digest,
+                        tags: old.tags.clone(),
+                    },
+                    parsed: false,
+                });
+            }
+            let tags = if is_binary(scratch) {
+                None
+            } else {
+                let text = utf8_prefix(scratch.clone());
+                file_tags(language, &entry.path, &text).map(Arc::new)
+            };
+            Some(Scanned {
+                cached: CachedTags {
+                    stamp,
+                    settled,
+                    digest,
+                    tags,
+                },
+                parsed: true,
+            })
+        })?;
+        *self.files.lock().unwrap_or_else(PoisonError::into_inner) = scanned
+            .iter()
+            .map(|(entry, scanned)| (entry.abs.clone(), scanned.cached.clone()))
+            .collect();
+
+        let parsed = scanned.iter().filter(|(_, s)| s.parsed).count() as u64;
+        let files: Vec<(&str, &FileTags)> = scanned
+            .iter()
+            .filter_map(|(entry, s)| Some((entry.path.as_str(), s.cached.tags.as_deref()?)))
+            .collect();
+        let mut map = fit(&files, &rank(&files, focus), budget_tokens, &count);
+        map.parsed = parsed;
+        map.reused = scanned.len() as u64 - parsed;
+        Ok(map)
+    }
 }
 
 /// The ranked map of the project under `root` within `budget_tokens`,
-/// centred on `first` (paths relative to the root) when given. `count`
-/// counts the tokens of a rendered file. See the module documentation.
+/// centred on the files in `first` (paths relative to the root, most telling
+/// first), with no tags remembered from earlier calls. See
+/// [`MapCache::repo_map`], which also takes symbols to centre on.
 pub fn repo_map(
     root: &Path,
     budget_tokens: u64,
     first: &[String],
     count: impl Fn(&str) -> u64,
 ) -> Result<RepoMap, Error> {
-    let scanned = walk::walk_map(root, |entry, scratch| {
-        if entry.kind != EntryKind::File
-            || entry.size > MAX_READ_BYTES
-            || is_secret(&entry.path)
-            || is_lock_file(&entry.path)
-        {
-            return None;
-        }
-        let (language, _) = language::detect(file_name(&entry.path))?;
-        if !can_outline(language) {
-            return None;
-        }
-        scratch.clear();
-        File::open(&entry.abs)
-            .and_then(|f| f.take(MAX_READ_BYTES).read_to_end(scratch))
-            .ok()?;
-        if is_binary(scratch) {
-            return None;
-        }
-        let text = utf8_prefix(scratch.clone());
-        Some(Scanned {
-            language,
-            definitions: outline(language, &text),
-            words: words(&text),
-        })
-    })?;
+    MapCache::new().repo_map(root, budget_tokens, &MapFocus::files(first), count)
+}
 
-    // How many files mention each top-level name.
-    let mut mentions: HashMap<&str, u64> = HashMap::new();
-    for (_, file) in &scanned {
-        for definition in file.definitions.iter().filter(|d| counts(d)) {
-            mentions.entry(definition.name.as_str()).or_insert(0);
-        }
-    }
-    for (_, file) in &scanned {
-        for word in &file.words {
-            if let Some(n) = mentions.get_mut(word.as_str()) {
-                *n += 1;
+/// The names a diagnostic message quotes: identifiers inside backticks,
+/// single or double quotes (`` cannot find value `parse_config` ``,
+/// `name 'load' is not defined`), split at `::`, `.` and other punctuation,
+/// at least [`MIN_REFERENCE_NAME`] characters, in order, without repeats.
+pub fn symbols_in_message(message: &str) -> Vec<String> {
+    let mut symbols: Vec<String> = Vec::new();
+    for quote in ['`', '\'', '"'] {
+        let mut parts = message.split(quote);
+        // Text outside quotes alternates with text inside them.
+        parts.next();
+        for (i, inside) in parts.enumerate() {
+            if i % 2 == 1 || inside.len() > 200 {
+                continue;
+            }
+            for word in inside.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                if word.len() >= MIN_REFERENCE_NAME
+                    && !word.starts_with(|c: char| c.is_ascii_digit())
+                    && !symbols.iter().any(|s| s == word)
+                {
+                    symbols.push(word.to_owned());
+                }
             }
         }
     }
-    let first_rank: HashMap<&str, usize> = first
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, path)| (path.as_str(), i))
-        .collect();
-    let failing_words: Vec<&HashSet<String>> = scanned
-        .iter()
-        .filter(|(entry, _)| first_rank.contains_key(entry.path.as_str()))
-        .map(|(_, file)| &file.words)
-        .collect();
+    symbols
+}
 
-    let mut ranked: Vec<(MapReason, usize, u64, &str, &Scanned)> = scanned
+/// The ranking of every definition.
+struct Ranking {
+    /// Each file's PageRank.
+    file_rank: Vec<f64>,
+    /// (file, definition index) pairs, best first.
+    order: Vec<(usize, usize)>,
+    /// References from other files to each file's names.
+    inbound: Vec<u64>,
+    /// The file defines a name a failing file refers to.
+    referenced_by_focus: Vec<bool>,
+    /// The file's place in the caller's focus, if it is a failing file.
+    focus_place: Vec<Option<usize>>,
+}
+
+/// Whether a definition is ranked and shown on its own. An `impl` is shown
+/// only as the container of members that made it.
+fn is_ranked(definition: &Definition) -> bool {
+    definition.kind != "impl"
+}
+
+/// How much a reference to `name` says about which file matters.
+fn name_weight(name: &str, definers: usize, mentioned: bool) -> f64 {
+    let mut weight = 1.0;
+    if mentioned {
+        weight *= 10.0;
+    }
+    let specific = name.len() >= 8
+        && (name.contains('_')
+            || (name.chars().any(char::is_uppercase) && name.chars().any(char::is_lowercase)));
+    if specific {
+        weight *= 10.0;
+    }
+    if name.starts_with('_') {
+        weight *= 0.1;
+    }
+    if definers > 5 {
+        weight *= 0.1;
+    }
+    weight
+}
+
+fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
+    let n = files.len();
+    let focus_place: Vec<Option<usize>> = files
         .iter()
-        .filter(|(_, file)| !file.definitions.is_empty())
-        .map(|(entry, file)| {
-            let names: HashSet<&str> = file
-                .definitions
-                .iter()
-                .filter(|d| counts(d))
-                .map(|d| d.name.as_str())
-                .collect();
-            // Each name's mentions, less the defining file's own.
-            let score = names
-                .iter()
-                .map(|name| mentions.get(name).map_or(0, |n| n.saturating_sub(1)))
-                .sum();
-            let (reason, order) = match first_rank.get(entry.path.as_str()) {
-                Some(&i) => (MapReason::Failing, i),
-                None if failing_words
-                    .iter()
-                    .any(|words| names.iter().any(|name| words.contains(*name))) =>
-                {
-                    (MapReason::ReferencedByFailing, 0)
-                }
-                None => (MapReason::Ranked, 0),
+        .map(|(path, _)| focus.files.iter().position(|f| f == path))
+        .collect();
+    let mentioned: HashSet<&str> = focus.symbols.iter().map(String::as_str).collect();
+
+    // Names, numbered, and the files defining each.
+    let mut name_ids: HashMap<&str, u32> = HashMap::new();
+    let mut definers: Vec<Vec<u32>> = Vec::new();
+    for (i, (_, tags)) in files.iter().enumerate() {
+        for definition in tags.definitions.iter().filter(|d| is_ranked(d)) {
+            let next = name_ids.len() as u32;
+            let id = *name_ids.entry(definition.name.as_str()).or_insert(next);
+            if id == next {
+                definers.push(Vec::new());
+            }
+            let list = &mut definers[id as usize];
+            if list.last() != Some(&(i as u32)) {
+                list.push(i as u32);
+            }
+        }
+    }
+
+    // Edges: referring file → defining file, per name.
+    struct Edge {
+        from: u32,
+        to: u32,
+        name: u32,
+        weight: f64,
+    }
+    let mut edges: Vec<Edge> = Vec::new();
+    let mut inbound = vec![0u64; n];
+    let mut referenced_by_focus = vec![false; n];
+    for (from, (_, tags)) in files.iter().enumerate() {
+        for (name, refs) in &tags.references {
+            if name.len() < MIN_REFERENCE_NAME {
+                continue;
+            }
+            let Some(&id) = name_ids.get(name.as_str()) else {
+                continue;
             };
-            (reason, order, score, entry.path.as_str(), file)
-        })
-        .collect();
-    ranked.sort_by(|a, b| {
-        (a.0, a.1)
-            .cmp(&(b.0, b.1))
-            .then(b.2.cmp(&a.2))
-            .then(a.3.cmp(b.3))
-    });
-
-    let mut map = RepoMap::default();
-    for (reason, _, score, path, file) in ranked {
-        let remaining = budget_tokens - map.tokens;
-        let whole = render(path, file.definitions.iter());
-        let whole_tokens = count(&whole);
-        let fitted = if whole_tokens <= remaining {
-            Some((whole, whole_tokens, file.definitions.clone(), false))
-        } else if file.definitions.iter().any(|d| d.member) {
-            let top: Vec<Definition> = file
-                .definitions
-                .iter()
-                .filter(|d| !d.member)
-                .cloned()
-                .collect();
-            let text = render(path, top.iter());
-            let tokens = count(&text);
-            (tokens <= remaining && !top.is_empty()).then_some((text, tokens, top, true))
-        } else {
-            None
-        };
-        match fitted {
-            Some((text, tokens, definitions, truncated)) => {
-                map.tokens += tokens;
-                map.files.push(MapFile {
-                    path: path.to_owned(),
-                    language: file.language,
-                    reason,
-                    score,
-                    definitions,
-                    truncated,
-                    tokens,
-                    text,
+            let to_files = &definers[id as usize];
+            if to_files.len() > MAX_DEFINERS {
+                continue;
+            }
+            let mut weight = name_weight(name, to_files.len(), mentioned.contains(name.as_str()))
+                * f64::from(*refs).sqrt();
+            if focus_place[from].is_some() {
+                weight *= 50.0;
+            }
+            for &to in to_files {
+                if to as usize == from {
+                    continue;
+                }
+                inbound[to as usize] += u64::from(*refs);
+                if focus_place[from].is_some() {
+                    referenced_by_focus[to as usize] = true;
+                }
+                edges.push(Edge {
+                    from: from as u32,
+                    to,
+                    name: id,
+                    weight,
                 });
             }
-            None => map.left_out.push(path.to_owned()),
         }
     }
-    Ok(map)
-}
 
-/// Whether a definition's name counts for references: top level, and long
-/// enough to be telling.
-fn counts(definition: &Definition) -> bool {
-    !definition.member && definition.kind != "impl" && definition.name.len() >= MIN_REFERENCE_NAME
-}
-
-/// The identifier-like words of a text.
-fn words(text: &str) -> HashSet<String> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
-        .filter(|w| w.len() >= MIN_REFERENCE_NAME && !w.starts_with(|c: char| c.is_ascii_digit()))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// A file as the model reads it: its path, then `line: signature` per
-/// definition, members indented.
-fn render<'a>(path: &str, definitions: impl Iterator<Item = &'a Definition>) -> String {
-    let mut text = format!("{path}\n");
-    for definition in definitions {
-        let indent = if definition.member { "    " } else { "  " };
-        text.push_str(&format!(
-            "{indent}{}: {}\n",
-            definition.line, definition.signature
-        ));
+    // Teleport toward the failing files and the files defining named
+    // symbols; uniform without a focus.
+    let mut personal = vec![0.0; n];
+    for (i, place) in focus_place.iter().enumerate() {
+        if place.is_some() {
+            personal[i] = 1.0;
+        }
     }
-    text
+    for symbol in &focus.symbols {
+        if let Some(&id) = name_ids.get(symbol.as_str()) {
+            for &i in &definers[id as usize] {
+                personal[i as usize] += 0.5;
+            }
+        }
+    }
+    let focused: f64 = personal.iter().sum();
+    if focus.is_empty() || focused == 0.0 {
+        personal.fill(1.0);
+    } else {
+        // A little of the jump still goes anywhere, so the part of the
+        // budget the focus does not fill goes to what matters in the
+        // project as a whole rather than to whatever sorts first.
+        let floor = UNFOCUSED_SHARE * focused / ((1.0 - UNFOCUSED_SHARE) * n as f64);
+        for p in &mut personal {
+            *p += floor;
+        }
+    }
+    let graph: Vec<(usize, usize, f64)> = edges
+        .iter()
+        .map(|e| (e.from as usize, e.to as usize, e.weight))
+        .collect();
+    let file_rank = personalised_pagerank(n, &graph, &personal);
+
+    // Each file's rank flows along its edges to the names they point at.
+    let mut out_weight = vec![0.0; n];
+    for edge in &edges {
+        out_weight[edge.from as usize] += edge.weight;
+    }
+    let mut name_rank: HashMap<(u32, u32), f64> = HashMap::new();
+    for edge in &edges {
+        let from = edge.from as usize;
+        *name_rank.entry((edge.to, edge.name)).or_insert(0.0) +=
+            file_rank[from] * edge.weight / out_weight[from];
+    }
+
+    let mut scored: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, (_, tags)) in files.iter().enumerate() {
+        let ranked: Vec<usize> = (0..tags.definitions.len())
+            .filter(|&j| is_ranked(&tags.definitions[j]))
+            .collect();
+        if ranked.is_empty() {
+            continue;
+        }
+        let share = file_rank[i] / ranked.len() as f64;
+        let mut same_name: HashMap<&str, f64> = HashMap::new();
+        for &j in &ranked {
+            *same_name
+                .entry(tags.definitions[j].name.as_str())
+                .or_insert(0.0) += 1.0;
+        }
+        for &j in &ranked {
+            let definition = &tags.definitions[j];
+            let name = definition.name.as_str();
+            let flowed = name_ids
+                .get(name)
+                .and_then(|&id| name_rank.get(&(i as u32, id)))
+                .map_or(0.0, |r| r / same_name[name]);
+            let mut score = flowed + file_rank[i] * BASE_SHARE;
+            // A failing file's own definitions, and the ones a diagnostic
+            // names, matter whoever refers to them.
+            if focus_place[i].is_some() {
+                score += share;
+            }
+            if mentioned.contains(name) {
+                score = (score + share) * 10.0;
+            }
+            scored.push((score, i, j));
+        }
+    }
+    scored.sort_by(|a, b| {
+        let (da, db) = (
+            &files[a.1].1.definitions[a.2],
+            &files[b.1].1.definitions[b.2],
+        );
+        b.0.total_cmp(&a.0)
+            .then(da.member.cmp(&db.member))
+            .then(files[a.1].0.cmp(files[b.1].0))
+            .then(da.line.cmp(&db.line))
+    });
+    Ranking {
+        file_rank,
+        order: scored.into_iter().map(|(_, i, j)| (i, j)).collect(),
+        inbound,
+        referenced_by_focus,
+        focus_place,
+    }
+}
+
+/// PageRank over `n` nodes with weighted `edges` (from, to, weight), the
+/// random jump (and the rank of nodes without edges) going to nodes in
+/// proportion to `personal`. Ranks sum to 1.
+pub(crate) fn personalised_pagerank(
+    n: usize,
+    edges: &[(usize, usize, f64)],
+    personal: &[f64],
+) -> Vec<f64> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let total: f64 = personal.iter().sum();
+    let personal: Vec<f64> = if total > 0.0 {
+        personal.iter().map(|p| p / total).collect()
+    } else {
+        vec![1.0 / n as f64; n]
+    };
+    let mut out_weight = vec![0.0; n];
+    for &(from, _, weight) in edges {
+        out_weight[from] += weight;
+    }
+    let mut rank = personal.clone();
+    let mut next = vec![0.0; n];
+    for _ in 0..MAX_ITERATIONS {
+        let dangling: f64 = (0..n)
+            .filter(|&i| out_weight[i] <= 0.0)
+            .map(|i| rank[i])
+            .sum();
+        for (slot, p) in next.iter_mut().zip(&personal) {
+            *slot = (1.0 - DAMPING + DAMPING * dangling) * p;
+        }
+        for &(from, to, weight) in edges {
+            next[to] += DAMPING * rank[from] * weight / out_weight[from];
+        }
+        let moved: f64 = rank.iter().zip(&next).map(|(a, b)| (a - b).abs()).sum();
+        std::mem::swap(&mut rank, &mut next);
+        if moved < TOLERANCE {
+            break;
+        }
+    }
+    rank
+}
+
+/// Takes the largest prefix of the ranking whose rendering fits the budget.
+fn fit(
+    files: &[(&str, &FileTags)],
+    ranking: &Ranking,
+    budget_tokens: u64,
+    count: &impl Fn(&str) -> u64,
+) -> RepoMap {
+    // Each definition's place in its own file's ranking, so a prefix of the
+    // global order is, per file, a prefix of that file's order.
+    let mut per_file: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    for &(i, j) in &ranking.order {
+        per_file[i].push(j);
+    }
+    let mut counted: HashMap<(usize, usize), (String, u64)> = HashMap::new();
+    let selection = |k: usize| -> Vec<(usize, usize)> {
+        let mut taken: HashMap<usize, usize> = HashMap::new();
+        let mut files_in_order = Vec::new();
+        for &(i, _) in &ranking.order[..k] {
+            let c = taken.entry(i).or_insert(0);
+            if *c == 0 {
+                files_in_order.push(i);
+            }
+            *c += 1;
+        }
+        files_in_order.into_iter().map(|i| (i, taken[&i])).collect()
+    };
+    let cost = |k: usize, counted: &mut HashMap<(usize, usize), (String, u64)>| -> Option<u64> {
+        let chosen = selection(k);
+        let mut texts = Vec::with_capacity(chosen.len());
+        for &(i, c) in &chosen {
+            if !counted.contains_key(&(i, c)) {
+                texts.push((i, c, render(files[i].0, files[i].1, &per_file[i][..c]).0));
+            }
+        }
+        // A clearly oversized rendering is refused without counting it.
+        let bytes: usize = texts.iter().map(|(_, _, t)| t.len()).sum::<usize>()
+            + chosen
+                .iter()
+                .filter_map(|key| counted.get(key))
+                .map(|(t, _)| t.len())
+                .sum::<usize>();
+        if bytes as u64 > budget_tokens.saturating_mul(BYTES_PER_TOKEN_BOUND) {
+            return None;
+        }
+        for (i, c, text) in texts {
+            let tokens = count(&text);
+            counted.insert((i, c), (text, tokens));
+        }
+        let total: u64 = chosen.iter().map(|key| counted[key].1).sum();
+        (total <= budget_tokens).then_some(total)
+    };
+
+    // Every definition costs at least a token, so no more than the budget's
+    // worth can fit.
+    let (mut low, mut high) = (0, ranking.order.len().min(budget_tokens as usize));
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        if cost(mid, &mut counted).is_some() {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    let mut chosen = selection(low);
+    // Failing files first, in the caller's order; the rest keep rank order.
+    chosen.sort_by_key(|&(i, _)| ranking.focus_place[i].unwrap_or(usize::MAX));
+
+    let mut map = RepoMap::default();
+    let mut shown: HashSet<usize> = HashSet::new();
+    for (i, c) in chosen {
+        let (path, tags) = files[i];
+        let (text, tokens) = match counted.remove(&(i, c)) {
+            Some(found) => found,
+            None => {
+                let text = render(path, tags, &per_file[i][..c]).0;
+                let tokens = count(&text);
+                (text, tokens)
+            }
+        };
+        let (_, definitions) = render(path, tags, &per_file[i][..c]);
+        shown.insert(i);
+        map.tokens += tokens;
+        map.files.push(MapFile {
+            path: path.to_owned(),
+            language: tags.language,
+            method: tags.method,
+            reason: if ranking.focus_place[i].is_some() {
+                MapReason::Failing
+            } else if ranking.referenced_by_focus[i] {
+                MapReason::ReferencedByFailing
+            } else {
+                MapReason::Ranked
+            },
+            score: ranking.inbound[i],
+            rank: ranking.file_rank[i],
+            truncated: definitions.len() < tags.definitions.len(),
+            definitions,
+            tokens,
+            text,
+        });
+    }
+    let mut left: HashSet<usize> = HashSet::new();
+    for &(i, _) in &ranking.order {
+        if !shown.contains(&i) && left.insert(i) {
+            map.left_out.push(files[i].0.to_owned());
+        }
+    }
+    map
+}
+
+/// A file as the model reads it: its path, then `line: signature` for the
+/// `chosen` definitions and their containers, in line order, indented by
+/// depth. Also returns the definitions shown.
+fn render(path: &str, tags: &FileTags, chosen: &[usize]) -> (String, Vec<Definition>) {
+    let mut shown = vec![false; tags.definitions.len()];
+    for &j in chosen {
+        let mut at = Some(j);
+        while let Some(k) = at {
+            shown[k] = true;
+            at = tags.parents[k];
+        }
+    }
+    let mut text = format!("{path}\n");
+    let mut definitions = Vec::new();
+    for (k, definition) in tags.definitions.iter().enumerate() {
+        if !shown[k] {
+            continue;
+        }
+        let mut depth = 0;
+        let mut at = tags.parents[k];
+        while let Some(p) = at {
+            depth += 1;
+            at = tags.parents[p];
+        }
+        text.push_str(&"  ".repeat(depth + 1));
+        text.push_str(&format!("{}: {}\n", definition.line, definition.signature));
+        definitions.push(definition.clone());
+    }
+    (text, definitions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-6
+    }
+
+    #[test]
+    fn pagerank_of_a_cycle_is_uniform_and_sums_to_one() {
+        let edges = [(0, 1, 1.0), (1, 2, 1.0), (2, 0, 1.0)];
+        let rank = personalised_pagerank(3, &edges, &[1.0, 1.0, 1.0]);
+        assert!(rank.iter().all(|&r| close(r, 1.0 / 3.0)), "{rank:?}");
+    }
+
+    #[test]
+    fn pagerank_follows_edges_and_the_personalisation() {
+        // 1 and 2 both point at 0: 0 ranks first without a focus.
+        let edges = [(1, 0, 1.0), (2, 0, 1.0)];
+        let rank = personalised_pagerank(3, &edges, &[1.0, 1.0, 1.0]);
+        assert!(rank[0] > rank[1] && close(rank[1], rank[2]), "{rank:?}");
+        assert!(close(rank.iter().sum(), 1.0));
+        // Teleporting only to 2 leaves 1 with nothing.
+        let rank = personalised_pagerank(3, &edges, &[0.0, 0.0, 1.0]);
+        assert!(close(rank[1], 0.0) && rank[2] > 0.0 && rank[0] > 0.0);
+        assert!(close(rank.iter().sum(), 1.0));
+    }
+
+    #[test]
+    fn symbols_are_the_quoted_identifiers() {
+        assert_eq!(
+            symbols_in_message("cannot find value `parse_config` in module `crate::config`"),
+            ["parse_config", "crate", "config"]
+        );
+        assert_eq!(
+            symbols_in_message("NameError: name 'load_rows' is not defined"),
+            ["load_rows"]
+        );
+        assert_eq!(
+            symbols_in_message("Property \"userId\" does not exist on type 'Session'"),
+            ["Session", "userId"]
+        );
+        assert!(symbols_in_message("expected `u8`, found `()`").is_empty());
+    }
 }

@@ -68,7 +68,7 @@ impl TreeHashCache {
 
 /// The metadata that must be unchanged for a remembered digest to be reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
+pub(crate) struct Stamp {
     size: u64,
     modified: Option<SystemTime>,
     #[cfg(unix)]
@@ -80,7 +80,7 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn of(metadata: &Metadata) -> Stamp {
+    pub(crate) fn of(metadata: &Metadata) -> Stamp {
         #[cfg(unix)]
         use std::os::unix::fs::MetadataExt;
         Stamp {
@@ -98,7 +98,7 @@ impl Stamp {
 
     /// Whether the file changed so recently, relative to `now`, that another
     /// write could land in the same timestamp.
-    fn is_racy(&self, now: SystemTime) -> bool {
+    pub(crate) fn is_racy(&self, now: SystemTime) -> bool {
         let modified_recently = self
             .modified
             .is_none_or(|m| m + TreeHashCache::RACY_WINDOW > now);
