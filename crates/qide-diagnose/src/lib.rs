@@ -32,12 +32,16 @@ use std::{borrow::Cow, sync::LazyLock};
 use aho_corasick::AhoCorasick;
 
 mod ansi;
+mod cargo_json;
 mod classify;
 mod fallback;
 mod fingerprint;
 mod generic;
 mod gotest;
+mod js;
+mod junit;
 mod libtest;
+mod nextest;
 mod prefilter;
 mod pytest;
 mod python;
@@ -47,6 +51,7 @@ mod sink;
 
 pub use ansi::strip_ansi;
 pub use fingerprint::{fingerprint, normalize_file, normalize_message};
+pub use junit::{JunitReport, looks_like_junit, parse_junit};
 
 use sink::Sink;
 
@@ -196,6 +201,8 @@ enum Open {
     Located(generic::Block),
     GoFailure(gotest::Failure),
     Runner(runners::Failure),
+    Nextest(nextest::Failure),
+    Js(js::Section),
 }
 
 /// Incremental log diagnoser: push every line, then call [`finish`](Self::finish).
@@ -211,6 +218,8 @@ pub struct LogDiagnoser {
     seen_cargo: bool,
     pytest: pytest::Pytest,
     go: gotest::GoTest,
+    nextest: nextest::Nextest,
+    js: js::Js,
     runners: runners::Runners,
     /// The error-looking lines reported when no parser finds a root cause.
     fallback: fallback::Fallback,
@@ -279,6 +288,14 @@ impl LogDiagnoser {
                 }
                 Open::Runner(failure) => {
                     let taken = failure.feed(n, line);
+                    (taken, !taken)
+                }
+                Open::Nextest(failure) => {
+                    let taken = failure.feed(n, line);
+                    (taken, !taken)
+                }
+                Open::Js(section) => {
+                    let taken = section.feed(n, line);
                     (taken, !taken)
                 }
             };
@@ -360,6 +377,11 @@ impl LogDiagnoser {
             self.seen_cargo = true;
             return;
         }
+        // Test trees and eslint's file headers hold no keyword.
+        if (self.js.listing() || line.starts_with('/')) && self.js.ungated(n, line, &mut self.sink)
+        {
+            return;
+        }
         if !may_matter(line, maybe) {
             self.context_start = None;
             // Numbered failure entries carry no keyword; only a runner's
@@ -373,6 +395,28 @@ impl LogDiagnoser {
             return;
         }
         let context_start = self.context_start.take();
+        if cargo_json::is_message(line) {
+            if let Some(draft) = cargo_json::message(n, line) {
+                self.sink.emit(draft);
+            }
+            return;
+        }
+        match self.nextest.line(n, line, &mut self.sink) {
+            Some(nextest::Line::Failure(failure)) => {
+                self.open = Some(Open::Nextest(failure));
+                return;
+            }
+            Some(nextest::Line::Handled) => return,
+            None => {}
+        }
+        match self.js.line(n, line, &mut self.sink) {
+            Some(js::Line::Section(section)) => {
+                self.open = Some(Open::Js(section));
+                return;
+            }
+            Some(js::Line::Handled) => return,
+            None => {}
+        }
         if let Some(header) = rust::header(n, line) {
             match header {
                 rust::Header::Open(block) => self.open = Some(Open::Rust(block)),
@@ -490,6 +534,8 @@ impl LogDiagnoser {
             Open::Located(block) => self.sink.emit(block.close()),
             Open::GoFailure(failure) => failure.close(&mut self.sink),
             Open::Runner(failure) => failure.close(&mut self.sink),
+            Open::Nextest(failure) => failure.close(&mut self.sink),
+            Open::Js(section) => section.close(&mut self.sink),
         }
     }
 }
@@ -582,7 +628,26 @@ pub(crate) const KEYWORDS: &[&str] = &[
 
 /// Line starts that matter without any keyword (test runners' own lines).
 const PREFIXES: &[&str] = &[
-    "test ", "---- ", "--- ", "=== ", "==", "__", "ok  ", "    --- ",
+    "test ",
+    "---- ",
+    "--- ",
+    "=== ",
+    "==",
+    "__",
+    "ok  ",
+    "    --- ",
+    // cargo-nextest's verdicts without a keyword, right-aligned.
+    "        PASS [",
+    "        SKIP [",
+    "        LEAK [",
+    "       FLAKY [",
+    "     TIMEOUT [",
+    "     Summary [",
+    // jest's suite verdicts and failure sections, eslint's summary.
+    "PASS ",
+    " PASS ",
+    "  ● ",
+    "✖ ",
 ];
 
 /// Whether a line can matter to a parser; `maybe` is the prefilter's

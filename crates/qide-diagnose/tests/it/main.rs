@@ -3,8 +3,10 @@
 //! text and compared against snapshots (`UPDATE_EXPECT=1` refreshes them).
 
 mod fingerprints;
+mod junit;
 mod logs;
 mod robustness;
+mod tools;
 
 use std::{fmt::Write, path::Path};
 
