@@ -9,6 +9,7 @@
 mod auth;
 mod cache;
 mod convert;
+mod dashboard;
 mod error;
 mod extract;
 mod packet;
@@ -135,6 +136,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(quick)
         .merge(routes::streaming_routes())
+        .merge(dashboard::routes())
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
