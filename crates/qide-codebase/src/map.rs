@@ -18,16 +18,23 @@
 //!    more than five files define it, and ×50 when the referring file is a
 //!    failing one. Names shorter than [`MIN_REFERENCE_NAME`] or defined in
 //!    more than [`MAX_DEFINERS`] files make no edges: they say nothing about
-//!    which file is meant.
+//!    which file is meant; nor does a name the referring file defines
+//!    itself, since it most likely means its own.
 //! 3. **Rank.** PageRank with damping [`DAMPING`], its teleport vector
 //!    personalised toward the caller's focus (the failing files and the
 //!    files defining the named symbols, with a tenth of it spread over all
-//!    files; uniform without a focus). Each
+//!    files). Without a focus, half of it goes to the project's surface
+//!    (entry points such as `lib.rs` or `index.ts`, and `__init__.py`), so
+//!    what they export ranks high, and half to every file alike, tests
+//!    taking a tenth of a share. Each
 //!    file's rank then flows along its edges to the definitions those edges
 //!    name; a failing file's own definitions also share its rank, and so
 //!    does a definition the caller named, which then counts ten times. Every definition also
 //!    keeps a thousandth of its file's rank, so unreferenced ones sort by
-//!    their file's importance.
+//!    their file's importance. Definitions in tests (test files, Rust's
+//!    `mod tests`) count a tenth, unless the test is failing: tests refer to everything and explain little.
+//!    `impl` blocks and modules are not ranked themselves; they appear as
+//!    the containers of ranked members.
 //! 4. **Budget.** A binary search finds the largest number of top-ranked
 //!    definitions whose rendering fits `budget_tokens`, counted by the
 //!    caller's function over the exact text sent. A member brings its
@@ -49,7 +56,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use crate::classify::{file_name, is_lock_file, is_secret};
+use crate::classify::{entry_point_rank, file_name, is_lock_file, is_secret, is_test};
 use crate::outline::{Definition, can_outline};
 use crate::pack::BYTES_PER_TOKEN_BOUND;
 use crate::summary::{MAX_READ_BYTES, is_binary, utf8_prefix};
@@ -74,6 +81,8 @@ const TOLERANCE: f64 = 1e-10;
 /// With a focus, the share of PageRank's random jump that still goes to
 /// every file alike.
 const UNFOCUSED_SHARE: f64 = 0.1;
+/// What a definition in a test file counts for, unless the test is failing.
+const TEST_SHARE: f64 = 0.1;
 /// The share of its file's rank every definition keeps, so unreferenced
 /// definitions are ordered by their file's importance.
 const BASE_SHARE: f64 = 1e-3;
@@ -357,10 +366,33 @@ struct Ranking {
     focus_place: Vec<Option<usize>>,
 }
 
-/// Whether a definition is ranked and shown on its own. An `impl` is shown
-/// only as the container of members that made it.
+/// Whether a definition is ranked and shown on its own. An `impl` or a
+/// `mod` is shown only as the container of members that made it: a module's
+/// name says where code is, not what it does, and often collides with a
+/// function's (`mod memchr` beside `fn memchr`).
 fn is_ranked(definition: &Definition) -> bool {
-    definition.kind != "impl"
+    !matches!(definition.kind.as_str(), "impl" | "mod")
+}
+
+/// Whether definition `j` sits inside a module named `tests` or `test`
+/// (Rust's `#[cfg(test)] mod tests`).
+fn in_test_module(tags: &FileTags, j: usize) -> bool {
+    let mut at = tags.parents[j];
+    while let Some(p) = at {
+        let parent = &tags.definitions[p];
+        if parent.kind == "mod" && matches!(parent.name.as_str(), "tests" | "test") {
+            return true;
+        }
+        at = tags.parents[p];
+    }
+    false
+}
+
+/// Where a project shows its public face: entry points (`lib.rs`,
+/// `main.go`, `index.ts`…) and Python's `__init__.py`. Without a focus the
+/// random jump favours them, so what they export ranks high.
+fn is_surface(path: &str) -> bool {
+    entry_point_rank(path).is_some() || file_name(path) == "__init__.py"
 }
 
 /// How much a reference to `name` says about which file matters.
@@ -428,7 +460,8 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
                 continue;
             };
             let to_files = &definers[id as usize];
-            if to_files.len() > MAX_DEFINERS {
+            // A file that defines the name itself most likely means its own.
+            if to_files.len() > MAX_DEFINERS || to_files.contains(&(from as u32)) {
                 continue;
             }
             let mut weight = name_weight(name, to_files.len(), mentioned.contains(name.as_str()))
@@ -471,7 +504,16 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
     }
     let focused: f64 = personal.iter().sum();
     if focus.is_empty() || focused == 0.0 {
-        personal.fill(1.0);
+        // Half the jump to the project's surface, half anywhere.
+        // Tests take a tenth of a share: they refer to everything, and
+        // what they refer to is already what the code refers to.
+        let surface = files.iter().filter(|(path, _)| is_surface(path)).count();
+        for (i, (path, _)) in files.iter().enumerate() {
+            personal[i] = if is_test(path) { TEST_SHARE } else { 1.0 };
+            if is_surface(path) {
+                personal[i] += n as f64 / surface as f64;
+            }
+        }
     } else {
         // A little of the jump still goes anywhere, so the part of the
         // budget the focus does not fill goes to what matters in the
@@ -499,6 +541,7 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
             file_rank[from] * edge.weight / out_weight[from];
     }
 
+    let test_file: Vec<bool> = files.iter().map(|(path, _)| is_test(path)).collect();
     let mut scored: Vec<(f64, usize, usize)> = Vec::new();
     for (i, (_, tags)) in files.iter().enumerate() {
         let ranked: Vec<usize> = (0..tags.definitions.len())
@@ -529,6 +572,10 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
             }
             if mentioned.contains(name) {
                 score = (score + share) * 10.0;
+            }
+            // Tests lean on everything and matter only when they fail.
+            if (test_file[i] || in_test_module(tags, j)) && focus_place[i].is_none() {
+                score *= TEST_SHARE;
             }
             scored.push((score, i, j));
         }

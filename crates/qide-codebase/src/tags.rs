@@ -175,12 +175,17 @@ const RUST_QUERY: &str = r#"
 
 (call_expression function: (identifier) @reference)
 (call_expression function: (field_expression field: (field_identifier) @reference))
+(call_expression function: (scoped_identifier path: (identifier) @reference name: (identifier) @reference))
+(call_expression function: (scoped_identifier path: (_) name: (identifier) @reference))
 (generic_function function: (identifier) @reference)
 (generic_function function: (field_expression field: (field_identifier) @reference))
-(scoped_identifier name: (identifier) @reference)
+(generic_function function: (scoped_identifier name: (identifier) @reference))
 (macro_invocation macro: (identifier) @reference)
 (macro_invocation macro: (scoped_identifier name: (identifier) @reference))
+(use_declaration argument: (scoped_identifier name: (identifier) @reference))
+(use_as_clause path: (scoped_identifier name: (identifier) @reference))
 (use_list (identifier) @reference)
+(use_list (scoped_identifier name: (identifier) @reference))
 (type_identifier) @reference
 "#;
 
@@ -430,7 +435,7 @@ fn parse(grammar: &Grammar, language: &'static str, text: &str) -> Option<FileTa
     found.sort_by(|a, b| (a.start, b.end, &a.name).cmp(&(b.start, a.end, &b.name)));
     found.dedup_by(|a, b| a.start == b.start && a.end == b.end && a.name == b.name);
     let lines: Vec<&str> = text.lines().collect();
-    let mut definitions = Vec::new();
+    let mut definitions: Vec<Definition> = Vec::new();
     let mut parents = Vec::new();
     // Open definitions: (end byte, index in `definitions` if kept, container).
     let mut open: Vec<(usize, Option<usize>, bool)> = Vec::new();
@@ -441,6 +446,13 @@ fn parse(grammar: &Grammar, language: &'static str, text: &str) -> Option<FileTa
         let container = CONTAINERS.contains(&f.kind.as_str());
         let (kept, parent) = match open.last() {
             None => (true, None),
+            // An impl's associated types (`type Item = u8;`) say nothing a
+            // reader of the map needs.
+            Some(&(_, Some(parent), true))
+                if f.kind == "type" && definitions[parent].kind == "impl" =>
+            {
+                (false, None)
+            }
             Some(&(_, Some(parent), true)) => (true, Some(parent)),
             // Inside a function, an initialiser, or a dropped definition.
             Some(_) => (false, None),

@@ -1,10 +1,12 @@
 //! Integration tests for `qide-codebase`: every test builds a real tree in a
-//! temporary directory and checks what the crate makes of it.
+//! temporary directory (or copies real code into one) and checks what the
+//! crate makes of it.
 
 mod cache;
 mod map;
 mod pack;
 mod read_file;
+mod real_code;
 mod summary;
 mod tree_hash;
 mod walk;
