@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use qide_codebase::{EntryKind, Error};
+use qide_codebase::{EntryKind, Error, LeftOutReason, READ_MAX_LINE_BYTES};
 
 use crate::{project, walked, write};
 
@@ -141,6 +141,83 @@ fn empty_project_and_empty_directories() {
 }
 
 #[test]
+fn a_ten_megabyte_minified_file_is_listed_but_never_read_whole() {
+    let dir = project(&[("src/app.js", "export function start() {}\n")]);
+    let minified = format!(
+        "!function(){{{}}}();",
+        "var a=1;".repeat(10 * 1024 * 1024 / 8)
+    );
+    write(dir.path(), "dist/app.min.js", &minified);
+    assert_eq!(walked(dir.path()), ["dist/app.min.js", "src/app.js"]);
+
+    let summary = qide_codebase::summarize(dir.path()).expect("summarising");
+    let entry = summary
+        .files
+        .iter()
+        .find(|f| f.path == "dist/app.min.js")
+        .expect("listed");
+    assert_eq!(
+        (entry.size, entry.lines, entry.tokens),
+        (minified.len() as u64, 0, 0)
+    );
+    assert!(
+        summary
+            .source_previews
+            .iter()
+            .all(|p| p.path == "src/app.js")
+    );
+
+    let packed = qide_codebase::pack(dir.path(), 1_000_000, &[], |t| {
+        (t.to_owned(), t.len() as u64)
+    })
+    .expect("packing");
+    let left_out: Vec<(&str, LeftOutReason)> = packed
+        .left_out
+        .iter()
+        .map(|l| (l.path.as_str(), l.reason))
+        .collect();
+    assert_eq!(left_out, [("dist/app.min.js", LeftOutReason::TooLarge)]);
+
+    let map = qide_codebase::repo_map(dir.path(), 1_000, &[], |t| t.len() as u64).expect("mapping");
+    let mapped: Vec<&str> = map.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(mapped, ["src/app.js"]);
+    assert_eq!((map.parsed, map.left_out.len()), (1, 0));
+
+    // Reading it is capped: one line, cut, marked truncated.
+    let text = qide_codebase::read_file(dir.path(), "dist/app.min.js", None, None)
+        .expect("reading a large file");
+    assert_eq!((text.total_lines, text.lines.len()), (1, 1));
+    assert!(text.truncated);
+    assert!(text.lines[0].text.len() <= READ_MAX_LINE_BYTES + '…'.len_utf8());
+}
+
+#[test]
+fn an_empty_git_repository_has_nothing_to_walk() {
+    let repository = project(&[
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (".git/config", "[core]\n\tbare = false\n"),
+    ]);
+    std::fs::create_dir_all(repository.path().join(".git/objects")).expect("objects dir");
+    assert!(walked(repository.path()).is_empty());
+    let summary = qide_codebase::summarize(repository.path()).expect("summarising");
+    assert_eq!(summary, qide_codebase::Summary::default());
+    // The same hash as a directory with nothing in it at all.
+    let empty = project(&[]);
+    assert_eq!(
+        qide_codebase::tree_hash(repository.path()).expect("hashing"),
+        qide_codebase::tree_hash(empty.path()).expect("hashing")
+    );
+    let map =
+        qide_codebase::repo_map(repository.path(), 100, &[], |t| t.len() as u64).expect("mapping");
+    assert_eq!(map, qide_codebase::RepoMap::default());
+    let packed = qide_codebase::pack(repository.path(), 100, &[], |t| {
+        (t.to_owned(), t.len() as u64)
+    })
+    .expect("packing");
+    assert_eq!(packed, qide_codebase::Pack::default());
+}
+
+#[test]
 fn entries_are_sorted_and_carry_size_and_kind() {
     let dir = project(&[
         ("b.txt", "12345"),
@@ -226,9 +303,7 @@ mod unix {
     }
 
     #[test]
-    fn unreadable_files_and_directories_do_not_panic() {
-        // Tests may run as root, for whom mode 000 is still readable: the
-        // assertions hold either way.
+    fn unreadable_files_and_directories_are_listed_or_skipped_exactly() {
         let dir = project(&[
             ("locked.rs", "fn main() {}\n"),
             ("closed/inner.rs", ""),
@@ -240,23 +315,59 @@ mod unix {
             .expect("chmod 000");
         std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o000))
             .expect("chmod 000");
+        // Root reads through mode 000; everyone else is refused. The walk
+        // must say exactly what the process can see either way.
+        let privileged = std::fs::read(&locked).is_ok();
 
-        let paths = walked(dir.path());
-        assert!(paths.contains(&"locked.rs".to_owned()));
-        assert!(paths.contains(&"ok.rs".to_owned()));
+        let expected: &[&str] = if privileged {
+            &["closed/inner.rs", "locked.rs", "ok.rs"]
+        } else {
+            // The closed directory cannot be listed, so its file is not
+            // seen; the locked file is listed (its directory can be).
+            &["locked.rs", "ok.rs"]
+        };
+        assert_eq!(walked(dir.path()), expected);
         let summary = qide_codebase::summarize(dir.path()).expect("summarising");
-        assert!(
-            summary
-                .files
-                .iter()
-                .any(|f| f.path == "locked.rs" && f.size == 13)
+        let entry = summary
+            .files
+            .iter()
+            .find(|f| f.path == "locked.rs")
+            .expect("listed");
+        // Listed by size; its lines are counted only if it can be read.
+        assert_eq!(
+            (entry.size, entry.lines),
+            (13, if privileged { 1 } else { 0 })
         );
         let before = qide_codebase::tree_hash(dir.path()).expect("hashing");
         assert_eq!(
             before,
             qide_codebase::tree_hash(dir.path()).expect("hashing again")
         );
-        let _ = qide_codebase::read_file(dir.path(), "locked.rs", None, None);
+        let read = qide_codebase::read_file(dir.path(), "locked.rs", None, None);
+        match (privileged, read) {
+            (true, Ok(text)) => assert_eq!(text.total_lines, 1),
+            (false, Err(Error::Io { source, .. })) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied)
+            }
+            (privileged, other) => panic!("privileged {privileged}: {other:?}"),
+        }
+        let packed =
+            qide_codebase::pack(dir.path(), 1_000, &[], |t| (t.to_owned(), t.len() as u64))
+                .expect("packing");
+        let unreadable: Vec<&str> = packed
+            .left_out
+            .iter()
+            .filter(|l| l.reason == LeftOutReason::Unreadable)
+            .map(|l| l.path.as_str())
+            .collect();
+        assert_eq!(
+            unreadable,
+            if privileged {
+                vec![]
+            } else {
+                vec!["locked.rs"]
+            }
+        );
 
         // Restore permissions so the temp dir can be removed.
         std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o755))
