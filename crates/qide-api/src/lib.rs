@@ -4,13 +4,18 @@
 //! clients and the MCP adapter agree by construction and the wire format only
 //! changes on purpose. Field names are snake_case; times are RFC 3339 UTC
 //! strings; build ids are integers that only grow. This crate does no I/O.
+//!
+//! Every type derives `utoipa::ToSchema`: the server's OpenAPI document
+//! (`GET /openapi.json`) takes its schemas from these definitions, doc
+//! comments and `#[schema]` limits included, so the two cannot disagree.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Where a build is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BuildStatus {
     /// Accepted, waiting for the runner.
@@ -61,7 +66,7 @@ impl BuildStatus {
 
 /// A build as `GET /build/{id}` returns it (and, without `steps`, as an item
 /// of `GET /llm/learning/builds`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Build {
     pub id: i64,
     pub status: BuildStatus,
@@ -74,8 +79,11 @@ pub struct Build {
     pub dirty: Option<bool>,
     /// Content hash of the working tree (`b3:…`), equal for equal code.
     pub tree_hash: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub started_at: Option<String>,
+    #[schema(format = DateTime)]
     pub finished_at: Option<String>,
     pub duration_ms: Option<i64>,
     /// Exit code of the step that decided the result.
@@ -97,15 +105,16 @@ pub struct Build {
 }
 
 /// The part of an over-long log that was not kept.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LogDropped {
     /// First and last dropped line number, inclusive.
+    #[schema(min_items = 2, max_items = 2)]
     pub lines: [i64; 2],
     pub bytes: i64,
 }
 
 /// One step of a build.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BuildStep {
     pub name: String,
     /// The shell command.
@@ -116,16 +125,19 @@ pub struct BuildStep {
     /// Signal that ended the step's process, if any (`SIGSEGV`, …).
     pub signal: Option<String>,
     pub failure_kind: Option<String>,
+    #[schema(format = DateTime)]
     pub started_at: Option<String>,
+    #[schema(format = DateTime)]
     pub finished_at: Option<String>,
     pub duration_ms: Option<i64>,
     pub timeout_s: Option<u64>,
     /// First and last log line of the step, inclusive; absent before output.
+    #[schema(min_items = 2, max_items = 2)]
     pub log_lines: Option<[i64; 2]>,
 }
 
 /// `GET /llm/learning/builds`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BuildList {
     pub builds: Vec<Build>,
     pub total: i64,
@@ -134,14 +146,14 @@ pub struct BuildList {
 }
 
 /// Source lines around a diagnostic, from the project.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Snippet {
     pub start_line: u32,
     pub lines: Vec<String>,
 }
 
 /// One error or warning extracted from a build log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Diagnostic {
     /// Id within the build (`d1`, `d2`, …), referenced by `root_causes`.
     pub id: String,
@@ -157,6 +169,7 @@ pub struct Diagnostic {
     pub end_column: Option<u32>,
     pub snippet: Option<Snippet>,
     /// First and last log line it spans, inclusive.
+    #[schema(min_items = 2, max_items = 2)]
     pub log_lines: [u64; 2],
     /// True for a first, real error; false for the cascade that follows.
     pub root_cause: bool,
@@ -167,7 +180,7 @@ pub struct Diagnostic {
 }
 
 /// A failed test.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TestFailure {
     pub name: String,
     pub message: Option<String>,
@@ -176,7 +189,7 @@ pub struct TestFailure {
 }
 
 /// Test results of a build.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TestSummary {
     pub passed: u64,
     pub failed: u64,
@@ -185,7 +198,7 @@ pub struct TestSummary {
 }
 
 /// What the log says, structured.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LogSummary {
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
@@ -200,7 +213,7 @@ pub struct LogSummary {
 }
 
 /// An analysis sent back by a model or a person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Report {
     pub id: i64,
     pub build_id: i64,
@@ -212,24 +225,43 @@ pub struct Report {
     pub fingerprints: Vec<String>,
     pub agent: Option<String>,
     pub model: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
 /// `POST /llm/learning/report`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
+    /// The build the analysis is about (404 when it does not exist).
     pub build_id: i64,
+    /// `failure_analysis`, `code_improvement`, `test_coverage` or `other`
+    /// (see `REPORT_TYPES`).
     #[serde(rename = "type")]
+    #[schema(
+        example = "failure_analysis",
+        pattern = "^(failure_analysis|code_improvement|test_coverage|other)$"
+    )]
     pub kind: String,
+    /// The analysis itself: not empty, at most 64 KiB.
+    #[schema(min_length = 1)]
     pub analysis: String,
+    /// What to change, at most 100 of at most 8192 bytes each.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub recommendations: Vec<String>,
+    /// How sure the author is, from 0 to 1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub confidence: f64,
+    /// Failure fingerprints the analysis is about, so the next build with
+    /// the same failure finds it (at most 100 of 1 to 128 characters).
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub fingerprints: Vec<String>,
+    /// Who wrote it (at most 200 characters).
     #[serde(default)]
     pub agent: Option<String>,
+    /// The model behind the agent, if any (at most 200 characters).
     #[serde(default)]
     pub model: Option<String>,
 }
@@ -243,7 +275,7 @@ pub const REPORT_TYPES: [&str; 4] = [
 ];
 
 /// A failure tracked across builds by its fingerprint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Pattern {
     pub fingerprint: String,
     pub category: String,
@@ -256,7 +288,9 @@ pub struct Pattern {
     pub last_build: i64,
     /// Builds it appeared in.
     pub occurrences: i64,
+    #[schema(format = DateTime)]
     pub first_seen_at: String,
+    #[schema(format = DateTime)]
     pub last_seen_at: String,
     /// `open`, or `resolved` once a later build of the same steps succeeded.
     pub status: String,
@@ -267,7 +301,7 @@ pub struct Pattern {
 }
 
 /// Patterns of one category.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CategoryStat {
     pub category: String,
     pub open: i64,
@@ -277,7 +311,7 @@ pub struct CategoryStat {
 }
 
 /// `GET /llm/learning/patterns`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PatternList {
     pub patterns: Vec<Pattern>,
     pub total: i64,
@@ -291,7 +325,7 @@ pub struct PatternList {
 /// How well an agent's reported confidence matched what happened: a report
 /// on a failure counts as right (1) when a green build resolved the failure
 /// after it, else 0; `brier` is the mean squared gap to the confidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CalibrationStat {
     pub agent: Option<String>,
     pub model: Option<String>,
@@ -302,7 +336,7 @@ pub struct CalibrationStat {
 
 /// A failure of this build that earlier builds had too, with what was
 /// written about it then.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct KnownIssue {
     pub fingerprint: String,
     pub category: String,
@@ -318,7 +352,7 @@ pub struct KnownIssue {
 }
 
 /// A changed file and how many diagnostics point into it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SuspectFile {
     pub path: String,
     pub diagnostics: i64,
@@ -326,33 +360,35 @@ pub struct SuspectFile {
 
 /// `POST /llm/learning/build/{id}/claim`: an agent asks for a lease on a
 /// build before analysing it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimRequest {
     /// The agent's name; the same name renews its own lease.
     pub agent: String,
     /// Lease length (default 300, at most 3600).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
     pub lease_s: Option<u64>,
 }
 
 /// A granted lease.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Claim {
     pub build_id: i64,
     pub agent: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
 }
 
 /// Files changed since the last green build.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SuspectChanges {
     pub base_build: Option<i64>,
     pub files: Vec<SuspectFile>,
 }
 
 /// `GET /llm/learning/build/{id}`: the failure packet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BuildDetail {
     pub build: Build,
     pub log_summary: LogSummary,
@@ -375,7 +411,7 @@ pub struct BuildDetail {
 }
 
 /// Evidence that a failure is flaky.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Flaky {
     /// A green build of the same steps on the same working-tree hash.
     pub passed_build: i64,
@@ -385,21 +421,26 @@ pub struct Flaky {
 }
 
 /// One step as a client asks for it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepRequest {
+    /// The step's name (default `stepN`).
     #[serde(default)]
     pub name: Option<String>,
+    /// The shell command, run in the project root.
     pub run: String,
+    /// Seconds the step may take (at most a day).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 86400)]
     pub timeout_s: Option<u64>,
+    /// Environment variables for this step only.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
 }
 
 /// `POST /build/run`. Every field is optional: with no steps, the project's
 /// `qide.toml` (or detection) decides.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
     #[serde(default)]
@@ -407,24 +448,29 @@ pub struct RunRequest {
     /// A `[profiles.NAME]` of `qide.toml`.
     #[serde(default)]
     pub profile: Option<String>,
+    /// Environment variables for every step; secret-looking values are
+    /// masked in the log.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Seconds the whole build may take (at most a day).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 86400)]
     pub timeout_s: Option<u64>,
-    /// Who asks; defaults to `api`.
+    /// Who asks; defaults to `api` (1 to 40 characters).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 40)]
     pub trigger: Option<String>,
 }
 
 /// 202 answer of `POST /build/run`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RunAccepted {
     pub id: i64,
     pub status: BuildStatus,
 }
 
 /// One stored log line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LogLine {
     /// Line number, from 1 over the whole build.
     pub n: i64,
@@ -435,7 +481,7 @@ pub struct LogLine {
 }
 
 /// `GET /build/{id}/log`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LogPage {
     pub lines: Vec<LogLine>,
     /// Lines captured so far over the whole build, dropped ones included.
@@ -449,7 +495,7 @@ pub struct LogPage {
 
 /// A server-sent event of `GET /build/{id}/events`, as its `data` JSON. The
 /// SSE `event` name is the variant name (`status`, `log`, `done`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum BuildEvent {
     /// The build or one of its steps changed state.
@@ -461,7 +507,7 @@ pub enum BuildEvent {
 }
 
 /// Git state of the project.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GitInfo {
     pub head: Option<String>,
     pub branch: Option<String>,
@@ -469,7 +515,7 @@ pub struct GitInfo {
 }
 
 /// A file of the project in the codebase listing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CodebaseFile {
     pub path: String,
     pub size: u64,
@@ -479,7 +525,7 @@ pub struct CodebaseFile {
 }
 
 /// A source file's first lines.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SourcePreview {
     pub path: String,
     pub lines: Vec<String>,
@@ -487,7 +533,7 @@ pub struct SourcePreview {
 }
 
 /// Files and lines of one language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LanguageStat {
     pub name: String,
     pub files: u64,
@@ -495,7 +541,7 @@ pub struct LanguageStat {
 }
 
 /// The project at a glance.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StructureSummary {
     pub has_backend: bool,
     pub has_frontend: bool,
@@ -507,7 +553,7 @@ pub struct StructureSummary {
 }
 
 /// `GET /llm/learning/codebase`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Codebase {
     pub root: String,
     pub files: Vec<CodebaseFile>,
@@ -541,7 +587,7 @@ pub struct Codebase {
 ///               {"path": "src/big.rs", "reason": "over_budget", "tokens": 9120}],
 ///  "left_out_count": 2}
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CodebasePack {
     /// Always `pack`.
     pub mode: String,
@@ -565,7 +611,7 @@ pub struct CodebasePack {
 }
 
 /// One file of a [`CodebasePack`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PackedFile {
     /// Path relative to the root.
     pub path: String,
@@ -581,7 +627,7 @@ pub struct PackedFile {
 }
 
 /// A file left out of a [`CodebasePack`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LeftOutFile {
     /// Path relative to the root.
     pub path: String,
@@ -615,7 +661,7 @@ pub struct LeftOutFile {
 ///             "text": "src/store.rs\n  10: pub struct Store {\n"}],
 ///  "left_out": ["src/rare.rs"], "left_out_count": 1}
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CodebaseMap {
     /// Always `map`.
     pub mode: String,
@@ -641,7 +687,7 @@ pub struct CodebaseMap {
 }
 
 /// One file of a [`CodebaseMap`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MapFile {
     /// Path relative to the root.
     pub path: String,
@@ -662,7 +708,7 @@ pub struct MapFile {
 }
 
 /// One definition in a [`MapFile`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MapDefinition {
     /// The keyword (`fn`, `struct`, `class`, `def`, `func`, `impl`…), or
     /// `function`/`method` where the language has none.
@@ -685,7 +731,7 @@ pub struct MapDefinition {
 ///  "next_start": null,
 ///  "lines": [{"n": 10, "text": "use std::fmt;"}, {"n": 11, "text": ""}, {"n": 12, "text": "pub struct Version {"}]}
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FileText {
     /// The path, relative to the project root, `/`-separated and normalised
     /// (`./a//b` is `a/b`).
@@ -707,7 +753,7 @@ pub struct FileText {
 }
 
 /// One line of a [`FileText`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NumberedLine {
     /// Line number, from 1.
     pub n: u64,
@@ -716,14 +762,14 @@ pub struct NumberedLine {
 }
 
 /// `GET /health`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
     pub version: String,
 }
 
 /// An error answer, `application/problem+json` (RFC 9457).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,

@@ -12,6 +12,7 @@ mod convert;
 mod dashboard;
 mod error;
 mod extract;
+mod openapi;
 mod packet;
 mod routes;
 mod summary;
@@ -31,6 +32,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use auth::{Caller, SCOPES, new_token, token_hash};
 pub use error::AppError;
+pub use openapi::{DocumentedOperation, document, document_json_pretty, documented_operations};
 pub use summary::LogSummarizer;
 
 /// Largest request body accepted (1 MiB).

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use qide_api as api;
 use qide_runner::{BuildRequest, CancelOutcome, EnqueueError, PlanError, RunnerEvent, StepSpec};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::convert;
 use crate::extract::{ApiJson, ApiQuery, BuildId};
@@ -17,6 +18,31 @@ use crate::{AppError, AppState, MAX_WAIT_S};
 const MAX_TIMEOUT_S: u64 = 24 * 3600;
 
 /// `POST /build/run`: plan and queue a build.
+#[utoipa::path(
+    post,
+    path = "/build/run",
+    operation_id = "run_build",
+    tag = "builds",
+    summary = "Start a build",
+    description = "Queues a build of the given steps, or, without `steps`, of the project's \
+                   `qide.toml` (a `profile` of it) or the steps detected for the project. \
+                   Follow it with `GET /build/{id}?wait=`, `GET /build/{id}/events` or \
+                   `GET /events`.",
+    security(("bearer" = ["run"])),
+    request_body(content = api::RunRequest, content_type = "application/json",
+                 description = "What to run; every field is optional (send `{}`)."),
+    responses(
+        (status = 202, description = "Queued.", body = api::RunAccepted),
+        (status = 422, description = "`invalid_field`: a field is out of range (`field` \
+            names it; a step's fields as `steps[N].timeout_s`), or the `profile` is not in \
+            `qide.toml`. `no_build_steps`: no steps were sent and none are configured or \
+            detected. `invalid_config`: `qide.toml` cannot be read.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many builds started by this \
+            caller; `Retry-After` says when to try again.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn run(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<api::RunRequest>,
@@ -117,15 +143,37 @@ pub(crate) async fn run(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct WaitQuery {
-    /// Seconds to wait for the build to finish before answering.
+    /// Seconds to wait for the build to finish before answering (at most
+    /// 300; default 0, answer at once).
+    #[param(maximum = 300)]
     wait: Option<u64>,
 }
 
 /// `GET /build/{id}`: the build with its steps; with `?wait=N`, answers as
 /// soon as the build finishes or after N seconds, whichever comes first.
+#[utoipa::path(
+    get,
+    path = "/build/{id}",
+    operation_id = "get_build",
+    tag = "builds",
+    summary = "A build and its steps",
+    description = "With `?wait=N`, answers as soon as the build finishes or after N \
+                   seconds, whichever comes first: the way to wait without polling.",
+    security(("bearer" = ["read"])),
+    params(
+        ("id" = i64, Path, description = "The build's id.", minimum = 1),
+        WaitQuery,
+    ),
+    responses(
+        (status = 200, description = "The build, with its steps.", body = api::Build),
+        (status = 404, description = "`not_found`: no such build.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn get_build(
     State(state): State<AppState>,
     BuildId(id): BuildId,
@@ -164,6 +212,27 @@ pub(crate) async fn get_build(
 
 /// `POST /build/{id}/cancel`: stop a queued or running build. 202 while it
 /// stops, 200 when it was still queued, 409 when it had already finished.
+#[utoipa::path(
+    post,
+    path = "/build/{id}/cancel",
+    operation_id = "cancel_build",
+    tag = "builds",
+    summary = "Cancel a build",
+    description = "A queued build is dropped at once (200); a running one is stopped: \
+                   SIGTERM to its process group, a grace period, then SIGKILL (202 while \
+                   it stops). Takes no body.",
+    security(("bearer" = ["run"])),
+    params(("id" = i64, Path, description = "The build's id.", minimum = 1)),
+    responses(
+        (status = 200, description = "It was still queued and will not run.",
+         body = api::Build),
+        (status = 202, description = "It is being stopped.", body = api::Build),
+        (status = 404, description = "`not_found`: no such build.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the build had already finished.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn cancel(
     State(state): State<AppState>,
     BuildId(id): BuildId,

@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use qide_api as api;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::convert::clean_for_model;
 use crate::extract::ApiQuery;
@@ -23,12 +24,45 @@ use crate::{AppError, AppState, packet, summary};
 /// Longest path accepted, in bytes (Linux's `PATH_MAX`).
 const MAX_PATH_BYTES: usize = 4096;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct CodebaseQuery {
+    /// What to answer (default `summary`).
+    #[param(value_type = Option<CodebaseMode>, inline)]
     mode: Option<String>,
+    /// For `map` and `pack`: the most tokens the contents may take (default
+    /// 4096 for a map, 20000 for a pack; at most 1000000).
+    #[param(minimum = 1, maximum = 1_000_000)]
     budget_tokens: Option<u64>,
+    /// For `map` and `pack`: a build whose failing files come first.
+    #[param(minimum = 1)]
     build: Option<i64>,
+}
+
+/// `summary`, `map` or `pack`.
+// Only the document uses this type: the handler reads the parameter as
+// text, so that it can name a wrong value in its answer.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum CodebaseMode {
+    Summary,
+    Map,
+    Pack,
+}
+
+/// A `Codebase` (`mode=summary`), a `CodebaseMap` (`mode=map`) or a
+/// `CodebasePack` (`mode=pack`).
+// Only the document uses this type: the handler answers with the one type
+// its mode makes.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum CodebaseAnswer {
+    Summary(api::Codebase),
+    Map(api::CodebaseMap),
+    Pack(api::CodebasePack),
 }
 
 /// Budget of a pack when the client names none.
@@ -46,6 +80,31 @@ const MAX_LEFT_OUT_LISTED: usize = 2_000;
 /// within `budget_tokens` (default 4096), centred on build `ID`'s files.
 /// `pack`: file contents within `budget_tokens` (default 20 000), the files
 /// named by build `ID`'s diagnostics first.
+#[utoipa::path(
+    get,
+    path = "/llm/learning/codebase",
+    operation_id = "get_codebase",
+    tag = "codebase",
+    summary = "The project: summary, map or pack",
+    description = "`summary` (the default, a `Codebase`): files, key files, source \
+                   previews, languages and shape, recomputed only when the working tree \
+                   changed. `map` (a `CodebaseMap`): the project's definitions, files \
+                   ranked by how much the rest refers to them, within `budget_tokens`. \
+                   `pack` (a `CodebasePack`): file contents within `budget_tokens`. With \
+                   `build`, a map or pack starts from the files that build's diagnostics \
+                   name. Secret files are never shown.",
+    security(("bearer" = ["read"])),
+    params(CodebaseQuery),
+    responses(
+        (status = 200, description = "A `Codebase`, `CodebaseMap` or `CodebasePack`, by \
+            `mode`.", body = CodebaseAnswer),
+        (status = 404, description = "`not_found`: `build` names no build.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many maps or packs for this \
+            caller; `Retry-After` says when to try again.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn codebase(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<CodebaseQuery>,
@@ -329,16 +388,51 @@ async fn summary(state: &AppState) -> Result<api::Codebase, AppError> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct FileQuery {
+    /// The file, relative to the project root (at most 4096 bytes).
+    #[param(required = true, value_type = String, max_length = 4096)]
     path: Option<String>,
+    /// First line to return (default 1).
+    #[param(minimum = 1)]
     start: Option<u64>,
+    /// Last line to return (default: the end of the file, within the
+    /// server's limits on lines and bytes per answer).
+    #[param(minimum = 1)]
     end: Option<u64>,
 }
 
 /// `GET /llm/learning/file?path=&start=&end=`: lines `start..=end` of one
 /// file (default: the whole file, within the read limits), numbered from 1.
+#[utoipa::path(
+    get,
+    path = "/llm/learning/file",
+    operation_id = "read_file",
+    tag = "codebase",
+    summary = "Lines of a project file",
+    description = "Lines `start` to `end` of one file of the project, numbered from 1, text \
+                   cleaned for models. Never outside the project root: no `..`, absolute \
+                   paths or symlinks leading out; secret files are refused. \
+                   `next_start` continues a range cut short by a limit.",
+    security(("bearer" = ["read"])),
+    params(FileQuery),
+    responses(
+        (status = 200, description = "The lines.", body = api::FileText),
+        (status = 403, description = "`outside_root`: the path leads outside the project. \
+            `secret_file`: a secret file (`.env*`, keys, credentials). `excluded_file`: in \
+            a part of the tree QIDE never shows (VCS metadata, its own `.qide/`, build \
+            output such as `target`).",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such file.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_field`: `path` is missing, absolute, has \
+            `..` or is still percent-encoded, or `end` is before `start`. `not_a_file`: a \
+            directory. `binary_file`: not text.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn file(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<FileQuery>,

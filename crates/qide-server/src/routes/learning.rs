@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use qide_api as api;
 use qide_store::{BuildFilter, ClaimOutcome, NewReport, PatternFilter};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::convert;
 use crate::extract::{ApiJson, ApiQuery, BuildId};
@@ -20,15 +21,34 @@ use crate::{packet, summary};
 /// Most builds one page may hold.
 const MAX_PAGE: i64 = 500;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct BuildsQuery {
+    /// Builds to skip, newest first (default 0).
+    #[param(minimum = 0)]
     skip: Option<i64>,
+    /// Most builds to return (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Only builds with this status.
+    #[param(value_type = Option<api::BuildStatus>)]
     status: Option<String>,
 }
 
 /// `GET /llm/learning/builds?skip=&limit=&status=`: builds, newest first.
+#[utoipa::path(
+    get,
+    path = "/llm/learning/builds",
+    operation_id = "list_builds",
+    tag = "learning",
+    summary = "Build history",
+    description = "Builds, newest first, without their steps; `total` counts every build \
+                   the filter matches.",
+    security(("bearer" = ["read"])),
+    params(BuildsQuery),
+    responses((status = 200, description = "A page of builds.", body = api::BuildList))
+)]
 pub(crate) async fn builds(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<BuildsQuery>,
@@ -89,16 +109,44 @@ fn json_bytes(bytes: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct DetailQuery {
+    /// The most tokens (o200k_base) the answer may take (default 2000,
+    /// from 300 to 1000000).
+    #[param(minimum = 300, maximum = 1_000_000)]
     budget_tokens: Option<u64>,
+    /// `next_cursor` of an earlier answer: the diagnostics that did not fit.
     cursor: Option<String>,
 }
 
 /// `GET /llm/learning/build/{id}?budget_tokens=N&cursor=C`: the build, its
 /// steps, what its log says and the reports written about it, fitted to N
 /// tokens (default 2000), root causes first; `next_cursor` pages on.
+#[utoipa::path(
+    get,
+    path = "/llm/learning/build/{id}",
+    operation_id = "get_build_detail",
+    tag = "learning",
+    summary = "The failure packet",
+    description = "The build, its steps, what its log says (root-cause errors with file, \
+                   line and source snippet, the cascade, tests, the log's tail), reports \
+                   about it, known issues (failures seen before, with what was written about \
+                   them), suspect changes since the last green build and flakiness, fitted \
+                   to `budget_tokens` root causes first. `truncated` says something was \
+                   left out; `next_cursor` fetches the rest.",
+    security(("bearer" = ["read"])),
+    params(
+        ("id" = i64, Path, description = "The build's id.", minimum = 1),
+        DetailQuery,
+    ),
+    responses(
+        (status = 200, description = "The failure packet.", body = api::BuildDetail),
+        (status = 404, description = "`not_found`: no such build.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn build_detail(
     State(state): State<AppState>,
     BuildId(id): BuildId,
@@ -186,18 +234,51 @@ pub(crate) async fn build_detail(
     Ok(Json(fitted))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PatternsQuery {
+    /// Only open or only resolved failures.
+    #[param(value_type = Option<PatternStatus>, inline)]
     status: Option<String>,
+    /// Only failures of this category (`compile_error`, `test_failure`, …).
     category: Option<String>,
+    /// Patterns to skip (default 0).
+    #[param(minimum = 0)]
     skip: Option<i64>,
+    /// Most patterns to return (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+}
+
+/// Open failures, or resolved ones.
+// Only the document uses this type: the handler reads the parameter as
+// text, so that it can name a wrong value in its answer.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum PatternStatus {
+    Open,
+    Resolved,
 }
 
 /// `GET /llm/learning/patterns?status=&category=&skip=&limit=`: failures
 /// tracked across builds, most recently seen first, with counts per
 /// category.
+#[utoipa::path(
+    get,
+    path = "/llm/learning/patterns",
+    operation_id = "list_patterns",
+    tag = "learning",
+    summary = "Failures tracked across builds",
+    description = "Failure fingerprints, most recently seen first: first and last build, \
+                   occurrences, open or resolved (and the green build that resolved it), \
+                   linked reports; counts per category; and per agent and model, how well \
+                   reported confidence matched what followed.",
+    security(("bearer" = ["read"])),
+    params(PatternsQuery),
+    responses((status = 200, description = "A page of patterns.", body = api::PatternList))
+)]
 pub(crate) async fn patterns(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<PatternsQuery>,
@@ -332,6 +413,29 @@ async fn suspect_changes(
 /// `POST /llm/learning/build/{id}/claim`: a lease for an agent about to
 /// analyse a build. 409 `claimed` while another agent holds one, 409
 /// `analyzed` once an agent has reported on the build.
+#[utoipa::path(
+    post,
+    path = "/llm/learning/build/{id}/claim",
+    operation_id = "claim_build",
+    tag = "learning",
+    summary = "Claim a build to analyse",
+    description = "A lease for an agent about to analyse a build, so two agents never \
+                   analyse the same failure. The same agent renews its own lease.",
+    security(("bearer" = ["report"])),
+    params(("id" = i64, Path, description = "The build's id.", minimum = 1)),
+    request_body(content = api::ClaimRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The lease is the caller's.", body = api::Claim),
+        (status = 404, description = "`not_found`: no such build.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`claimed`: another agent holds a lease. `analyzed`: \
+            an agent has already reported on the build.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_field`: `agent` is empty or over 200 \
+            characters, or `lease_s` is out of range.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn claim(
     State(state): State<AppState>,
     BuildId(id): BuildId,
@@ -381,6 +485,27 @@ const MAX_ANALYSIS: usize = 64 << 10;
 
 /// `POST /llm/learning/report`: store an analysis of a build. 201 with the
 /// stored report once it is durable.
+#[utoipa::path(
+    post,
+    path = "/llm/learning/report",
+    operation_id = "submit_report",
+    tag = "learning",
+    summary = "Send an analysis",
+    description = "Stores an analysis of a build, linked to the build and to the failure \
+                   fingerprints it names, so the next agent that meets the same failure \
+                   finds it in `known_issues`. Secrets quoted in it are masked before it \
+                   is stored. Answers once the report is durable.",
+    security(("bearer" = ["report"])),
+    request_body(content = api::ReportRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored.", body = api::Report),
+        (status = 404, description = "`not_found`: `build_id` names no build.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_field`: `field` names the field that is \
+            missing, unknown or out of range (`type`, `confidence`, `analysis`, …).",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn report(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<api::ReportRequest>,

@@ -14,6 +14,7 @@ use qide_runner::RunnerEvent;
 use qide_store::{LogChunk, Store};
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
+use utoipa::IntoParams;
 
 use crate::convert;
 use crate::extract::{ApiQuery, BuildId};
@@ -28,13 +29,27 @@ const CHUNKS_PER_READ: i64 = 2;
 /// Lines per `log` event.
 const LINES_PER_EVENT: usize = 500;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct LogQuery {
+    /// First line to return (default 1; lines count from 1 over the whole
+    /// build). Not with `tail`.
+    #[param(minimum = 1)]
     from: Option<i64>,
+    /// Most lines to return (default 200, at most 5000).
+    #[param(minimum = 1, maximum = 5000)]
     limit: Option<i64>,
+    /// Return the last N lines instead (at most 5000). Not with `from` or
+    /// `grep`.
+    #[param(minimum = 1, maximum = 5000)]
     tail: Option<i64>,
+    /// A regular expression: only matching lines (and their `context`) are
+    /// returned, at most `limit` matches.
     grep: Option<String>,
+    /// Lines to show before and after each `grep` match (default 0, at most
+    /// 50).
+    #[param(minimum = 0, maximum = 50)]
     context: Option<i64>,
 }
 
@@ -57,6 +72,29 @@ fn name_of(names: &HashMap<i64, String>, chunk: &LogChunk) -> String {
 /// `GET /build/{id}/log`: lines `from` on (default 1), at most `limit`
 /// (default 200); or the last `tail` lines; or, with `grep` (a regular
 /// expression), the matching lines with `context` lines around each.
+#[utoipa::path(
+    get,
+    path = "/build/{id}/log",
+    operation_id = "get_build_log",
+    tag = "logs",
+    summary = "Lines of a build's log",
+    description = "Line-numbered access to the stored log: a page from `from`, the last \
+                   `tail` lines, or the lines matching `grep` with `context` around each. \
+                   `next_from` continues a page that was cut at `limit`.",
+    security(("bearer" = ["read"])),
+    params(
+        ("id" = i64, Path, description = "The build's id.", minimum = 1),
+        LogQuery,
+    ),
+    responses(
+        (status = 200, description = "The lines asked for.", body = api::LogPage),
+        (status = 404, description = "`not_found`: no such build.",
+         body = api::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_field`: `grep` is not a valid regular \
+            expression, or `tail` was combined with `from` or `grep`.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn log_page(
     State(state): State<AppState>,
     BuildId(id): BuildId,
@@ -193,9 +231,12 @@ pub(crate) async fn log_page(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EventsQuery {
+    /// First stored log line to replay (default 1).
+    #[param(minimum = 1)]
     from: Option<i64>,
 }
 
@@ -203,6 +244,31 @@ pub(crate) struct EventsQuery {
 /// the build, then `log` events with every stored line from `from` (default
 /// 1), then live `status` and `log` events, and a final `done` event with
 /// the finished build.
+#[utoipa::path(
+    get,
+    path = "/build/{id}/events",
+    operation_id = "follow_build",
+    tag = "logs",
+    summary = "Follow one build (server-sent events)",
+    description = "A `text/event-stream`. The SSE `event` name is `status`, `log` or \
+                   `done`; each `data` is the JSON of a `BuildEvent` (schema in \
+                   components): first a `status` event with the build, then `log` events \
+                   with every stored line from `from`, then live `status` and `log` events, \
+                   and a final `done` event with the finished build, after which the \
+                   stream ends. For a finished build the stream replays and ends at once. \
+                   Comments keep the connection alive every 15 seconds.",
+    security(("bearer" = ["read"])),
+    params(
+        ("id" = i64, Path, description = "The build's id.", minimum = 1),
+        EventsQuery,
+    ),
+    responses(
+        (status = 200, description = "The event stream; each `data` is a `BuildEvent`.",
+         content_type = "text/event-stream", body = String),
+        (status = 404, description = "`not_found`: no such build.",
+         body = api::Problem, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn events(
     State(state): State<AppState>,
     BuildId(id): BuildId,
@@ -359,6 +425,23 @@ async fn send_done(store: &dyn Store, id: i64, tx: &mpsc::Sender<Event>) -> Resu
 /// `GET /events`: server-sent `build` events, one each time any build
 /// changes state (queued, started, a step moved, finished), with the build
 /// (without steps). Agents wait on this instead of polling.
+#[utoipa::path(
+    get,
+    path = "/events",
+    operation_id = "follow_all_builds",
+    tag = "builds",
+    summary = "Follow every build (server-sent events)",
+    description = "A `text/event-stream` that does not end: a `build` event each time any \
+                   build changes state (queued, started, a step moved, finished), its \
+                   `data` the JSON of a `Build` without steps; a `lagged` event (`data` \
+                   `{}`) when events were missed and the client should rescan. Comments \
+                   keep the connection alive every 15 seconds.",
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "The event stream; each `build` event's `data` is a \
+            `Build`.", content_type = "text/event-stream", body = String),
+    )
+)]
 pub(crate) async fn all_events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {

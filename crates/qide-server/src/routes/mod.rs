@@ -1,4 +1,10 @@
-//! The routes, next to their handlers.
+//! The routes, next to their handlers, and the OpenAPI operations they make.
+//!
+//! Each group is an `OpenApiRouter`: a handler is registered through its
+//! `#[utoipa::path]` annotation (`routes!`), which gives the router its
+//! path and method and the document its operation in one step. The server
+//! and `GET /openapi.json` build the same groups, so what is served and what
+//! is documented are one list.
 
 mod builds;
 mod codebase;
@@ -7,31 +13,56 @@ mod log;
 mod ops;
 
 use axum::Router;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::{AppState, openapi};
 
 /// Routes answered at once, under the request timeout.
 pub(crate) fn quick_routes() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(ops::health))
-        .route("/metrics", get(ops::metrics))
-        .route("/build/run", post(builds::run))
-        .route("/build/{id}/cancel", post(builds::cancel))
-        .route("/build/{id}/log", get(log::log_page))
-        .route("/llm/learning/builds", get(learning::builds))
-        .route("/llm/learning/build/{id}", get(learning::build_detail))
-        .route("/llm/learning/codebase", get(codebase::codebase))
-        .route("/llm/learning/report", post(learning::report))
-        .route("/llm/learning/patterns", get(learning::patterns))
-        .route("/llm/learning/build/{id}/claim", post(learning::claim))
-        .route("/llm/learning/file", get(codebase::file))
+    quick_api().split_for_parts().0
 }
 
 /// Routes that hold the connection: long polls and event streams.
 pub(crate) fn streaming_routes() -> Router<AppState> {
-    Router::new()
-        .route("/build/{id}", get(builds::get_build))
-        .route("/build/{id}/events", get(log::events))
-        .route("/events", get(log::all_events))
+    streaming_api().split_for_parts().0
+}
+
+fn quick_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(builds::run))
+        .routes(routes!(builds::cancel))
+        .routes(routes!(log::log_page))
+        .routes(routes!(learning::builds))
+        .routes(routes!(learning::build_detail))
+        .routes(routes!(codebase::codebase))
+        .routes(routes!(learning::report))
+        .routes(routes!(learning::patterns))
+        .routes(routes!(learning::claim))
+        .routes(routes!(codebase::file))
+}
+
+fn streaming_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(builds::get_build))
+        .routes(routes!(log::events))
+        .routes(routes!(log::all_events))
+}
+
+/// The operations of both groups, for the OpenAPI document; the quick ones
+/// with the 408 their timeout answers.
+pub(crate) fn operations() -> utoipa::openapi::OpenApi {
+    let mut quick = quick_api().into_openapi();
+    openapi::for_each_operation(&mut quick, |_, _, operation| {
+        openapi::add_problem(
+            operation,
+            408,
+            "`timeout`: the answer took longer than the request timeout (30 s).",
+        );
+    });
+    quick.merge(streaming_api().into_openapi());
+    quick
 }

@@ -12,6 +12,16 @@ use qide_api::Health;
 use crate::{AppError, AppState};
 
 /// `GET /health`: the server is up and answering.
+#[utoipa::path(
+    get,
+    path = "/health",
+    operation_id = "health",
+    tag = "ops",
+    summary = "Whether the server is up",
+    description = "Answers without a token, for load balancers and scripts that wait for \
+                   the server to start.",
+    responses((status = 200, description = "The server is up.", body = Health))
+)]
 pub(crate) async fn health() -> Json<Health> {
     Json(Health {
         status: "ok".to_owned(),
@@ -20,6 +30,18 @@ pub(crate) async fn health() -> Json<Health> {
 }
 
 /// `GET /metrics`: Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = "ops",
+    summary = "Prometheus metrics",
+    description = "Requests and error answers by class, reports accepted, builds stored by \
+                   status, resident memory; Prometheus text format 0.0.4.",
+    security(("bearer" = ["read"])),
+    responses((status = 200, description = "The metrics, Prometheus text format 0.0.4.",
+               content_type = "text/plain", body = String))
+)]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     let counts = state.store.build_counts().await?;
     let m = &state.metrics;

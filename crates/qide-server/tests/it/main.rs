@@ -10,4 +10,5 @@ mod codebase;
 mod files;
 mod harness;
 mod logs;
+mod openapi;
 mod reports;
