@@ -14,7 +14,7 @@ use qide_runner::RunnerEvent;
 use qide_store::{LogChunk, Store};
 use serde::Deserialize;
 use tokio::sync::{broadcast, mpsc};
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::convert;
 use crate::extract::{ApiQuery, BuildId};
@@ -240,6 +240,51 @@ pub(crate) struct EventsQuery {
     from: Option<i64>,
 }
 
+/// One server-sent event of `GET /build/{id}/events`.
+// Only the document uses this type: the handler writes `Event`s.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct BuildStreamEvent {
+    // No doc comment and no `inline` here: utoipa 6 would wrap the enum in
+    // an `allOf` with `type: object`, which no string satisfies.
+    event: BuildStreamEventName,
+    /// The JSON of a `BuildEvent` whose `event` field repeats the name.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
+/// The SSE event name of a `BuildStreamEvent`.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum BuildStreamEventName {
+    Status,
+    Log,
+    Done,
+}
+
+/// One server-sent event of `GET /events`.
+// Only the document uses this type: the handler writes `Event`s.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct BuildsStreamEvent {
+    // See `BuildStreamEvent::event`.
+    event: BuildsStreamEventName,
+    /// For `build`, the JSON of a `Build` without steps; for `lagged`, `{}`.
+    #[schema(content_media_type = "application/json")]
+    data: String,
+}
+
+/// The SSE event name of a `BuildsStreamEvent`: `build` (a build changed
+/// state) or `lagged` (events were missed; rescan).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum BuildsStreamEventName {
+    Build,
+    Lagged,
+}
+
 /// `GET /build/{id}/events`: server-sent events. First a `status` event with
 /// the build, then `log` events with every stored line from `from` (default
 /// 1), then live `status` and `log` events, and a final `done` event with
@@ -263,8 +308,9 @@ pub(crate) struct EventsQuery {
         EventsQuery,
     ),
     responses(
-        (status = 200, description = "The event stream; each `data` is a `BuildEvent`.",
-         content_type = "text/event-stream", body = String),
+        (status = 200, description = "The event stream; the schema is that of one event \
+            (each `data` is the JSON of a `BuildEvent`).",
+         content_type = "text/event-stream", body = BuildStreamEvent),
         (status = 404, description = "`not_found`: no such build.",
          body = api::Problem, content_type = "application/problem+json"),
     )
@@ -438,8 +484,9 @@ async fn send_done(store: &dyn Store, id: i64, tx: &mpsc::Sender<Event>) -> Resu
                    keep the connection alive every 15 seconds.",
     security(("bearer" = ["read"])),
     responses(
-        (status = 200, description = "The event stream; each `build` event's `data` is a \
-            `Build`.", content_type = "text/event-stream", body = String),
+        (status = 200, description = "The event stream; the schema is that of one event \
+            (a `build` event's `data` is the JSON of a `Build`).",
+         content_type = "text/event-stream", body = BuildsStreamEvent),
     )
 )]
 pub(crate) async fn all_events(
