@@ -184,24 +184,27 @@ fn row(build: &BuildRecord, now: i64) -> Markup {
     html! {
         tr data-build=(build.id) data-status=(build.status.as_str()) {
             th scope="row" { a href={ "/builds/" (build.id) } { "#" (build.id) } }
-            td { (status_badge(build.status)) }
-            td { (Untrusted(&build.trigger)) }
-            td {
+            td data-label="Status" { (status_badge(build.status)) }
+            td data-label="Trigger" { (Untrusted(&build.trigger)) }
+            td data-label="Commit" {
                 (commit(build.commit.as_deref()))
                 @if let Some(branch) = &build.branch { " " span.branch { (Untrusted(branch)) } }
                 @if build.dirty == Some(true) { " " span.dirty title="uncommitted changes" { "+dirty" } }
             }
-            td { (time(build.started_at_ms.unwrap_or(build.created_at_ms), now)) }
-            td { @if let Some(d) = duration { (d) } @else { span.muted { "—" } } }
-            td {
-                @if let Some(c) = &build.failure_category { span.category { (Untrusted(c)) } }
-                @else if let Some(k) = &build.failure_kind { span.category { (Untrusted(k)) } }
+            td data-label="Started" { (time(build.started_at_ms.unwrap_or(build.created_at_ms), now)) }
+            td data-label="Duration" { @if let Some(d) = duration { (d) } @else { span.muted { "—" } } }
+            td data-label="Failure" {
+                // A green build has no failure, whatever its log looked like.
+                @if matches!(build.status, BuildStatus::Failed | BuildStatus::Error) {
+                    @if let Some(c) = &build.failure_category { span.category { (Untrusted(c)) } }
+                    @else if let Some(k) = &build.failure_kind { span.category { (Untrusted(k)) } }
+                }
             }
-            td.num { @if build.error_count > 0 { strong.errors { (build.error_count) } } @else { "0" } }
-            td.num { (build.warning_count) }
-            td.num {
+            td.num data-label="Errors" { @if build.error_count > 0 { strong.errors { (build.error_count) } } @else { "0" } }
+            td.num data-label="Warnings" { (build.warning_count) }
+            td.num data-label="Reports" {
                 @if build.report_count > 0 {
-                    span.report-badge title="reports written about this build" { "\u{1f4dd} " (build.report_count) }
+                    span.report-badge title="reports written about this build" { "\u{270e} " (build.report_count) }
                 } @else { span.muted { "—" } }
             }
         }

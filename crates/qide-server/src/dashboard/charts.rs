@@ -55,6 +55,15 @@ fn axis(top: f64, format: &dyn Fn(f64) -> String) -> Markup {
     }
 }
 
+/// A count on an axis: whole numbers bare, halves with one decimal.
+fn count_label(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
 /// Which x labels to print so they do not overlap: about eight.
 fn label_every(n: usize) -> usize {
     n.div_ceil(8).max(1)
@@ -92,9 +101,9 @@ pub(super) fn stacked_bars(title: &str, series: &[Series<'_>], columns: &[Column
     let every = label_every(columns.len());
     html! {
         figure.chart {
-            svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(title) preserveAspectRatio="none" {
+            svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(title) {
                 title { (title) }
-                (axis(top, &|v| format!("{v:.0}")))
+                (axis(top, &count_label))
                 @for (i, column) in columns.iter().enumerate() {
                     @let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
                     g {
@@ -157,7 +166,7 @@ pub(super) fn line(
     let every = label_every(points.len());
     html! {
         figure.chart {
-            svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(title) preserveAspectRatio="none" {
+            svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" aria-label=(title) {
                 title { (title) }
                 (axis(top, format))
                 @for run in &runs { polyline class={ "line " (class) } points=(run) {} }

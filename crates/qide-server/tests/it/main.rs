@@ -4,9 +4,11 @@
 
 mod api_errors;
 mod auth;
+mod browser;
 mod builds;
 mod canary;
 mod codebase;
+mod dashboard;
 mod files;
 mod harness;
 mod logs;

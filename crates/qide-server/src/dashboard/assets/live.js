@@ -77,6 +77,8 @@
           if (!html) return;
           var atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
           box.insertAdjacentHTML("beforeend", html);
+          // The page's line counts were true when it loaded; no longer.
+          document.querySelectorAll("nav.pager").forEach(function (nav) { nav.hidden = true; });
           var lines = box.querySelectorAll(".ln[data-n]");
           if (lines.length) next = Number(lines[lines.length - 1].getAttribute("data-n")) + 1;
           if (atBottom) window.scrollTo(0, document.body.scrollHeight);
