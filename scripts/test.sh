@@ -8,6 +8,9 @@
 #
 # Without PostgreSQL's server binaries the PostgreSQL variants are skipped
 # with a message, unless QIDE_REQUIRE_POSTGRES=1 (CI) makes that a failure.
+# Likewise the dashboard's browser tests need /usr/bin/chromium and
+# /usr/bin/chromedriver, and skip without them unless QIDE_REQUIRE_CHROMIUM=1;
+# their screenshots land in $QIDE_SCREENSHOT_DIR (default target/screenshots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
