@@ -1,8 +1,11 @@
 //! Tests of the `qide` binary itself: crash safety across a SIGKILL of the
-//! server, and the CLI commands against a running server.
+//! server, the CLI commands against a running server, MCP over stdio, and
+//! the guide's examples.
 
 mod cli;
 mod crash;
+mod docs;
+mod guide_rust;
 mod help;
 mod mcp;
 mod server;
