@@ -363,7 +363,9 @@ pub struct SuspectFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimRequest {
-    /// The agent's name; the same name renews its own lease.
+    /// The agent's name (1 to 200 characters, not only spaces); the same
+    /// name renews its own lease.
+    #[schema(min_length = 1, max_length = 200)]
     pub agent: String,
     /// Lease length (default 300, at most 3600).
     #[serde(default)]

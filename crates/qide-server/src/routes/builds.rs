@@ -32,7 +32,24 @@ const MAX_TIMEOUT_S: u64 = 24 * 3600;
     request_body(content = api::RunRequest, content_type = "application/json",
                  description = "What to run; every field is optional (send `{}`)."),
     responses(
-        (status = 202, description = "Queued.", body = api::RunAccepted),
+        (status = 202, description = "Queued.", body = api::RunAccepted,
+         links(
+            ("get_build" = (operation_id = "get_build",
+                            parameters(("id" = "$response.body#/id")),
+                            description = "The build, or with `wait` its end.")),
+            ("follow_build" = (operation_id = "follow_build",
+                               parameters(("id" = "$response.body#/id")),
+                               description = "Its events as it runs.")),
+            ("get_build_log" = (operation_id = "get_build_log",
+                                parameters(("id" = "$response.body#/id")),
+                                description = "Its log.")),
+            ("get_build_detail" = (operation_id = "get_build_detail",
+                                   parameters(("id" = "$response.body#/id")),
+                                   description = "Its failure packet.")),
+            ("cancel_build" = (operation_id = "cancel_build",
+                               parameters(("id" = "$response.body#/id")),
+                               description = "Stop it.")),
+         )),
         (status = 422, description = "`invalid_field`: a field is out of range (`field` \
             names it; a step's fields as `steps[N].timeout_s`), or the `profile` is not in \
             `qide.toml`. `no_build_steps`: no steps were sent and none are configured or \

@@ -390,6 +390,20 @@ async fn the_document_is_valid_openapi_3_1_and_every_ref_resolves() {
             assert!(ids.insert(id.to_owned()), "operationId {id} twice");
         }
     }
+    // Links name operations that exist, with parameters they take.
+    let mut links = 0;
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for response in operation["responses"].as_object().unwrap().values() {
+                for link in response["links"].as_object().into_iter().flatten() {
+                    let target = link.1["operationId"].as_str().unwrap();
+                    assert!(ids.contains(target), "link to {target}");
+                    links += 1;
+                }
+            }
+        }
+    }
+    assert!(links >= 5, "{links} links");
     // MCP is left out on purpose, and the document says so.
     assert!(document["paths"].get("/mcp").is_none());
     assert!(
