@@ -75,6 +75,10 @@ pub(crate) enum Command {
     /// Print a shell completion script for qide.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
+    /// Print the OpenAPI 3.1 document of the HTTP API, as a server's
+    /// GET /openapi.json serves it, for generating clients without a server.
+    #[command(after_help = OPENAPI_HELP)]
+    Openapi,
 }
 
 const CLI_HELP: &str = "\
@@ -192,6 +196,11 @@ Examples:
   qide completions zsh > \"${fpath[1]}/_qide\"
   qide completions fish > ~/.config/fish/completions/qide.fish
   qide completions powershell >> $PROFILE";
+
+const OPENAPI_HELP: &str = "\
+Examples:
+  qide openapi > qide-openapi.json
+  qide openapi | jq '.paths | keys'";
 
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
@@ -857,6 +866,10 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Agent(args) => agent_command(args).await,
+        Command::Openapi => {
+            println!("{}", qide_server::document_json_pretty());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init(args) => {
             let path = args.dir.join(qide_runner::CONFIG_FILE);
             if path.exists() && !args.force {

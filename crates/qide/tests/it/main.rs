@@ -8,4 +8,5 @@ mod docs;
 mod guide_rust;
 mod help;
 mod mcp;
+mod openapi;
 mod server;
