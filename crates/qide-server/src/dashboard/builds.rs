@@ -72,22 +72,51 @@ pub(super) async fn list(
             ));
         }
     };
-    let (builds, total) = state
-        .store
-        .search_builds(&BuildQuery {
+    let fragment = q.fragment.as_deref() == Some("rows");
+    let key = format!(
+        "dashboard:list:{}:{}:{skip}:{limit}:{fragment}",
+        status.map_or("", |s| s.as_str()),
+        category.as_deref().unwrap_or("")
+    );
+    let render = async {
+        let (builds, total) = state
+            .store
+            .search_builds(&BuildQuery {
+                status,
+                category: category.clone(),
+                skip,
+                limit,
+            })
+            .await?;
+        Ok(list_html(
             status,
-            category: category.clone(),
+            category.as_deref(),
             skip,
             limit,
-        })
-        .await?;
-    let now = now_ms();
+            fragment,
+            &builds,
+            total,
+        ))
+    };
+    layout::cached(&state, key, render).await
+}
+
+/// The build list's page, or only the list itself (`fragment`).
+fn list_html(
+    status: Option<BuildStatus>,
+    category: Option<&str>,
+    skip: i64,
+    limit: i64,
+    fragment: bool,
+    builds: &[BuildRecord],
+    total: i64,
+) -> String {
     let href = |skip: i64| {
         let mut url = format!("/?skip={skip}");
         if let Some(s) = status {
             url.push_str(&format!("&status={}", s.as_str()));
         }
-        if let Some(c) = &category {
+        if let Some(c) = category {
             url.push_str(&format!("&category={c}"));
         }
         if limit != PAGE {
@@ -123,8 +152,8 @@ pub(super) async fn list(
                         }
                     }
                     tbody {
-                        @for build in &builds {
-                            (row(build, now))
+                        @for build in builds {
+                            (row(build))
                         }
                     }
                 }
@@ -132,8 +161,8 @@ pub(super) async fn list(
         }
         (layout::pager(skip, limit, total, href))
     };
-    if q.fragment.as_deref() == Some("rows") {
-        return Ok(layout::html_response(rows.into_string()));
+    if fragment {
+        return rows.into_string();
     }
     let selected = |a: Option<&str>, b: &str| a == Some(b);
     let body = html! {
@@ -153,7 +182,7 @@ pub(super) async fn list(
                 select name="category" {
                     option value="" { "any" }
                     @for c in CATEGORIES {
-                        option value=(c) selected[selected(category.as_deref(), c)] { (c.replace('_', " ")) }
+                        option value=(c) selected[selected(category, c)] { (c.replace('_', " ")) }
                     }
                 }
             }
@@ -164,21 +193,19 @@ pub(super) async fn list(
         }
         section #builds aria-live="polite" { (rows) }
     };
-    Ok(page(
+    layout::page_html(
         "Builds",
         Nav::Builds,
         Some(&[("page", "list".to_owned())]),
         body,
-    ))
+    )
 }
 
-/// One row of the build list.
-fn row(build: &BuildRecord, now: i64) -> Markup {
+/// One row of the build list. Nothing in it depends on the clock, so the
+/// list is cached until the next build event.
+fn row(build: &BuildRecord) -> Markup {
     let duration = match (build.started_at_ms, build.finished_at_ms) {
         (Some(s), Some(f)) => Some(duration_text(f - s)),
-        (Some(s), None) if build.status == BuildStatus::Running => {
-            Some(format!("{} so far", duration_text(now - s)))
-        }
         _ => None,
     };
     html! {
@@ -191,7 +218,7 @@ fn row(build: &BuildRecord, now: i64) -> Markup {
                 @if let Some(branch) = &build.branch { " " span.branch { (Untrusted(branch)) } }
                 @if build.dirty == Some(true) { " " span.dirty title="uncommitted changes" { "+dirty" } }
             }
-            td data-label="Started" { (time(build.started_at_ms.unwrap_or(build.created_at_ms), now)) }
+            td data-label="Started" { (layout::time_plain(build.started_at_ms.unwrap_or(build.created_at_ms))) }
             td data-label="Duration" { @if let Some(d) = duration { (d) } @else { span.muted { "—" } } }
             td data-label="Failure" {
                 // A green build has no failure, whatever its log looked like.
@@ -237,7 +264,7 @@ pub(super) async fn detail(
         (Some(hash), BuildStatus::Failed) => state.store.green_build_on_tree(hash, id, id).await?,
         _ => None,
     };
-    let suspects = suspect_changes(&state, &record, &summary).await?;
+    let suspects = crate::routes::suspect_changes(&state, &record, &summary).await?;
     let tail_from = (record.log.line_count - TAIL_LINES + 1).max(1);
     let tail = log::read_lines(&state, id, tail_from, TAIL_LINES as usize).await?;
     let csrf = state.csrf_token(&caller);
@@ -285,12 +312,15 @@ pub(super) async fn detail(
                 a href={ "/builds/" (id) "/log" } { "Open the full log" }
                 " (" (record.log.line_count) " lines)"
             }
-            (log::lines_block(&tail, None))
+            // The live tail keeps the last 200 lines here; the log viewer
+            // has the rest.
+            div #log-lines data-keep="200" { (log::lines_block(&tail, None)) }
         }
     };
     let mut live = vec![("page", "build".to_owned()), ("build", id.to_string())];
     if !finished {
-        live.push(("running", "1".to_owned()));
+        let last = tail.last().map_or(record.log.line_count, |l| l.n);
+        live.push(("next", (last + 1).to_string()));
     }
     Ok(page(
         &format!("Build #{id}"),
@@ -558,67 +588,4 @@ fn suspect_section(s: &api::SuspectChanges) -> Markup {
             }
         }
     }
-}
-
-/// Files changed since the last green build before `build`, ranked by how
-/// many of its diagnostics point into them, as `GET /llm/learning/build`
-/// reports them.
-async fn suspect_changes(
-    state: &AppState,
-    build: &BuildRecord,
-    summary: &api::LogSummary,
-) -> Result<Option<api::SuspectChanges>, AppError> {
-    if build.status == BuildStatus::Success || !build.status.is_finished() {
-        return Ok(None);
-    }
-    let Some(base) = state.store.last_green_before(build.id).await? else {
-        return Ok(None);
-    };
-    let Some(base_commit) = base.commit.as_deref() else {
-        return Ok(None);
-    };
-    // Uncommitted changes belong to the working tree of today, which only
-    // the newest build saw.
-    let (newest, _) = state
-        .store
-        .search_builds(&BuildQuery {
-            limit: 1,
-            ..BuildQuery::default()
-        })
-        .await?;
-    let is_newest = newest.first().is_some_and(|b| b.id == build.id);
-    let head = if is_newest && build.dirty != Some(false) {
-        None
-    } else {
-        build.commit.as_deref()
-    };
-    let Some(paths) = qide_runner::changed_files(&state.root, base_commit, head).await else {
-        return Ok(None);
-    };
-    let mut files: Vec<api::SuspectFile> = paths
-        .into_iter()
-        .map(|path| {
-            let diagnostics = summary
-                .errors
-                .iter()
-                .chain(&summary.warnings)
-                .filter(|d| {
-                    d.file
-                        .as_deref()
-                        .is_some_and(|f| f == path || f.ends_with(&format!("/{path}")))
-                })
-                .count() as i64;
-            api::SuspectFile { path, diagnostics }
-        })
-        .collect();
-    files.sort_by(|a, b| {
-        b.diagnostics
-            .cmp(&a.diagnostics)
-            .then_with(|| a.path.cmp(&b.path))
-    });
-    files.truncate(50);
-    Ok(Some(api::SuspectChanges {
-        base_build: Some(base.id),
-        files,
-    }))
 }

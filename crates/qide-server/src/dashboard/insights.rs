@@ -6,14 +6,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use maud::{Markup, html};
 use qide_store::PatternFilter;
 use serde::Deserialize;
 
 use super::charts::{self, Column, Series};
-use super::layout::{self, Nav, duration_text, page, word_badge};
+use super::layout::{self, Nav, duration_text, word_badge};
 use super::text::{Untrusted, attribute};
 use super::{CATEGORIES, builds};
 use crate::extract::ApiQuery;
@@ -122,8 +122,24 @@ pub(super) struct PatternsQuery {
 /// `GET /patterns`: failures tracked across builds.
 pub(super) async fn patterns(
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     ApiQuery(q): ApiQuery<PatternsQuery>,
 ) -> Result<Response, AppError> {
+    let key = cache_key("patterns", raw.as_deref());
+    layout::cached(&state, key, patterns_html(&state, q)).await
+}
+
+/// The cache key of a page of aggregates: the page, its query, and the
+/// hour, since every bucket starts on a whole hour.
+fn cache_key(page: &str, query: Option<&str>) -> String {
+    format!(
+        "dashboard:{page}:{}:{}",
+        query.unwrap_or(""),
+        now_ms() / 3_600_000
+    )
+}
+
+async fn patterns_html(state: &AppState, q: PatternsQuery) -> Result<String, AppError> {
     let skip = q.skip.unwrap_or(0);
     if skip < 0 {
         return Err(AppError::field("skip", "skip must be 0 or more"));
@@ -240,8 +256,8 @@ pub(super) async fn patterns(
                             @if let Some(r) = p.resolved_build { br; "by " a href={ "/builds/" (r) } { "#" (r) } } }
                         td.num { (p.occurrences) }
                         td { (charts::sparkline(&p.message, &series)) }
-                        td { a href={ "/builds/" (p.first_build) } { "#" (p.first_build) } br; span.muted { (layout::ago(p.first_seen_at_ms, now)) } }
-                        td { a href={ "/builds/" (p.last_build) } { "#" (p.last_build) } br; span.muted { (layout::ago(p.last_seen_at_ms, now)) } }
+                        td { a href={ "/builds/" (p.first_build) } { "#" (p.first_build) } br; span.muted { (layout::time_text(p.first_seen_at_ms)) } }
+                        td { a href={ "/builds/" (p.last_build) } { "#" (p.last_build) } br; span.muted { (layout::time_text(p.last_seen_at_ms)) } }
                         td.num {
                             @if p.report_count > 0 {
                                 a href={ "/patterns?fingerprint=" (layout::query_value(&p.fingerprint)) "#linked-reports" } { (p.report_count) }
@@ -253,7 +269,7 @@ pub(super) async fn patterns(
             (layout::pager(skip, PAGE, total, href))
         }
     };
-    Ok(page("Patterns", Nav::Patterns, None, body))
+    Ok(layout::page_html("Patterns", Nav::Patterns, None, body))
 }
 
 #[derive(Debug, Deserialize)]
@@ -264,8 +280,14 @@ pub(super) struct StatsQuery {
 /// `GET /stats`: trends and the agents' record.
 pub(super) async fn stats(
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     ApiQuery(q): ApiQuery<StatsQuery>,
 ) -> Result<Response, AppError> {
+    let key = cache_key("stats", raw.as_deref());
+    layout::cached(&state, key, stats_html(&state, q)).await
+}
+
+async fn stats_html(state: &AppState, q: StatsQuery) -> Result<String, AppError> {
     let range = Range::parse(q.range.as_deref())?;
     let now = now_ms();
     let starts = range.starts(now);
@@ -409,7 +431,7 @@ pub(super) async fn stats(
             }
         }
     };
-    Ok(page("Statistics", Nav::Stats, None, body))
+    Ok(layout::page_html("Statistics", Nav::Stats, None, body))
 }
 
 #[cfg(test)]

@@ -1,12 +1,17 @@
 //! The page shell (head, navigation, footer) and the small pieces every
 //! page uses: status badges, times, durations, pagination links.
 
+use std::future::Future;
 use std::time::{Duration, UNIX_EPOCH};
+
+use axum::body::{Body, Bytes};
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use qide_api::BuildStatus;
+
+use crate::{AppError, AppState};
 
 /// Which navigation item is the current page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +30,16 @@ pub(super) fn page(
     live: Option<&[(&str, String)]>,
     body: Markup,
 ) -> Response {
+    html_response(page_html(title, nav, live, body))
+}
+
+/// The HTML of a whole page, for pages that are cached (see [`cached`]).
+pub(super) fn page_html(
+    title: &str,
+    nav: Nav,
+    live: Option<&[(&str, String)]>,
+    body: Markup,
+) -> String {
     let item = |target: Nav, href: &str, label: &str| {
         html! {
             a href=(href) aria-current=[(nav == target).then_some("page")] { (label) }
@@ -71,12 +86,38 @@ pub(super) fn page(
             }
         }
     };
-    html_response(markup.into_string())
+    markup.into_string()
+}
+
+/// A page that depends only on what the store holds (no caller, no clock
+/// beyond its time buckets): served from the server's answer cache, which
+/// every build event and report invalidates, and rendered on a miss. Lists
+/// and charts over 10,000 builds then cost a lookup, not queries, while an
+/// agent's builds keep the dashboard open.
+pub(super) async fn cached<F>(
+    state: &AppState,
+    key: String,
+    render: F,
+) -> Result<Response, AppError>
+where
+    F: Future<Output = Result<String, AppError>>,
+{
+    if let Some(bytes) = state.answers.get(&key) {
+        return Ok(html_response(bytes));
+    }
+    let generation = state.answers.generation();
+    let bytes = Bytes::from(render.await?);
+    state.answers.put(key, generation, bytes.clone());
+    Ok(html_response(bytes))
 }
 
 /// A 200 HTML answer that no one may frame or sniff.
-pub(super) fn html_response(body: String) -> Response {
-    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+pub(super) fn html_response(body: impl Into<Body>) -> Response {
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body.into(),
+    )
+        .into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -155,9 +196,12 @@ pub(super) fn time(ms: i64, now_ms: i64) -> Markup {
     }
 }
 
-/// How long ago `ms` was, in words (`3 min ago`).
-pub(super) fn ago(ms: i64, now_ms: i64) -> String {
-    format!("{} ago", duration_text((now_ms - ms).max(0)))
+/// A `<time>` element with the exact time only, for cached pages.
+pub(super) fn time_plain(ms: i64) -> Markup {
+    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    html! {
+        time datetime=(humantime::format_rfc3339_seconds(t).to_string()) { (time_text(ms)) }
+    }
 }
 
 /// A duration in the largest sensible units: `850 ms`, `12.3 s`, `4 min

@@ -311,7 +311,7 @@ pub(super) async fn viewer(
         (header)
         (nav)
         @if lines.is_empty() && total == 0 { p.muted { "Nothing has been printed yet." } }
-        div #log-lines { (lines_block(&lines, hl)) }
+        div #log-lines data-keep="5000" { (lines_block(&lines, hl)) }
         (nav)
     };
     // The live tail: only when the page reaches the end of a running

@@ -351,7 +351,7 @@ pub(crate) async fn patterns(
 /// many of this build's diagnostics point into them. Uncommitted changes
 /// count for the newest build only (the working tree has moved on for older
 /// ones). `None` without git history or an earlier green build.
-async fn suspect_changes(
+pub(crate) async fn suspect_changes(
     state: &AppState,
     build: &qide_store::BuildRecord,
     summary: &api::LogSummary,

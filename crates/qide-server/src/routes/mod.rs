@@ -12,6 +12,9 @@ mod learning;
 mod log;
 mod ops;
 
+// The dashboard shows a build's suspect changes as the failure packet does.
+pub(crate) use learning::suspect_changes;
+
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

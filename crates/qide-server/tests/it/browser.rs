@@ -419,5 +419,18 @@ async fn the_dashboard_works_in_chromium() {
     );
     snap(&browser, "builds-phone").await;
 
+    // The list follows builds as they are queued, run and finish.
+    let queued = app.start(vec![step("late", "true")]).await;
+    eventually(
+        &browser,
+        20,
+        "the new build's row showing success",
+        &format!(
+            "var r = document.querySelector('tr[data-build=\"{queued}\"]'); \
+             return !!r && r.getAttribute('data-status') === 'success'"
+        ),
+    )
+    .await;
+
     browser.close().await.unwrap();
 }

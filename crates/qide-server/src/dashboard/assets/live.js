@@ -47,22 +47,14 @@
     events.addEventListener("lagged", refresh);
   }
 
-  if (params.page === "build" && params.running === "1") {
-    var id = Number(params.build);
-    var all = new EventSource("/events");
-    all.addEventListener("build", function (e) {
-      var build;
-      try { build = JSON.parse(e.data); } catch (err) { return; }
-      if (build.id !== id) return;
-      if (["success", "failed", "error"].indexOf(build.status) >= 0) {
-        all.close();
-        window.location.reload();
-      }
-    });
-  }
-
-  if (params.page === "log") {
-    var box = document.querySelector("#log-lines .log");
+  // A running build's log, on the log viewer or a build's page: new lines
+  // are appended as they are captured, the oldest dropped past `data-keep`
+  // so a long build cannot grow the page without bound.
+  if (params.next) {
+    var holderBox = document.getElementById("log-lines");
+    var box = holderBox && holderBox.querySelector(".log");
+    if (!box) return;
+    var keep = Number(holderBox.getAttribute("data-keep")) || 5000;
     var status = document.getElementById("log-status");
     var next = Number(params.next);
     var done = false;
@@ -81,6 +73,11 @@
           document.querySelectorAll("nav.pager").forEach(function (nav) { nav.hidden = true; });
           var lines = box.querySelectorAll(".ln[data-n]");
           if (lines.length) next = Number(lines[lines.length - 1].getAttribute("data-n")) + 1;
+          var excess = lines.length - keep;
+          while (excess > 0 && box.firstElementChild) {
+            if (box.firstElementChild.classList.contains("ln")) excess--;
+            box.removeChild(box.firstElementChild);
+          }
           if (atBottom) window.scrollTo(0, document.body.scrollHeight);
         });
     });
@@ -90,6 +87,8 @@
       if (done) return;
       done = true;
       stream.close();
+      // A build's page shows diagnostics once the build is done: reload it.
+      if (params.page === "build") { window.location.reload(); return; }
       append();
       var build;
       try { build = JSON.parse(e.data).build; } catch (err) { build = null; }
