@@ -76,7 +76,7 @@ const MAX_LEFT_OUT_LISTED: usize = 2_000;
 ///
 /// `summary` (the default): the project's files, key files, previews and
 /// shape, recomputed only when the tree hash moved since the last call.
-/// `map`: definitions (a regex outline) of the files ranked by references,
+/// `map`: definitions (tree-sitter tags) ranked by personalised PageRank,
 /// within `budget_tokens` (default 4096), centred on build `ID`'s files.
 /// `pack`: file contents within `budget_tokens` (default 20 000), the files
 /// named by build `ID`'s diagnostics first.
@@ -143,16 +143,17 @@ async fn map(
     build: Option<i64>,
 ) -> Result<api::CodebaseMap, AppError> {
     let budget = budget(budget_tokens, DEFAULT_MAP_BUDGET)?;
-    let first = match build {
+    let focus = match build {
         Some(id) => failing_files(state, id).await?,
-        None => Vec::new(),
+        None => qide_codebase::MapFocus::default(),
     };
     let root = state.root.clone();
     let cache = state.codebase.clone();
     let (tree_hash, map) = tokio::task::spawn_blocking(move || {
         let tree_hash = cache.tree_hash(&root)?;
-        // Cleaned before counting, so the count is of the text sent.
-        let map = qide_codebase::repo_map(&root, budget, &first, |text| {
+        // Cleaned before counting, so the count is of the text sent. The
+        // cache keeps each file's tags, so only changed files are parsed.
+        let map = cache.repo_map(&root, budget, &focus, |text| {
             packet::count_tokens(&clean_for_model(text))
         })?;
         Ok::<_, qide_codebase::Error>((tree_hash, map))
@@ -162,7 +163,7 @@ async fn map(
     .map_err(|e| AppError::Internal(format!("mapping the project: {e}")))?;
     Ok(api::CodebaseMap {
         mode: "map".to_owned(),
-        method: "regex_outline".to_owned(),
+        method: map.method().to_owned(),
         root: state.root.display().to_string(),
         budget_tokens: budget,
         tokens: map.tokens,
@@ -205,7 +206,7 @@ async fn pack(
 ) -> Result<api::CodebasePack, AppError> {
     let budget = budget(budget_tokens, DEFAULT_PACK_BUDGET)?;
     let first = match build {
-        Some(id) => failing_files(state, id).await?,
+        Some(id) => failing_files(state, id).await?.files,
         None => Vec::new(),
     };
     let root = state.root.clone();
@@ -258,7 +259,7 @@ async fn pack(
 /// causes, the other errors, failed tests, then warnings. Paths are made
 /// relative to the root; any that cannot be (elsewhere on disk, `..`) are
 /// dropped.
-async fn failing_files(state: &AppState, id: i64) -> Result<Vec<String>, AppError> {
+async fn failing_files(state: &AppState, id: i64) -> Result<qide_codebase::MapFocus, AppError> {
     if id <= 0 {
         return Err(AppError::NotFound(format!(
             "build {id} does not exist (build ids are positive integers)"
@@ -295,7 +296,24 @@ async fn failing_files(state: &AppState, id: i64) -> Result<Vec<String>, AppErro
             files.push(rel);
         }
     }
-    Ok(files)
+    // The names the errors quote (`cannot find value `x``) steer the map
+    // toward their definitions.
+    let mut symbols: Vec<String> = Vec::new();
+    let messages = log_summary.errors.iter().map(|d| d.message.as_str()).chain(
+        log_summary
+            .tests
+            .failures
+            .iter()
+            .filter_map(|t| t.message.as_deref()),
+    );
+    for message in messages {
+        for symbol in qide_codebase::symbols_in_message(message) {
+            if !symbols.contains(&symbol) {
+                symbols.push(symbol);
+            }
+        }
+    }
+    Ok(qide_codebase::MapFocus { files, symbols })
 }
 
 /// A diagnostic's file as the walk names it: `/`-separated, relative to the

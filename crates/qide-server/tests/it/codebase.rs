@@ -193,14 +193,18 @@ async fn the_map_ranks_definitions_within_budget_and_centres_on_a_build() {
     let map: api::CodebaseMap = serde_json::from_value(body).unwrap();
     assert_eq!(
         (map.mode.as_str(), map.method.as_str()),
-        ("map", "regex_outline")
+        ("map", "tree_sitter")
     );
+    // main.c calls `util`, which the header declares and util.c defines.
     let order: Vec<(&str, u64)> = map
         .files
         .iter()
         .map(|f| (f.path.as_str(), f.score))
         .collect();
-    assert_eq!(order, [("src/util.c", 2), ("src/main.c", 0)]);
+    assert_eq!(
+        order,
+        [("src/util.c", 1), ("src/util.h", 1), ("src/main.c", 0)]
+    );
     let util = &map.files[0];
     assert_eq!(
         util.definitions,
@@ -225,7 +229,7 @@ async fn the_map_ranks_definitions_within_budget_and_centres_on_a_build() {
             .map(|f| bpe.encode_ordinary(&f.text).len() as u64)
             .sum();
         assert_eq!(counted, map.tokens, "{budget}");
-        assert_eq!(map.files.len() as u64 + map.left_out_count, 2, "{budget}");
+        assert_eq!(map.files.len() as u64 + map.left_out_count, 3, "{budget}");
     }
 
     let build = app
@@ -246,7 +250,8 @@ async fn the_map_ranks_definitions_within_budget_and_centres_on_a_build() {
         order,
         [
             ("src/main.c", "failing"),
-            ("src/util.c", "referenced_by_failing")
+            ("src/util.c", "referenced_by_failing"),
+            ("src/util.h", "referenced_by_failing")
         ]
     );
 }
