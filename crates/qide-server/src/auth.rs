@@ -156,13 +156,20 @@ pub fn token_hash(token: &str) -> String {
 
 /// The scope a request needs; `None` for routes open to all.
 fn required_scope(method: &Method, path: &str) -> Option<&'static str> {
-    if path == "/health" {
+    // The dashboard's stylesheet and script are no secret.
+    if path == "/health" || path.starts_with("/assets/") {
         return None;
     }
     if method == Method::GET || method == Method::HEAD {
         return Some("read");
     }
-    if method == Method::POST && (path == "/build/run" || path.ends_with("/cancel")) {
+    // The dashboard's forms: run a build, cancel or re-run one.
+    let dashboard_build_action = path == "/run"
+        || (path.starts_with("/builds/")
+            && (path.ends_with("/cancel") || path.ends_with("/rerun")));
+    if method == Method::POST
+        && (path == "/build/run" || path.ends_with("/cancel") || dashboard_build_action)
+    {
         return Some("run");
     }
     if method == Method::POST && (path == "/llm/learning/report" || path.ends_with("/claim")) {
@@ -284,6 +291,18 @@ mod tests {
             Some("report")
         );
         assert_eq!(required_scope(&Method::DELETE, "/build/7"), Some("admin"));
+        // The dashboard.
+        assert_eq!(required_scope(&Method::GET, "/assets/v1/style.css"), None);
+        assert_eq!(required_scope(&Method::GET, "/builds/7/log"), Some("read"));
+        assert_eq!(required_scope(&Method::POST, "/run"), Some("run"));
+        assert_eq!(
+            required_scope(&Method::POST, "/builds/7/cancel"),
+            Some("run")
+        );
+        assert_eq!(
+            required_scope(&Method::POST, "/builds/7/rerun"),
+            Some("run")
+        );
     }
 
     #[test]
