@@ -412,3 +412,55 @@ async fn assets_are_embedded_and_cacheable() {
         .unwrap();
     assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
 }
+
+#[tokio::test]
+async fn with_tokens_pages_need_read_and_forms_need_run() {
+    let app = spawn_app().await;
+    let reader = qide_server::new_token().unwrap();
+    app.store
+        .create_token(
+            "reader",
+            &qide_server::token_hash(&reader),
+            &["read".to_owned()],
+            1,
+        )
+        .await
+        .unwrap();
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = app.http.get(format!("{}{path}", app.base));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        request.send()
+    };
+    // Without a credential: no page, but the stylesheet.
+    assert_eq!(
+        get("/", None).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let html = get("/", Some(&reader)).await.unwrap().text().await.unwrap();
+    let at = html.find("/assets/").unwrap();
+    let css: String = html[at..].split('"').next().unwrap().to_owned();
+    assert_eq!(get(&css, None).await.unwrap().status(), StatusCode::OK);
+
+    // A reader sees the form but may not post it, whatever its token.
+    let form = get("/run", Some(&reader)).await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let form = form.text().await.unwrap();
+    assert!(
+        form.contains("disabled"),
+        "the button is disabled for a reader"
+    );
+    let response = no_redirects()
+        .post(format!("{}/run", app.base))
+        .bearer_auth(&reader)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}&steps=touch+ran", csrf_of(&form)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let problem: api::Problem = response.json().await.unwrap();
+    assert_eq!(problem.code, "insufficient_scope");
+    assert_eq!(build_count(&app).await, 0);
+}
