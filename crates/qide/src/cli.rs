@@ -457,6 +457,9 @@ pub(crate) struct InitArgs {
     /// Overwrite an existing qide.toml.
     #[arg(long)]
     force: bool,
+    /// Print `{path, content}` as JSON instead of the file's text.
+    #[arg(long)]
+    json: bool,
 }
 
 fn client(args: &ClientArgs) -> anyhow::Result<Client> {
@@ -689,7 +692,11 @@ async fn token_command(args: TokenArgs) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::Revoke { name } => {
             store.revoke_token(&name, now).await?;
-            eprintln!("qide: token {name:?} revoked");
+            if args.json {
+                print_json(&serde_json::json!({"name": name, "revoked": true}))?;
+            } else {
+                eprintln!("qide: token {name:?} revoked");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -877,8 +884,12 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let text = qide_runner::render_init(&args.dir);
             std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("qide: wrote {}", path.display());
-            print!("{text}");
+            if args.json {
+                print_json(&serde_json::json!({"path": path, "content": text}))?;
+            } else {
+                eprintln!("qide: wrote {}", path.display());
+                print!("{text}");
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -978,35 +989,78 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Prints a build's log as it happens and returns the finished build.
+/// Prints a build's log as it happens and returns the finished build. On a
+/// terminal, a live line on stderr shows the step, the time and the log
+/// lines so far; elsewhere a line per step start does.
 async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> {
+    use std::io::IsTerminal;
+
     let mut events = Box::pin(c.events(id, None).await?);
-    let mut last = None;
     let mut last_progress: Option<String> = None;
     let mut err = std::io::stderr();
+    let mut live =
+        (!quiet && err.is_terminal()).then(|| output::LiveLine::new(output::terminal_width()));
+    let mut current: Option<api::Build> = None;
+    let mut lines = 0;
+    let started = std::time::Instant::now();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     if !quiet {
         let _ = writeln!(err, "qide: build #{id} queued on {}", c.base_url());
     }
-    while let Some(event) = events.next().await {
-        match event? {
-            api::BuildEvent::Log { lines } if !quiet => {
+    loop {
+        let event = tokio::select! {
+            event = events.next() => match event {
+                Some(event) => event?,
+                None => break,
+            },
+            _ = tick.tick(), if live.is_some() => {
+                if let (Some(line), Some(build)) = (live.as_mut(), current.as_ref()) {
+                    line.draw(&mut err, &output::live_text(build, started.elapsed(), lines));
+                }
+                continue;
+            }
+        };
+        match event {
+            api::BuildEvent::Log { lines: batch } => {
+                lines = batch.last().map_or(lines, |l| l.n);
+                if quiet {
+                    continue;
+                }
+                if let Some(line) = live.as_mut() {
+                    line.clear(&mut err);
+                }
                 let mut out = std::io::stdout().lock();
-                for line in lines {
+                for line in batch {
                     writeln!(out, "{}", line.text)?;
                 }
+                out.flush()?;
+                drop(out);
+                if let (Some(line), Some(build)) = (live.as_mut(), current.as_ref()) {
+                    line.draw(
+                        &mut err,
+                        &output::live_text(build, started.elapsed(), lines),
+                    );
+                }
             }
-            api::BuildEvent::Log { .. } => {}
             api::BuildEvent::Status { build } => {
-                if !quiet
+                if let Some(line) = live.as_mut() {
+                    line.draw(
+                        &mut err,
+                        &output::live_text(&build, started.elapsed(), lines),
+                    );
+                } else if !quiet
                     && let Some(line) = output::progress_line(&build)
                     && last_progress.as_ref() != Some(&line)
                 {
                     let _ = writeln!(err, "{line}");
                     last_progress = Some(line);
                 }
-                last = Some(build);
+                current = Some(build);
             }
             api::BuildEvent::Done { build } => {
+                if let Some(line) = live.as_mut() {
+                    line.clear(&mut err);
+                }
                 if !quiet {
                     let _ = writeln!(err, "{}", output::finish_line(&build));
                 }
@@ -1014,10 +1068,11 @@ async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> 
             }
         }
     }
+    if let Some(line) = live.as_mut() {
+        line.clear(&mut err);
+    }
     // The stream ended without `done` (server restart): ask directly.
-    let build = c.build(id, Some(300)).await?;
-    let _ = last;
-    Ok(build)
+    Ok(c.build(id, Some(300)).await?)
 }
 
 #[cfg(test)]

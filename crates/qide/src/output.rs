@@ -263,3 +263,130 @@ pub(crate) fn codebase_summary(codebase: &api::Codebase) -> String {
     }
     out
 }
+
+/// The live progress line of `qide run` on a terminal: one line on stderr,
+/// redrawn in place, and cleared before log lines are printed so the log
+/// and the line never share a row.
+pub(crate) struct LiveLine {
+    /// Whether the line is on screen now (and must be cleared first).
+    shown: bool,
+    /// Columns available: the line is cut to fit, since a wrapped line
+    /// cannot be redrawn in place.
+    width: usize,
+}
+
+/// Moves to the start of the row and erases it.
+const CLEAR_ROW: &str = "\r\x1b[2K";
+
+impl LiveLine {
+    /// A line for a terminal `width` columns wide.
+    pub(crate) fn new(width: usize) -> LiveLine {
+        LiveLine {
+            shown: false,
+            width: width.max(20),
+        }
+    }
+
+    /// Erases the line, if shown.
+    pub(crate) fn clear(&mut self, err: &mut impl std::io::Write) {
+        if self.shown {
+            let _ = write!(err, "{CLEAR_ROW}");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+
+    /// Shows `text` in place of the line shown before.
+    pub(crate) fn draw(&mut self, err: &mut impl std::io::Write, text: &str) {
+        let cut: String = text.chars().take(self.width - 1).collect();
+        let _ = write!(err, "{CLEAR_ROW}{cut}");
+        let _ = err.flush();
+        self.shown = true;
+    }
+}
+
+/// What the live line says: the step running, time since the build
+/// started and the log lines so far.
+pub(crate) fn live_text(build: &api::Build, elapsed: std::time::Duration, lines: i64) -> String {
+    let mut text = format!("qide: build #{} {}", build.id, build.status.as_str());
+    if let Some(steps) = &build.steps
+        && let Some(i) = steps.iter().position(|s| s.status == "running")
+    {
+        let _ = write!(
+            text,
+            " · step {}/{} {:?}",
+            i + 1,
+            steps.len(),
+            steps[i].name
+        );
+    }
+    let _ = write!(
+        text,
+        " · {} · {lines} log lines",
+        duration(Some(elapsed.as_millis() as i64))
+    );
+    text
+}
+
+/// Columns of the terminal: `$COLUMNS` when the shell exports it, else 80.
+pub(crate) fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(80)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running_build() -> api::Build {
+        serde_json::from_value(serde_json::json!({
+            "id": 7, "status": "running", "trigger": "cli", "commit": null, "branch": null,
+            "dirty": null, "tree_hash": null, "created_at": "2026-11-26T10:00:00Z",
+            "started_at": "2026-11-26T10:00:01Z", "finished_at": null, "duration_ms": null,
+            "exit_code": null, "failure_kind": null, "failure_category": null,
+            "error_count": 0, "warning_count": 0, "report_count": 0, "log_line_count": 0,
+            "log_dropped": null,
+            "steps": [
+                {"name": "build", "run": "cargo build", "status": "success", "exit_code": 0,
+                 "signal": null, "failure_kind": null, "started_at": null, "finished_at": null,
+                 "duration_ms": 10, "timeout_s": null, "log_lines": null},
+                {"name": "test", "run": "cargo test", "status": "running", "exit_code": null,
+                 "signal": null, "failure_kind": null, "started_at": null, "finished_at": null,
+                 "duration_ms": null, "timeout_s": null, "log_lines": null}
+            ]
+        }))
+        .expect("a build")
+    }
+
+    #[test]
+    fn live_text_names_the_step_time_and_lines() {
+        let text = live_text(
+            &running_build(),
+            std::time::Duration::from_millis(12_300),
+            340,
+        );
+        assert_eq!(
+            text,
+            "qide: build #7 running · step 2/2 \"test\" · 12.3s · 340 log lines"
+        );
+    }
+
+    #[test]
+    fn the_live_line_is_redrawn_in_place_cut_to_the_width_and_cleared() {
+        let mut line = LiveLine::new(20);
+        let mut err = Vec::new();
+        line.clear(&mut err);
+        assert!(err.is_empty(), "nothing shown, nothing to clear");
+        line.draw(&mut err, "qide: build #7 running · step 2/2");
+        line.draw(&mut err, "short");
+        line.clear(&mut err);
+        line.clear(&mut err);
+        let text = String::from_utf8(err).unwrap();
+        assert_eq!(
+            text,
+            format!("{CLEAR_ROW}qide: build #7 runn{CLEAR_ROW}short{CLEAR_ROW}")
+        );
+    }
+}

@@ -7,6 +7,7 @@ mod crash;
 mod docs;
 mod guide_rust;
 mod help;
+mod json;
 mod mcp;
 mod openapi;
 mod server;
