@@ -155,7 +155,7 @@ pub(super) async fn run_form(
                 Ok(plan) => {
                     ol.plan {
                         @for step in &plan.steps {
-                            li { strong { (Untrusted(&step.name)) } ": " code.cmd { (Untrusted(&step.run)) } }
+                            li { strong { (Untrusted(&step.name)) } ": " code.cmd { (Untrusted(&qide_runner::mask_secrets(&step.run))) } }
                         }
                     }
                 }

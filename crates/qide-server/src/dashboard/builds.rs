@@ -370,7 +370,7 @@ fn steps_table(id: i64, steps: &[StepRecord]) -> Markup {
                         @for step in steps {
                             tr {
                                 th scope="row" { (Untrusted(&step.name)) }
-                                td { code.cmd { (Untrusted(&step.run)) } }
+                                td { code.cmd { (Untrusted(&qide_runner::mask_secrets(&step.run))) } }
                                 td { (word_badge(&step.status))
                                     @if let Some(sig) = &step.signal { " " span.muted { (Untrusted(sig)) } }
                                     @if let Some(kind) = &step.failure_kind { " " span.muted { (Untrusted(kind)) } } }

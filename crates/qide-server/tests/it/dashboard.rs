@@ -158,6 +158,26 @@ async fn logs_and_reports_are_shown_as_text_never_as_markup() {
 }
 
 #[tokio::test]
+async fn a_secret_in_a_command_never_reaches_a_page() {
+    let app = spawn_app().await;
+    let secret = format!("ghp_{}", "a".repeat(36));
+    let build = app
+        .run(vec![step("leak", &format!("echo token={secret}; exit 1"))])
+        .await;
+    for path in [
+        format!("/builds/{}", build.id),
+        format!("/builds/{}/log", build.id),
+        "/".to_owned(),
+    ] {
+        let (status, html) = page(&app, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!html.contains(&secret), "{path} shows the secret");
+    }
+    let (_, detail) = page(&app, &format!("/builds/{}", build.id)).await;
+    assert!(detail.contains("[redacted]"), "the command is shown masked");
+}
+
+#[tokio::test]
 async fn forms_without_the_right_csrf_token_are_refused_and_start_nothing() {
     let app = spawn_app().await;
     let (_, form) = page(&app, "/run").await;
