@@ -484,3 +484,46 @@ async fn with_tokens_pages_need_read_and_forms_need_run() {
     assert_eq!(problem.code, "insufficient_scope");
     assert_eq!(build_count(&app).await, 0);
 }
+
+#[tokio::test]
+async fn a_recurring_failure_shows_what_was_reported_about_it_before() {
+    let app = spawn_app().await;
+    std::fs::write(
+        app.path("check.sh"),
+        "echo \"src/parse.c:7:3: error: 'count' undeclared\"; exit 1\n",
+    )
+    .unwrap();
+    let first = app.run(vec![step("check", "sh check.sh")]).await;
+    let fingerprint = app
+        .client
+        .build_detail(first.id)
+        .await
+        .unwrap()
+        .log_summary
+        .errors[0]
+        .fingerprint
+        .clone();
+    app.client
+        .submit_report(&api::ReportRequest {
+            build_id: first.id,
+            kind: "failure_analysis".to_owned(),
+            analysis: "count is used before it is declared".to_owned(),
+            recommendations: vec![],
+            confidence: 0.7,
+            fingerprints: vec![],
+            agent: None,
+            model: None,
+        })
+        .await
+        .unwrap();
+    let second = app.run(vec![step("check", "sh check.sh")]).await;
+
+    let (_, html) = page(&app, &format!("/builds/{}", second.id)).await;
+    assert!(html.contains("<h2>Seen before</h2>"), "{html}");
+    assert!(html.contains("1 earlier report(s)"));
+    assert!(html.contains("count is used before it is declared"));
+
+    let (_, patterns) = page(&app, &format!("/patterns?fingerprint={fingerprint}")).await;
+    assert!(patterns.contains("id=\"linked-reports\""));
+    assert!(patterns.contains("count is used before it is declared"));
+}
