@@ -704,4 +704,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reports written at or after `since_ms`, per type.
     async fn report_kinds(&self, since_ms: i64) -> Result<Vec<ReportKindCount>>;
+
+    /// The newest `limit` reports linked to a fingerprint, about builds
+    /// before `before_build`, newest first, and how many there are in all.
+    async fn latest_reports_for_fingerprint(
+        &self,
+        fingerprint: &str,
+        before_build: i64,
+        limit: i64,
+    ) -> Result<(Vec<ReportRecord>, i64)>;
 }

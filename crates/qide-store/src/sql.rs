@@ -1286,6 +1286,16 @@ impl Store for SqlStore {
     async fn report_kinds(&self, since_ms: i64) -> Result<Vec<crate::ReportKindCount>> {
         self.report_kinds_sql(since_ms).await
     }
+
+    async fn latest_reports_for_fingerprint(
+        &self,
+        fingerprint: &str,
+        before_build: i64,
+        limit: i64,
+    ) -> Result<(Vec<ReportRecord>, i64)> {
+        self.latest_reports_for_fingerprint_sql(fingerprint, before_build, limit)
+            .await
+    }
 }
 
 /// Records a log's size and gap on its build; `NotFound` if there is no such

@@ -23,6 +23,10 @@ const PAGE: i64 = 50;
 const MAX_PAGE: i64 = 200;
 /// Lines of the log's end shown on a build's page.
 const TAIL_LINES: i64 = 20;
+/// Known issues shown on a build's page.
+const MAX_KNOWN: usize = 50;
+/// Earlier reports shown per known issue, newest first.
+const REPORTS_PER_ISSUE: i64 = 5;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ListQuery {
@@ -253,10 +257,16 @@ pub(super) async fn detail(
     };
     let reports = state.store.list_reports(id).await?;
     let mut known = Vec::new();
-    for issue in state.store.known_issues(id).await? {
+    for issue in state
+        .store
+        .known_issues(id)
+        .await?
+        .into_iter()
+        .take(MAX_KNOWN)
+    {
         let earlier = state
             .store
-            .reports_for_fingerprint(&issue.fingerprint, id)
+            .latest_reports_for_fingerprint(&issue.fingerprint, id, REPORTS_PER_ISSUE)
             .await?;
         known.push((issue, earlier));
     }
@@ -542,13 +552,20 @@ fn reports_section(reports: &[qide_store::ReportRecord]) -> Markup {
     }
 }
 
-fn known_issues(known: &[(qide_store::PatternRecord, Vec<qide_store::ReportRecord>)]) -> Markup {
+/// A known issue with the newest of its earlier reports and how many there
+/// are in all.
+type KnownIssue = (
+    qide_store::PatternRecord,
+    (Vec<qide_store::ReportRecord>, i64),
+);
+
+fn known_issues(known: &[KnownIssue]) -> Markup {
     html! {
         @if !known.is_empty() {
             section #known {
                 h2 { "Seen before" }
                 ul.known {
-                    @for (p, earlier) in known {
+                    @for (p, (earlier, total)) in known {
                         li {
                             (word_badge(&p.status)) " "
                             span.msg { (Untrusted(&p.message)) }
@@ -560,7 +577,10 @@ fn known_issues(known: &[(qide_store::PatternRecord, Vec<qide_store::ReportRecor
                             " · " a href={ "/patterns?fingerprint=" (layout::query_value(&p.fingerprint)) } { "pattern" }
                             @if !earlier.is_empty() {
                                 details {
-                                    summary { (earlier.len()) " earlier report(s)" }
+                                    summary {
+                                        (total) " earlier report(s)"
+                                        @if *total > earlier.len() as i64 { ", the newest " (earlier.len()) " shown" }
+                                    }
                                     @for r in earlier { (report(r)) }
                                 }
                             }

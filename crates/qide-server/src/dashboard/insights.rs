@@ -21,6 +21,8 @@ use crate::{AppError, AppState, now_ms};
 
 /// Patterns per page.
 const PAGE: i64 = 50;
+/// Reports shown for one failure, newest first.
+const LINKED_REPORTS: i64 = 50;
 
 /// The period a chart covers and how it is cut into buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,7 +186,10 @@ async fn patterns_html(state: &AppState, q: PatternsQuery) -> Result<String, App
     let linked = match q.fingerprint.as_deref().filter(|f| !f.is_empty()) {
         Some(fp) => Some((
             fp.to_owned(),
-            state.store.reports_for_fingerprint(fp, i64::MAX).await?,
+            state
+                .store
+                .latest_reports_for_fingerprint(fp, i64::MAX, LINKED_REPORTS)
+                .await?,
         )),
         None => None,
     };
@@ -200,10 +205,11 @@ async fn patterns_html(state: &AppState, q: PatternsQuery) -> Result<String, App
     };
     let body = html! {
         h1 { "Recurring failures" }
-        @if let Some((fp, reports)) = &linked {
+        @if let Some((fp, (reports, total))) = &linked {
             section #linked-reports {
                 h2 { "Reports about failure " code { (Untrusted(fp)) } }
                 @if reports.is_empty() { p.muted { "No report is linked to this failure." } }
+                @if *total > reports.len() as i64 { p.muted { "The newest " (reports.len()) " of " (total) ", newest first." } }
                 @for r in reports { (builds::report(r)) }
             }
         }

@@ -6,10 +6,10 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{BUILD_COLUMNS, SqlStore, build_from_row};
+use super::{BUILD_COLUMNS, REPORT_COLUMNS, SqlStore, build_from_row, report_from_row};
 use crate::{
-    BuildQuery, BuildRecord, CategoryFailures, PatternActivity, ReportKindCount, Result,
-    TrendBucket,
+    BuildQuery, BuildRecord, CategoryFailures, PatternActivity, ReportKindCount, ReportRecord,
+    Result, TrendBucket,
 };
 
 /// Most fingerprints one `pattern_activity` call may ask about: a page of
@@ -194,5 +194,35 @@ impl SqlStore {
                 })
             })
             .collect()
+    }
+
+    pub(super) async fn latest_reports_for_fingerprint_sql(
+        &self,
+        fingerprint: &str,
+        before_build: i64,
+        limit: i64,
+    ) -> Result<(Vec<ReportRecord>, i64)> {
+        let linked = "FROM reports WHERE id IN \
+             (SELECT report_id FROM report_fingerprints WHERE fingerprint = $1) \
+             AND build_id < $2";
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {REPORT_COLUMNS} {linked} ORDER BY id DESC LIMIT $3"
+        )))
+        .bind(fingerprint)
+        .bind(before_build)
+        .bind(limit.max(0))
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {linked}")))
+            .bind(fingerprint)
+            .bind(before_build)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        let reports = rows
+            .iter()
+            .map(report_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((reports, total))
     }
 }

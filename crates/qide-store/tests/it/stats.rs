@@ -15,6 +15,7 @@ contract_tests!(
     failures_are_counted_per_category_uncategorised_last,
     pattern_activity_counts_builds_per_fingerprint_and_bucket,
     reports_are_counted_per_type_with_mean_confidence,
+    the_latest_reports_of_a_fingerprint_come_newest_first_with_their_total,
 );
 
 /// Runs a build created at `at` that started at `at` and ran `ran_ms`,
@@ -264,4 +265,38 @@ async fn reports_are_counted_per_type_with_mean_confidence(db: &TestDb) {
     assert_eq!((kinds[1].kind.as_str(), kinds[1].reports), ("other", 1));
     // The harness writes every report at 1,000 ms.
     assert!(store.report_kinds(1_001).await.unwrap().is_empty());
+}
+
+async fn the_latest_reports_of_a_fingerprint_come_newest_first_with_their_total(db: &TestDb) {
+    let store: &dyn Store = &db.store;
+    let first = build(store, 1, 1, BuildStatus::Failed, Some("lint"), &["fp"]).await;
+    let second = build(store, 2, 1, BuildStatus::Failed, Some("lint"), &["fp"]).await;
+    let mut ids = Vec::new();
+    for (build_id, confidence) in [(first, 0.1), (first, 0.2), (second, 0.3)] {
+        let mut new = report(build_id, confidence);
+        new.fingerprints = vec!["fp".to_owned()];
+        ids.push(store.insert_report(&new).await.unwrap().id);
+    }
+    let (latest, total) = store
+        .latest_reports_for_fingerprint("fp", i64::MAX, 2)
+        .await
+        .unwrap();
+    assert_eq!(total, 3);
+    assert_eq!(
+        latest.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![ids[2], ids[1]]
+    );
+    // Only reports about builds before the one asked about.
+    let (earlier, total) = store
+        .latest_reports_for_fingerprint("fp", second, 10)
+        .await
+        .unwrap();
+    assert_eq!((earlier.len(), total), (2, 2));
+    assert_eq!(
+        store
+            .latest_reports_for_fingerprint("other", i64::MAX, 10)
+            .await
+            .unwrap(),
+        (vec![], 0)
+    );
 }
