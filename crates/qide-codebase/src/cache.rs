@@ -1,24 +1,47 @@
-//! The project summary remembered by tree state.
+//! The project summary, remembered while the tree stands.
 //!
-//! [`SummaryCache::summary`] hashes the tree with [`tree_hash_cached`] (one
-//! walk and one `lstat` per settled file, see [`TreeHashCache`]) and answers
-//! with the remembered [`Summary`] when the hash is the one it was computed
-//! under; otherwise it summarises again. A change to any kept file moves the
-//! hash, so it is seen on the next call; nothing is watched in between.
+//! [`SummaryCache::summary`] computes the summary and the tree hash in one
+//! walk that reads each file once. What happens on the next call depends on
+//! whether the project is being watched:
+//!
+//! - **Watched** (the usual case): after the first summary, the cache starts
+//!   a file watcher ([`notify`], inotify on Linux) on the root in the
+//!   background. Every event under the root bumps a generation counter,
+//!   except events in parts of the tree the walk never keeps (`.qide/`,
+//!   `.git/`, build-output directories such as `target/`, see
+//!   [`SKIPPED_DIRS`]) and plain opens and reads (the summary's own reads
+//!   must not make it stale). A summary is answered again without walking
+//!   while the generation it was checked under stands.
+//! - **Not watched** (the watcher could not start: inotify limits, a
+//!   filesystem without events; or it reported an error or an overflow,
+//!   after which it cannot be trusted, since a lost event may be a lost
+//!   directory that was never watched): every call hashes the tree (one walk
+//!   and one `lstat` per file, digests remembered by [`TreeHashCache`]) and
+//!   answers from the cache when the hash has not moved. Never a stale
+//!   answer, only a slower one.
+//!
+//! A summary is trusted by generation only when the check behind it (a
+//! summary or a tree hash) started after the watcher was ready, so a change
+//! made while the watches were being added is never missed. The watcher adds
+//! a watch to a new directory just after reporting its creation, so a file
+//! written into a brand-new directory in that instant would raise no event:
+//! a check that started within [`SummaryCache::SETTLE`] of a directory
+//! appearing is therefore not trusted by generation, and the next call
+//! checks the tree hash again.
 //!
 //! The same cache holds the repo map's per-file tags ([`MapCache`]), so the
 //! server keeps one object per project.
-//!
-//! The summary is computed after the hash, so it is never older than the
-//! hash it is filed under; a write in between only costs one extra
-//! summary on the next call.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
-use crate::{
-    Error, MapCache, MapFocus, RepoMap, Summary, TreeHashCache, summarize, tree_hash_cached,
-};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
+
+use crate::walk::{NEVER_WALKED, SKIPPED_DIRS, canonical_root};
+use crate::{Error, MapCache, MapFocus, RepoMap, Summary, TreeHashCache, tree_hash_cached};
 
 /// A [`Summary`] and the tree hash it was computed under.
 #[derive(Debug, Clone)]
@@ -29,45 +52,160 @@ pub struct CachedSummary {
     pub summary: Arc<Summary>,
 }
 
-/// The last summary of a project, reused while its tree hash stands.
+/// The last summary of a project, reused while its tree stands.
 #[derive(Debug, Default)]
 pub struct SummaryCache {
     /// File digests, so hashing an unchanged tree reads no file.
     hashes: TreeHashCache,
-    /// The last summary and the root it is of.
-    last: Mutex<Option<(PathBuf, CachedSummary)>>,
+    /// The last summary, the root it is of, and the watch generation it was
+    /// last checked under.
+    last: Mutex<Option<Last>>,
+    /// The watcher of the last root, once asked for.
+    watch: Mutex<Option<Watch>>,
+    /// How many times the tree was walked, for tests and diagnostics.
+    walks: AtomicU64,
     /// Per-file tags of the repo map, so a repeat map re-parses only
     /// changed files.
     map: MapCache,
+    /// Never start a watcher (see [`SummaryCache::unwatched`]).
+    unwatched: bool,
+}
+
+/// The generation of `ticket` if the watch still vouches for it once the
+/// check is done: a directory that appeared during the check, or a watcher
+/// that broke, must not let its result be trusted by generation.
+fn vouched(status: Option<&WatchStatus>, ticket: Option<Ticket>) -> Option<u64> {
+    let ticket = ticket?;
+    status?.vouches(ticket).then_some(ticket.generation)
+}
+
+/// The remembered summary.
+#[derive(Debug)]
+struct Last {
+    /// The canonical root.
+    root: PathBuf,
+    cached: CachedSummary,
+    /// The watch generation of the last check that found this summary
+    /// current, if that check can be trusted by generation.
+    generation: Option<u64>,
+}
+
+/// A watcher and what it has seen.
+#[derive(Debug)]
+struct Watch {
+    /// The canonical root being watched.
+    root: PathBuf,
+    status: Arc<WatchStatus>,
+    /// The watcher, once started; dropping it stops watching. Kept apart from
+    /// `status`, which the watcher's handler holds, so nothing is cyclic.
+    _watcher: Arc<Mutex<Option<RecommendedWatcher>>>,
+}
+
+/// State shared with the watcher's event handler.
+#[derive(Debug, Default)]
+struct WatchStatus {
+    /// Bumped on every relevant event.
+    generation: AtomicU64,
+    /// Every directory under the root is watched.
+    ready: AtomicBool,
+    /// The watcher could not start, or reported an error or overflow: its
+    /// silence no longer means the tree stands.
+    broken: AtomicBool,
+    /// When a directory (or anything that may be one) last appeared.
+    last_new_entry: Mutex<Option<Instant>>,
+}
+
+/// A generation as read before a check, when the watch can vouch for it.
+#[derive(Debug, Clone, Copy)]
+struct Ticket {
+    generation: u64,
+    started: Instant,
 }
 
 impl SummaryCache {
+    /// How long after a directory appears a check is not trusted by
+    /// generation (see the module documentation).
+    pub const SETTLE: Duration = Duration::from_secs(1);
+
     /// An empty cache.
     pub fn new() -> SummaryCache {
         SummaryCache::default()
     }
 
-    /// The summary of the project under `root`: the remembered one when the
-    /// tree hash has not moved since it was computed, a fresh one otherwise.
+    /// The summary of the project under `root`: the remembered one while
+    /// the tree has not changed since it was computed, a fresh one otherwise.
     pub fn summary(&self, root: &Path) -> Result<CachedSummary, Error> {
-        let tree_hash = self.tree_hash(root)?;
-        if let Some((last_root, cached)) = &*self.lock()
-            && last_root == root
-            && cached.tree_hash == tree_hash
+        let root = canonical_root(root)?;
+        let status = self.status_of(&root);
+        let ticket = status.as_deref().and_then(WatchStatus::ticket);
         {
-            return Ok(cached.clone());
+            // Held through the check, so concurrent callers wait for one
+            // check rather than each walking.
+            let mut last = self.lock_last();
+            if let Some(last) = last.as_mut().filter(|l| l.root == root) {
+                if let (Some(ticket), Some(generation)) = (ticket, last.generation)
+                    && ticket.generation == generation
+                {
+                    return Ok(last.cached.clone());
+                }
+                // Not vouched for by the watch: no watch, not ready yet, or
+                // something changed, perhaps only an ignored file. The hash
+                // reads only files whose metadata moved.
+                let tree_hash = self.tree_hash(&root)?;
+                if tree_hash == last.cached.tree_hash {
+                    last.generation = vouched(status.as_deref(), ticket);
+                    return Ok(last.cached.clone());
+                }
+            }
         }
+        self.walks.fetch_add(1, Ordering::Relaxed);
+        let (tree_hash, summary) = crate::summary::summarize_hashed(&root, &self.hashes)?;
         let fresh = CachedSummary {
             tree_hash,
-            summary: Arc::new(summarize(root)?),
+            summary: Arc::new(summary),
         };
-        *self.lock() = Some((root.to_path_buf(), fresh.clone()));
+        *self.lock_last() = Some(Last {
+            root: root.clone(),
+            cached: fresh.clone(),
+            generation: vouched(status.as_deref(), ticket),
+        });
+        if status.is_none() && !self.unwatched {
+            self.start_watch(&root);
+        }
         Ok(fresh)
+    }
+
+    /// A cache that never starts a watcher: every call checks the tree
+    /// hash, as when a watcher cannot start.
+    pub fn unwatched() -> SummaryCache {
+        SummaryCache {
+            unwatched: true,
+            ..SummaryCache::default()
+        }
+    }
+
+    /// How many times [`SummaryCache::summary`] and
+    /// [`SummaryCache::tree_hash`] walked the tree: a repeat summary that
+    /// the watch vouched for adds nothing.
+    pub fn walks(&self) -> u64 {
+        self.walks.load(Ordering::Relaxed)
+    }
+
+    /// Whether the watcher of `root` is running and trusted: false before
+    /// it is ready, when it could not start, and after it reported an error
+    /// or an overflow.
+    pub fn is_watching(&self, root: &Path) -> bool {
+        let Ok(root) = canonical_root(root) else {
+            return false;
+        };
+        self.status_of(&root)
+            .is_some_and(|s| s.ready.load(Ordering::Acquire) && !s.broken.load(Ordering::Acquire))
     }
 
     /// The tree hash of the project under `root`, reusing the digests of
     /// unchanged files.
     pub fn tree_hash(&self, root: &Path) -> Result<String, Error> {
+        self.walks.fetch_add(1, Ordering::Relaxed);
         tree_hash_cached(root, &self.hashes)
     }
 
@@ -83,7 +221,209 @@ impl SummaryCache {
         self.map.repo_map(root, budget_tokens, focus, count)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(PathBuf, CachedSummary)>> {
+    /// The watch status of `root`, if a watcher was started for it.
+    fn status_of(&self, root: &Path) -> Option<Arc<WatchStatus>> {
+        let watch = self.watch.lock().unwrap_or_else(PoisonError::into_inner);
+        watch
+            .as_ref()
+            .filter(|w| w.root == root)
+            .map(|w| w.status.clone())
+    }
+
+    /// Starts watching `root` on a thread of its own (adding a watch to
+    /// every directory takes about as long as a walk, and the caller should
+    /// not wait for it), replacing the watch of any other root.
+    fn start_watch(&self, root: &Path) {
+        let status = Arc::new(WatchStatus::default());
+        let slot = Arc::new(Mutex::new(None));
+        *self.watch.lock().unwrap_or_else(PoisonError::into_inner) = Some(Watch {
+            root: root.to_path_buf(),
+            status: status.clone(),
+            _watcher: slot.clone(),
+        });
+        let root = root.to_path_buf();
+        let spawned = std::thread::Builder::new()
+            .name("qide-watch".to_owned())
+            .spawn(move || {
+                let handler_status = Arc::downgrade(&status);
+                let handler_root = root.clone();
+                let handler = move |event: notify::Result<notify::Event>| {
+                    if let Some(status) = handler_status.upgrade() {
+                        status.on_event(&handler_root, event);
+                    }
+                };
+                let config = notify::Config::default().with_follow_symlinks(false);
+                let started = RecommendedWatcher::new(handler, config).and_then(|mut watcher| {
+                    watcher.watch(&root, RecursiveMode::Recursive)?;
+                    Ok(watcher)
+                });
+                match started {
+                    Ok(watcher) => {
+                        *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(watcher);
+                        status.ready.store(true, Ordering::Release);
+                    }
+                    Err(_) => status.broken.store(true, Ordering::Release),
+                }
+            });
+        if spawned.is_err() {
+            // No thread, no watch: stay on the hash check.
+            if let Some(watch) = &*self.watch.lock().unwrap_or_else(PoisonError::into_inner) {
+                watch.status.broken.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    fn lock_last(&self) -> MutexGuard<'_, Option<Last>> {
         self.last.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl WatchStatus {
+    /// The current generation, if the watch can vouch for a check starting
+    /// now.
+    fn ticket(&self) -> Option<Ticket> {
+        let ticket = Ticket {
+            generation: self.generation.load(Ordering::Acquire),
+            started: Instant::now(),
+        };
+        self.vouches(ticket).then_some(ticket)
+    }
+
+    /// Whether a check that started with `ticket` can be trusted for as
+    /// long as the generation stands.
+    fn vouches(&self, ticket: Ticket) -> bool {
+        if !self.ready.load(Ordering::Acquire) || self.broken.load(Ordering::Acquire) {
+            return false;
+        }
+        let last_new = *self
+            .last_new_entry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        last_new.is_none_or(|at| ticket.started >= at + SummaryCache::SETTLE)
+    }
+
+    /// Handles one report of the watcher.
+    fn on_event(&self, root: &Path, event: notify::Result<notify::Event>) {
+        let event = match event {
+            Ok(event) if !event.need_rescan() => event,
+            // An error or an overflow: events may have been lost, and with
+            // them directories that were never watched.
+            _ => {
+                self.broken.store(true, Ordering::Release);
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                return;
+            }
+        };
+        let relevant = match event.kind {
+            // Opening or reading changes nothing (and the summary itself
+            // opens every file); a close after writing is a change.
+            EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+            EventKind::Access(_) => false,
+            _ => true,
+        };
+        if !relevant || event.paths.iter().all(|p| is_never_walked(root, p)) {
+            return;
+        }
+        if matches!(
+            event.kind,
+            EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(_)) | EventKind::Any
+        ) {
+            *self
+                .last_new_entry
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Whether `path` lies inside a part of the tree the walk never keeps:
+/// under `.git` or `.qide`, or under a build-output directory. The entry
+/// named so itself still counts (a *file* named `target` is kept).
+fn is_never_walked(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        // Outside the root (a watcher quirk): not ours to judge.
+        return false;
+    };
+    let parts: Vec<_> = relative.components().collect();
+    let Some((_, dirs)) = parts.split_last() else {
+        return false;
+    };
+    dirs.iter().any(|part| match part {
+        Component::Normal(name) => {
+            NEVER_WALKED.iter().any(|n| name == n) || SKIPPED_DIRS.iter().any(|n| name == n)
+        }
+        _ => false,
+    }) || parts.iter().any(
+        |part| matches!(part, Component::Normal(name) if NEVER_WALKED.iter().any(|n| name == n)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use notify::event::{AccessKind, CreateKind, DataChange, Event, EventKind, ModifyKind};
+
+    use super::*;
+
+    fn bumps(kind: EventKind, rel: &str) -> bool {
+        let root = Path::new("/p");
+        let status = WatchStatus::default();
+        status.on_event(root, Ok(Event::new(kind).add_path(root.join(rel))));
+        status.generation.load(Ordering::Acquire) == 1
+    }
+
+    #[test]
+    fn only_events_in_walked_parts_of_the_tree_count() {
+        let modify = EventKind::Modify(ModifyKind::Data(DataChange::Content));
+        assert!(bumps(modify, "src/main.rs"));
+        assert!(bumps(modify, "target"), "a file named target is kept");
+        assert!(bumps(EventKind::Create(CreateKind::Folder), "src/new"));
+        assert!(!bumps(modify, ".qide/logs/1.log"));
+        assert!(!bumps(modify, ".qide"));
+        assert!(!bumps(modify, ".git/index"));
+        assert!(!bumps(modify, "target/debug/app"));
+        assert!(!bumps(modify, "web/node_modules/x/index.js"));
+        // The summary's own reads must not make it stale; a write must.
+        let open = EventKind::Access(AccessKind::Open(notify::event::AccessMode::Any));
+        assert!(!bumps(open, "src/main.rs"));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert!(bumps(closed, "src/main.rs"));
+    }
+
+    #[test]
+    fn an_error_or_overflow_breaks_the_watch() {
+        let root = Path::new("/p");
+        let status = WatchStatus::default();
+        status.ready.store(true, Ordering::Release);
+        assert!(status.ticket().is_some());
+        status.on_event(root, Err(notify::Error::generic("queue overflow")));
+        assert!(status.ticket().is_none());
+
+        let status = WatchStatus::default();
+        status.ready.store(true, Ordering::Release);
+        let rescan = Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
+        status.on_event(root, Ok(rescan));
+        assert!(status.ticket().is_none());
+    }
+
+    #[test]
+    fn a_new_directory_is_not_vouched_for_until_it_settles() {
+        let root = Path::new("/p");
+        let status = WatchStatus::default();
+        status.ready.store(true, Ordering::Release);
+        let before = status.ticket().expect("a ready watch vouches");
+        status.on_event(
+            root,
+            Ok(Event::new(EventKind::Create(CreateKind::Folder)).add_path(root.join("src/new"))),
+        );
+        // A check that started before (or just after) the directory
+        // appeared is not trusted by generation.
+        assert!(!status.vouches(before));
+        assert!(status.ticket().is_none());
+        let later = Ticket {
+            generation: 1,
+            started: Instant::now() + SummaryCache::SETTLE,
+        };
+        assert!(status.vouches(later));
     }
 }

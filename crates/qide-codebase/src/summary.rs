@@ -13,11 +13,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 
 use crate::classify::{self, entry_point_rank, is_key_file, is_lock_file, is_secret, is_test};
 use crate::language::{self, Kind};
-use crate::walk::{self, EntryKind, WalkEntry};
+use crate::tree_hash::{self, ScanInput, TreeHashCache};
+use crate::walk::{EntryKind, WalkEntry};
 use crate::{Error, FileEntry, KeyFile, LanguageStat, SourcePreview, Structure, Summary};
 
 /// Files larger than this are listed with their size but never read.
@@ -51,12 +52,27 @@ struct Scan {
 }
 
 pub(crate) fn summarize(root: &std::path::Path) -> Result<Summary, Error> {
-    let scanned = walk::walk_map(root, scan)?;
+    let (_, scanned) = tree_hash::hash_and_scan(root, None, MAX_READ_BYTES, scan)?;
+    Ok(assemble(&scanned))
+}
 
+/// The summary and the tree hash (as [`crate::tree_hash`] computes it) in one
+/// walk that reads each file once, remembering digests in `hashes`.
+pub(crate) fn summarize_hashed(
+    root: &std::path::Path,
+    hashes: &TreeHashCache,
+) -> Result<(String, Summary), Error> {
+    let (hash, scanned) = tree_hash::hash_and_scan(root, Some(hashes), MAX_READ_BYTES, scan)?;
+    let hash = hash.expect("hash_and_scan hashes when given a cache");
+    Ok((hash, assemble(&scanned)))
+}
+
+/// The summary from every scanned file.
+fn assemble(scanned: &[(WalkEntry, Scan)]) -> Summary {
     let mut languages: HashMap<&'static str, LanguageStat> = HashMap::new();
     let mut structure = Structure::default();
     let mut files = Vec::with_capacity(scanned.len());
-    for (entry, scan) in &scanned {
+    for (entry, scan) in scanned {
         let language = scan.language.map(|(name, _)| name);
         files.push(FileEntry {
             path: entry.path.clone(),
@@ -92,18 +108,20 @@ pub(crate) fn summarize(root: &std::path::Path) -> Result<Summary, Error> {
     });
     structure.languages = languages;
 
-    let key_files = key_files(&scanned);
-    let source_previews = source_previews(&scanned);
-    Ok(Summary {
+    let key_files = key_files(scanned);
+    let source_previews = source_previews(scanned);
+    Summary {
         files,
         key_files,
         source_previews,
         structure,
-    })
+    }
 }
 
-/// Scans one file on a walker thread.
-fn scan(entry: &WalkEntry, scratch: &mut Vec<u8>) -> Option<Scan> {
+/// Scans one file on a walker thread, from the content the walk read (see
+/// [`tree_hash::hash_and_scan`]): `None` for a file over
+/// [`MAX_READ_BYTES`], a symlink or an unreadable file.
+fn scan((entry, content): ScanInput<'_>) -> Option<Scan> {
     let name = classify::file_name(&entry.path);
     let secret = is_secret(&entry.path);
     let mut scan = Scan {
@@ -118,18 +136,10 @@ fn scan(entry: &WalkEntry, scratch: &mut Vec<u8>) -> Option<Scan> {
         frontend_package: false,
         backend_package: false,
     };
-    if secret || entry.kind == EntryKind::Symlink || entry.size > MAX_READ_BYTES {
+    // A secret's content is read for its digest only, never looked at.
+    let Some(scratch) = content.filter(|_| !secret) else {
         return Some(scan);
-    }
-    scratch.clear();
-    match File::open(&entry.abs).and_then(|f| f.take(MAX_READ_BYTES).read_to_end(scratch)) {
-        Ok(_) => {}
-        // Deleted between the walk and the read: it is no longer part of
-        // the project.
-        Err(e) if e.kind() == ErrorKind::NotFound => return None,
-        // Unreadable (permissions): list it without content.
-        Err(_) => return Some(scan),
-    }
+    };
     if is_binary(scratch) {
         return Some(scan);
     }

@@ -27,7 +27,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -146,9 +146,15 @@ fn tree_hash_with(root: &Path, cache: Option<&TreeHashCache>) -> Result<String, 
             .collect();
         *cache.digests.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
     }
+    Ok(combine(&hashed))
+}
+
+/// The outer hash over every entry's contribution, in the order given
+/// (sorted by path), framed as the module documentation shows.
+fn combine<S>(hashed: &[(WalkEntry, (Contribution, S))]) -> String {
     let mut tree = blake3::Hasher::new();
     tree.update(b"qide-tree-v1\0");
-    for (entry, (contribution, _)) in &hashed {
+    for (entry, (contribution, _)) in hashed {
         let tag: &[u8] = match contribution {
             Contribution::File(_) => b"F",
             Contribution::Symlink(_) => b"L",
@@ -171,7 +177,139 @@ fn tree_hash_with(root: &Path, cache: Option<&TreeHashCache>) -> Result<String, 
             }
         }
     }
-    Ok(format!("b3:{}", tree.finalize().to_hex()))
+    format!("b3:{}", tree.finalize().to_hex())
+}
+
+/// What [`hash_and_scan`] hands the per-file scan: the entry and, for a
+/// regular file of at most `max_read` bytes that could be read, its content.
+pub(crate) type ScanInput<'a> = (&'a WalkEntry, Option<&'a [u8]>);
+
+/// The tree hash (when hashing) and every scanned entry, sorted by path.
+pub(crate) type HashedScan<T> = (Option<String>, Vec<(WalkEntry, T)>);
+
+/// One walk that both hashes the tree and scans each file, reading each file
+/// once: the bytes read for the digest are the bytes `scan` sees, so the
+/// summary and the hash it is filed under describe the same content.
+///
+/// Files of at most `max_read` bytes are read whole into the thread's buffer
+/// and passed to `scan`; larger ones are hashed streamed and `scan` gets
+/// `None`, as it does for symlinks and unreadable files. With `cache`, the
+/// digests of settled files are remembered as [`tree_hash_cached`] does (and
+/// a remembered digest saves hashing, though the file is still read for
+/// `scan`); without it, nothing is hashed and the returned hash is `None`.
+pub(crate) fn hash_and_scan<T, F>(
+    root: &Path,
+    cache: Option<&TreeHashCache>,
+    max_read: u64,
+    scan: F,
+) -> Result<HashedScan<T>, Error>
+where
+    T: Send,
+    F: Fn(ScanInput<'_>) -> Option<T> + Sync,
+{
+    let now = SystemTime::now();
+    let remembered = cache.map(|cache| {
+        std::mem::take(&mut *cache.digests.lock().unwrap_or_else(PoisonError::into_inner))
+    });
+    let hashing = cache.is_some();
+    let scanned = walk::walk_map(root, |entry, scratch| {
+        let (contribution, stamp, read) = match entry.kind {
+            EntryKind::Symlink => (
+                if hashing {
+                    Some(contribution(entry)?)
+                } else {
+                    None
+                },
+                None,
+                false,
+            ),
+            EntryKind::File => {
+                read_and_hash(entry, scratch, max_read, hashing, remembered.as_ref(), now)?
+            }
+        };
+        let value = scan((entry, read.then_some(scratch.as_slice())))?;
+        Some((value, contribution, stamp))
+    })?;
+    let Some(cache) = cache else {
+        let scanned = scanned.into_iter().map(|(e, (v, _, _))| (e, v)).collect();
+        return Ok((None, scanned));
+    };
+    let fresh = scanned
+        .iter()
+        .filter_map(
+            |(entry, (_, contribution, stamp))| match (contribution, stamp) {
+                (Some(Contribution::File(hash)), Some(stamp)) => {
+                    Some((entry.abs.clone(), (*stamp, *hash)))
+                }
+                _ => None,
+            },
+        )
+        .collect();
+    *cache.digests.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+    let mut hashed = Vec::with_capacity(scanned.len());
+    let mut values = Vec::with_capacity(scanned.len());
+    for (entry, (value, contribution, stamp)) in scanned {
+        values.push((entry.clone(), value));
+        if let Some(contribution) = contribution {
+            hashed.push((entry, (contribution, stamp)));
+        }
+    }
+    Ok((Some(combine(&hashed)), values))
+}
+
+/// Reads one regular file for [`hash_and_scan`]: its contribution (when
+/// hashing), the stamp to remember, and whether `scratch` now holds its whole
+/// content. `None` when the file vanished since the walk saw it.
+fn read_and_hash(
+    entry: &WalkEntry,
+    scratch: &mut Vec<u8>,
+    max_read: u64,
+    hashing: bool,
+    remembered: Option<&HashMap<PathBuf, (Stamp, blake3::Hash)>>,
+    now: SystemTime,
+) -> Option<(Option<Contribution>, Option<Stamp>, bool)> {
+    scratch.clear();
+    let unreadable = |e: std::io::Error| {
+        if e.kind() == ErrorKind::NotFound {
+            return None;
+        }
+        Some((hashing.then(|| contribution(entry)).flatten(), None, false))
+    };
+    let mut file = match File::open(&entry.abs) {
+        Ok(file) => file,
+        Err(e) => return unreadable(e),
+    };
+    // fstat on the open file: the same stamp `lstat` gives a regular file,
+    // without resolving the path again.
+    let stamp = file.metadata().ok().map(|m| Stamp::of(&m));
+    if let Err(e) = (&mut file).take(max_read + 1).read_to_end(scratch) {
+        return unreadable(e);
+    }
+    let whole = scratch.len() as u64 <= max_read;
+    if !hashing {
+        return Some((None, None, whole));
+    }
+    let settled = stamp.is_some_and(|s| !s.is_racy(now));
+    let known = stamp.and_then(|stamp| {
+        let (old, hash) = remembered?.get(&entry.abs)?;
+        (settled && *old == stamp).then_some(*hash)
+    });
+    let hash = match known {
+        Some(hash) => hash,
+        None => {
+            let mut hasher = blake3::Hasher::new();
+            hasher.update(scratch);
+            if !whole && let Err(e) = hasher.update_reader(&mut file) {
+                return unreadable(e);
+            }
+            hasher.finalize()
+        }
+    };
+    // Re-stat: a write during the read would leave a digest of mixed content
+    // under the new stamp.
+    let unchanged = stamp.is_some() && file.metadata().ok().map(|m| Stamp::of(&m)) == stamp;
+    let stamp = stamp.filter(|_| settled && unchanged);
+    Some((Some(Contribution::File(hash)), stamp, whole))
 }
 
 /// Hashes one entry, reusing a remembered digest when the file's stamp is

@@ -1,7 +1,9 @@
 //! The summary cache: the same summary while the tree stands, a fresh one
-//! once it moves.
+//! once it moves, whether a watcher vouches for the tree or its hash does.
 
+use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use qide_codebase::SummaryCache;
 
@@ -10,7 +12,9 @@ use crate::{project, write};
 #[test]
 fn an_unchanged_tree_reuses_the_summary_and_a_change_is_seen() {
     let dir = project(&[("src/main.rs", "fn main() {}\n"), ("README.md", "hi\n")]);
-    let cache = SummaryCache::new();
+    // Without a watcher every call checks the tree hash: a change is seen on
+    // the very next call.
+    let cache = SummaryCache::unwatched();
     let first = cache.summary(dir.path()).unwrap();
     let second = cache.summary(dir.path()).unwrap();
     assert!(Arc::ptr_eq(&first.summary, &second.summary));
@@ -37,4 +41,82 @@ fn an_unchanged_tree_reuses_the_summary_and_a_change_is_seen() {
     write(dir.path(), "debug.log", "noise\n");
     let sixth = cache.summary(dir.path()).unwrap();
     assert!(Arc::ptr_eq(&fifth.summary, &sixth.summary));
+}
+
+/// Waits until the cache's watcher is running, or fails the test.
+fn wait_for_watch(cache: &SummaryCache, root: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cache.is_watching(root) {
+        assert!(Instant::now() < deadline, "the watcher never started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Calls `summary` until `seen` holds of it, or fails the test: the
+/// watcher's event arrives a moment after the write.
+fn summary_until(
+    cache: &SummaryCache,
+    root: &Path,
+    seen: impl Fn(&qide_codebase::Summary) -> bool,
+) -> qide_codebase::CachedSummary {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let cached = cache.summary(root).unwrap();
+        if seen(&cached.summary) {
+            return cached;
+        }
+        assert!(Instant::now() < deadline, "the change was never seen");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_watched_tree_is_not_walked_again_until_it_changes() {
+    let dir = project(&[("src/main.rs", "fn main() {}\n"), ("README.md", "hi\n")]);
+    let cache = SummaryCache::new();
+    let first = cache.summary(dir.path()).unwrap();
+    assert_eq!(cache.walks(), 1);
+    wait_for_watch(&cache, dir.path());
+
+    // The first call after the watch is ready checks the hash once (the
+    // summary predates the watch); from then on nothing is walked.
+    let checked = cache.summary(dir.path()).unwrap();
+    assert!(Arc::ptr_eq(&first.summary, &checked.summary));
+    let walks = cache.walks();
+    for _ in 0..20 {
+        let again = cache.summary(dir.path()).unwrap();
+        assert!(Arc::ptr_eq(&first.summary, &again.summary));
+    }
+    assert_eq!(cache.walks(), walks, "an unchanged watched tree was walked");
+
+    // A changed file is seen once its event arrives.
+    write(dir.path(), "src/main.rs", "fn main() {}\nfn more() {}\n");
+    let changed = summary_until(&cache, dir.path(), |s| {
+        s.files
+            .iter()
+            .any(|f| f.path == "src/main.rs" && f.lines == 2)
+    });
+    assert_ne!(changed.tree_hash, first.tree_hash);
+    assert_eq!(
+        changed.tree_hash,
+        qide_codebase::tree_hash(dir.path()).unwrap()
+    );
+    assert_eq!(
+        *changed.summary,
+        qide_codebase::summarize(dir.path()).unwrap()
+    );
+
+    // A file in a new directory: the directory's watch is added as it
+    // appears, and the file is seen.
+    std::fs::create_dir_all(dir.path().join("src/deep/er")).unwrap();
+    write(dir.path(), "src/deep/er/mod.rs", "pub fn x() {}\n");
+    summary_until(&cache, dir.path(), |s| {
+        s.files.iter().any(|f| f.path == "src/deep/er/mod.rs")
+    });
+    // A deleted file is gone.
+    std::fs::remove_file(dir.path().join("README.md")).unwrap();
+    summary_until(&cache, dir.path(), |s| {
+        s.files.iter().all(|f| f.path != "README.md")
+    });
+    assert!(cache.is_watching(dir.path()));
 }
