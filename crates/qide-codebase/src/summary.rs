@@ -2,7 +2,9 @@
 //!
 //! Every kept file is scanned once, in parallel on the walker's threads:
 //! size, line count and binary check, reading at most [`MAX_READ_BYTES`] of
-//! it. The few files chosen as key files or previews are then read again,
+//! it. The server's [`SummaryCache`](crate::SummaryCache) computes the tree
+//! hash in the same walk, from the same bytes (larger files are then read
+//! to their end for the digest only), so the tree is read once, not twice. The few files chosen as key files or previews are then read again,
 //! sequentially, which costs little next to the walk and keeps memory flat on
 //! large trees.
 //!

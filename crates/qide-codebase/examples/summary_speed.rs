@@ -1,0 +1,82 @@
+//! Times the codebase summary on one tree (compare with `hyperfine -N
+//! 'rg --files --hidden TREE'` in the same session), in process (no HTTP,
+//! no JSON): the old two-walk path, the one-walk cold path,
+//! and warm calls answered through the watcher or, unwatched, the hash check.
+//! `cargo run --release -p qide-codebase --example summary_speed -- TREE`;
+//! bench/README.md has the results.
+
+use std::time::{Duration, Instant};
+/// Prints medians for each path; asserts the one-walk path agrees with the
+/// separate tree hash and summary.
+fn main() {
+    let root = std::env::args().nth(1).unwrap();
+    let root = std::path::Path::new(&root);
+    let mut old = vec![];
+    let mut cold = vec![];
+    for _ in 0..3 {
+        let t = Instant::now();
+        let h = qide_codebase::tree_hash(root).unwrap();
+        let s = qide_codebase::summarize(root).unwrap();
+        old.push(t.elapsed());
+        let cache = qide_codebase::SummaryCache::new();
+        let t = Instant::now();
+        let c = cache.summary(root).unwrap();
+        cold.push(t.elapsed());
+        assert_eq!(c.tree_hash, h);
+        assert_eq!(*c.summary, s);
+    }
+    old.sort();
+    cold.sort();
+    println!(
+        "old path (tree_hash + summarize) median {:?}; one-walk cold median {:?}",
+        old[1], cold[1]
+    );
+    let mut w = vec![];
+    let mut su = vec![];
+    for _ in 0..3 {
+        let t = Instant::now();
+        qide_codebase::walk(root).unwrap();
+        w.push(t.elapsed());
+        let t = Instant::now();
+        qide_codebase::summarize(root).unwrap();
+        su.push(t.elapsed());
+    }
+    w.sort();
+    su.sort();
+    println!(
+        "walk (lstat each) median {:?}; summarize without hashing median {:?}",
+        w[1], su[1]
+    );
+    let cache = qide_codebase::SummaryCache::new();
+    cache.summary(root).unwrap();
+    let t = Instant::now();
+    while !cache.is_watching(root) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!("watch ready after {:?}", t.elapsed());
+    cache.summary(root).unwrap();
+    let walks = cache.walks();
+    let mut warm = vec![];
+    for _ in 0..20 {
+        let t = Instant::now();
+        cache.summary(root).unwrap();
+        warm.push(t.elapsed());
+    }
+    warm.sort();
+    println!(
+        "warm median {:?} max {:?}, walks during warm: {}",
+        warm[10],
+        warm[19],
+        cache.walks() - walks
+    );
+    let un = qide_codebase::SummaryCache::unwatched();
+    un.summary(root).unwrap();
+    let mut fb = vec![];
+    for _ in 0..5 {
+        let t = Instant::now();
+        un.summary(root).unwrap();
+        fb.push(t.elapsed());
+    }
+    fb.sort();
+    println!("unwatched (hash check) repeat median {:?}", fb[2]);
+}
