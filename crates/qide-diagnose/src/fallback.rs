@@ -172,11 +172,12 @@ pub(crate) struct Fallback {
 
 impl Fallback {
     /// Offers a cleaned line; `maybe` is false when the line is known to
-    /// hold no keyword (see [`crate::prefilter`]).
-    pub(crate) fn line(&mut self, n: u64, line: &str, maybe: bool) {
+    /// hold no keyword (see [`crate::prefilter`]). Returns whether the line
+    /// looks like an error.
+    pub(crate) fn line(&mut self, n: u64, line: &str, maybe: bool) -> bool {
         self.last_line = self.last_line.max(n);
         if !maybe || !is_error_looking(line) {
-            return;
+            return false;
         }
         let strong = is_strong(line);
         if let Some(last) = self.blocks.back_mut()
@@ -184,7 +185,7 @@ impl Fallback {
         {
             last.end = n;
             last.strong |= strong;
-            return;
+            return true;
         }
         if self.blocks.len() == MAX_BLOCKS {
             // The oldest block that does not say outright that something
@@ -206,6 +207,7 @@ impl Fallback {
             headline: cut(line.trim(), MAX_HEADLINE).to_string(),
             strong,
         });
+        true
     }
 
     /// The first line of the `k`-th latest block (1 = the latest), or of

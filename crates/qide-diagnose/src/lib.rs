@@ -42,6 +42,7 @@ mod js;
 mod junit;
 mod libtest;
 mod nextest;
+mod novelty;
 mod prefilter;
 mod pytest;
 mod python;
@@ -52,6 +53,7 @@ mod sink;
 pub use ansi::strip_ansi;
 pub use fingerprint::{fingerprint, normalize_file, normalize_message};
 pub use junit::{JunitReport, looks_like_junit, parse_junit};
+pub use novelty::Baseline;
 
 use sink::Sink;
 
@@ -223,6 +225,9 @@ pub struct LogDiagnoser {
     runners: runners::Runners,
     /// The error-looking lines reported when no parser finds a root cause.
     fallback: fallback::Fallback,
+    /// The lines new since a green log of the same steps, when the caller
+    /// has one ([`LogDiagnoser::with_baseline`]).
+    novelty: Option<novelty::Novelty>,
     /// Infrastructure lines (a refused connection, a missing command, a
     /// segfault) waiting for the end of the log: builds often carry on past
     /// them, so only those among the last failure signals are root causes.
@@ -247,6 +252,15 @@ impl LogDiagnoser {
         diagnoser
     }
 
+    /// Compares the log with `baseline`, the lines of the last successful
+    /// log of the same steps: when no parser finds a root cause, the lines
+    /// the green log did not print are the answer, best first, and
+    /// error-looking lines the green log printed too are left out.
+    pub fn with_baseline(mut self, baseline: Baseline) -> LogDiagnoser {
+        self.novelty = Some(novelty::Novelty::new(baseline));
+        self
+    }
+
     /// Feeds one log line. `n` is its 1-based line number in the whole build
     /// log; lines arrive in increasing order but numbers may skip (dropped
     /// middle of an over-long log).
@@ -255,7 +269,10 @@ impl LogDiagnoser {
         let line: &str = &cleaned;
         // One scan rules out most lines for both keyword checks.
         let sets = prefilter::sets(line);
-        self.fallback.line(n, line, sets & prefilter::FALLBACK != 0);
+        let error_looking = self.fallback.line(n, line, sets & prefilter::FALLBACK != 0);
+        if let Some(novelty) = &mut self.novelty {
+            novelty.line(n, line, error_looking);
+        }
         if let Some(open) = &mut self.open {
             let (taken, ended) = match open {
                 Open::Rust(block) => {
@@ -343,8 +360,23 @@ impl LogDiagnoser {
                 .unwrap_or(0);
             self.fallback
                 .drafts_beside(&covered, LATE_GAP, last + LATE_GAP, LATE_FALLBACK_LINES)
+        } else if let Some(novelty) = self.novelty.take() {
+            // What the green log did not print comes first; error-looking
+            // lines it printed too are no news, and are left out below.
+            let mut drafts = self.fallback.drafts_beside(&[], 0, 0, BESIDE_NOVELTY_LINES);
+            drafts.retain(|d| !novelty.baseline().has_line(&d.message));
+            let mut all = novelty.drafts(novelty::MAX_LINES);
+            all.extend(drafts);
+            all
         } else {
             self.fallback.drafts()
+        };
+        let drafts = match &self.novelty {
+            Some(novelty) => drafts
+                .into_iter()
+                .filter(|d| !novelty.baseline().has_line(&d.message))
+                .collect(),
+            None => drafts,
         };
         // A block that holds an infrastructure root cause would only
         // repeat it.
@@ -545,6 +577,8 @@ impl LogDiagnoser {
 /// most [`LATE_FALLBACK_LINES`] lines.
 const LATE_GAP: u64 = 20;
 const LATE_FALLBACK_LINES: u64 = 20;
+/// Lines of error-looking blocks reported after the new-since-green ones.
+const BESIDE_NOVELTY_LINES: u64 = 20;
 
 /// At most this many infrastructure lines wait for the end of the log; the
 /// latest are kept.

@@ -23,15 +23,18 @@ use memchr::memmem;
 /// Four-byte windows, at least one of which every ASCII keyword of four
 /// bytes or more of `may_matter` and of the fallback holds (ignoring ASCII
 /// case); the unit tests hold both lists to it. Rarest in real logs first:
-/// a keyword is filed under the first window it holds.
+/// a keyword is filed under the first window it holds. For each keyword the
+/// window chosen is its rarest among the LogChunks logs' lines (`econn` under
+/// `conn`, not `econ`, which every "seconds" holds), which let 8.8% of lines
+/// through to the exact scans instead of 14.2%.
 pub(crate) const QUADGRAMS: &[&str] = &[
-    "abrt", "eai_", "ervn", "gkil", "pnpm", "sigb", "um e", "gseg", "o ou", "ta e", "ot k", " fau",
-    "ad_a", "fies", "xpas", "ldn'", "anic", "o sp", "ceba", "f me", "efus", "mped", "t ok", "<<< ",
-    "pm e", "me r", "nied", "no m", "ve h", "tfou", "fata", "egme", "an't", "chab", "kill", "d -l",
-    "gal ", "le \"", ": **", "imed", ") te", "bort", "xfai", "res:", "te p", "unab", "l ce",
-    "e we", "re w", "aili", "d mo", "uded", "it s", "ct t", "o su", "mory", "xit ", "ired", "cann",
-    "xite", "on r", "coul", "ndef", "sser", "ot f", "xpec", ".go:", "epti", ": in", "ippe", ".py:",
-    "aile", "ssed", "fail", "arni", "nect", "erro", "econ",
+    "pani", "<<< ", "sigk", "ervn", "sigb", "fies", "igab", "r_pn", "o ou", "eai_", ".go:", "f me",
+    "ota ", "enot", "gal ", "um e", "xpas", "refu", "me r", "mped", "ot k", "nrea", "o sp", "res:",
+    "nied", "l ce", "ve h", "ad_a", "gseg", "ceba", ".py:", "uldn", " fau", "re w", "can'", "no m",
+    "fata", "d -l", "segm", "kill", "to l", "le \"", "unab", "pm e", "med ", "ot o", "aili",
+    ": **", "coul", "ed r", "d mo", "uded", "it s", "ired", "ct t", "mory", ") te", "ndef", "no s",
+    "bort", "cann", "ssed", "n re", " cod", "xite", "xfai", "epti", "sser", ": in", "ot f", "ippe",
+    "xpec", "aile", "arni", "erro", "fail", "nect", "conn",
 ];
 
 /// A keyword of the parsers' gate (`may_matter`) may be in the line.
@@ -186,7 +189,9 @@ mod tests {
             assert_eq!(q.len(), 4);
         }
         assert_eq!(sets("Aborted"), FALLBACK);
-        assert_eq!(sets("Connection"), PARSERS);
+        // Both sets file a keyword under `conn` (`Connection`, `econn`).
+        assert_eq!(sets("Connection"), PARSERS | FALLBACK);
+        assert_eq!(sets("the number of seconds"), 0);
         assert_eq!(sets("an error"), PARSERS | FALLBACK);
     }
 

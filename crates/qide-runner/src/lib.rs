@@ -12,6 +12,7 @@
 //! records the outcome with a stable [`FailureKind`].
 
 mod capture;
+mod junit;
 mod plan;
 mod process;
 mod redact;
@@ -33,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use capture::{STDERR, STDOUT, SYSTEM};
+pub use junit::{TestReports, find_reports};
 pub use plan::{
     BuildSection, CONFIG_FILE, Plan, PlanError, Profile, ProjectConfig, StepSpec, detect_steps,
     render_init, validate_step,
@@ -171,8 +173,10 @@ impl RunnerEvent {
 /// Reads a finished build's log and returns what to store about it.
 #[async_trait::async_trait]
 pub trait Diagnose: Send + Sync + 'static {
-    /// Called after the last step, before the build is marked finished.
-    async fn diagnose(&self, build: &BuildRecord) -> Option<DiagnosisRecord>;
+    /// Called after the last step, before the build is marked finished,
+    /// with the JUnit XML reports the steps wrote.
+    async fn diagnose(&self, build: &BuildRecord, reports: &TestReports)
+    -> Option<DiagnosisRecord>;
 }
 
 /// A build to queue, as a client asks for it.
@@ -537,7 +541,8 @@ impl Runner {
             running.insert(id, handle.clone());
         }
         tracing::info!(build = id, "build started");
-        let finish = self.execute_steps(&build, &handle).await;
+        let mut reports = TestReports::new();
+        let finish = self.execute_steps(&build, &handle, &mut reports).await;
         if let Ok(mut running) = self.inner.running.lock() {
             running.remove(&id);
         }
@@ -556,7 +561,7 @@ impl Runner {
             }
         };
         record.status = status;
-        let diagnosis = self.inner.diagnose.diagnose(&record).await;
+        let diagnosis = self.inner.diagnose.diagnose(&record, &reports).await;
         let finish = BuildFinish {
             status,
             exit_code,
@@ -583,6 +588,7 @@ impl Runner {
         &self,
         build: &BuildRecord,
         handle: &CancelHandle,
+        reports: &mut TestReports,
     ) -> Result<(BuildStatus, Option<i32>, Option<&'static str>), StoreError> {
         let store = &self.inner.store;
         let limits = self.inner.limits;
@@ -676,6 +682,7 @@ impl Runner {
             chunks.set_step(step.idx);
             let first_line = chunks.next_line();
             let started = now_ms();
+            let started_wall = std::time::SystemTime::now();
             store
                 .update_step(
                     id,
@@ -745,6 +752,18 @@ impl Runner {
                 )
                 .await?;
             let _ = self.inner.events.send(RunnerEvent::Status { build_id: id });
+            // JUnit reports the step wrote: a walk of the project, so off
+            // the async threads.
+            let root = self.inner.root.clone();
+            let found = tokio::task::spawn_blocking(move || {
+                let mut found = TestReports::new();
+                found.collect(&root, started_wall);
+                found
+            })
+            .await;
+            if let Ok(found) = found {
+                reports.extend(found);
+            }
             if let Some(kind) = failure {
                 result = Some((kind, outcome.exit_code));
             }

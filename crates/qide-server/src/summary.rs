@@ -1,14 +1,19 @@
 //! The finished build's log summary: the log streamed from the store through
 //! `qide-diagnose`, turned into the wire's `log_summary` with source snippets
 //! from the project, and stored with the build.
+//!
+//! Two inputs join the log: the last successful log of the same steps,
+//! streamed first into a `qide_diagnose::Baseline` so that a log no parser
+//! understands is answered with what is new since then; and the JUnit XML
+//! reports the runner found, whose tests join those the log showed.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use qide_api as api;
-use qide_diagnose::{Diagnosis, LogDiagnoser, Severity, TestOutcome};
-use qide_runner::Diagnose;
-use qide_store::{BuildRecord, DiagnosisRecord, FingerprintSeen, Store};
+use qide_diagnose::{Baseline, Diagnosis, LogDiagnoser, Severity, TestCase, TestOutcome};
+use qide_runner::{Diagnose, TestReports};
+use qide_store::{BuildFilter, BuildRecord, BuildStatus, DiagnosisRecord, FingerprintSeen, Store};
 
 use crate::convert::clean_for_model;
 
@@ -19,6 +24,8 @@ const TAIL_LINES: usize = 20;
 const CHUNKS_PER_READ: i64 = 2;
 /// Source lines shown before and after a diagnostic's line.
 const SNIPPET_CONTEXT: u32 = 3;
+/// Successful builds looked at, newest first, for one with the same steps.
+const GREEN_CANDIDATES: i64 = 20;
 
 /// Diagnoses finished builds for the runner.
 pub struct LogSummarizer {
@@ -28,8 +35,12 @@ pub struct LogSummarizer {
 
 #[async_trait::async_trait]
 impl Diagnose for LogSummarizer {
-    async fn diagnose(&self, build: &BuildRecord) -> Option<DiagnosisRecord> {
-        match summarize_build(self.store.as_ref(), &self.root, build.id).await {
+    async fn diagnose(
+        &self,
+        build: &BuildRecord,
+        reports: &TestReports,
+    ) -> Option<DiagnosisRecord> {
+        match summarize_build(self.store.as_ref(), &self.root, build.id, reports).await {
             Ok(summary) => {
                 let fingerprints = summary
                     .errors
@@ -61,14 +72,51 @@ impl Diagnose for LogSummarizer {
     }
 }
 
-/// Reads a build's whole log from the store, chunk by chunk, and summarises it.
+/// Reads a build's whole log from the store, chunk by chunk, and summarises
+/// it with the tests of the JUnit `reports` its steps wrote.
 pub(crate) async fn summarize_build(
     store: &dyn Store,
     root: &Path,
     build_id: i64,
+    reports: &TestReports,
 ) -> Result<api::LogSummary, qide_store::StoreError> {
     let mut diagnoser = LogDiagnoser::with_project_root(&root.to_string_lossy());
+    if let Some(green) = last_green_of_same_steps(store, build_id).await? {
+        let mut baseline = Baseline::new();
+        for_each_line(store, green, |_, text| baseline.push_line(text)).await?;
+        tracing::debug!(
+            build = build_id,
+            green,
+            lines = baseline.lines_read(),
+            "comparing with the last green log"
+        );
+        diagnoser = diagnoser.with_baseline(baseline);
+    }
     let mut tail: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    for_each_line(store, build_id, |n, text| {
+        diagnoser.push_line(n, text);
+        if tail.len() == TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(text.to_owned());
+    })
+    .await?;
+    let mut diagnosis = diagnoser.finish();
+    merge_reported_tests(&mut diagnosis.tests, reports.tests());
+    let root = root.to_path_buf();
+    let summary = tokio::task::spawn_blocking(move || to_summary(diagnosis, &root, tail.into()))
+        .await
+        .map_err(|e| qide_store::StoreError::Corrupt(format!("summary task: {e}")))?;
+    Ok(summary)
+}
+
+/// Streams a build's stored log, line by line with its number, without
+/// holding more than [`CHUNKS_PER_READ`] chunks.
+async fn for_each_line(
+    store: &dyn Store,
+    build_id: i64,
+    mut line: impl FnMut(u64, &str),
+) -> Result<(), qide_store::StoreError> {
     let mut from = 1;
     loop {
         let chunks = store
@@ -81,12 +129,7 @@ pub(crate) async fn summarize_build(
                 if n < from {
                     continue;
                 }
-                let text = String::from_utf8_lossy(text);
-                diagnoser.push_line(n as u64, &text);
-                if tail.len() == TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(text.into_owned());
+                line(n as u64, &String::from_utf8_lossy(text));
             }
         }
         if next <= from {
@@ -94,12 +137,84 @@ pub(crate) async fn summarize_build(
         }
         from = next;
     }
-    let diagnosis = diagnoser.finish();
-    let root = root.to_path_buf();
-    let summary = tokio::task::spawn_blocking(move || to_summary(diagnosis, &root, tail.into()))
-        .await
-        .map_err(|e| qide_store::StoreError::Corrupt(format!("summary task: {e}")))?;
-    Ok(summary)
+    Ok(())
+}
+
+/// The newest successful build before `build_id` whose steps (names and
+/// commands) are the same: its log is what this one's is compared with.
+async fn last_green_of_same_steps(
+    store: &dyn Store,
+    build_id: i64,
+) -> Result<Option<i64>, qide_store::StoreError> {
+    let key = |steps: Vec<qide_store::StepRecord>| -> Vec<(String, String)> {
+        steps.into_iter().map(|s| (s.name, s.run)).collect()
+    };
+    let steps = key(store.list_steps(build_id).await?);
+    let (greens, _) = store
+        .list_builds(&BuildFilter {
+            status: Some(BuildStatus::Success),
+            skip: 0,
+            limit: GREEN_CANDIDATES,
+        })
+        .await?;
+    for green in greens.into_iter().filter(|b| b.id < build_id) {
+        if key(store.list_steps(green.id).await?) == steps {
+            return Ok(Some(green.id));
+        }
+    }
+    Ok(None)
+}
+
+/// Adds the tests of JUnit reports to those read from the log. A test the
+/// log already showed keeps the log's entry (it has a log line) and gains
+/// what the report adds (a message, a location); names are compared after
+/// separators are unified, and a report's name may carry a prefix the log
+/// leaves out (nextest's binary, a Java package).
+fn merge_reported_tests<'a>(
+    tests: &mut Vec<TestCase>,
+    reported: impl Iterator<Item = &'a TestCase>,
+) {
+    let mut index: std::collections::HashMap<String, usize> = tests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (comparable_test_name(&t.name), i))
+        .collect();
+    for case in reported {
+        let name = comparable_test_name(&case.name);
+        let known = std::iter::once(name.as_str())
+            .chain(name.match_indices('.').map(|(i, _)| &name[i + 1..]))
+            .find_map(|suffix| index.get(suffix).copied());
+        match known {
+            Some(i) => {
+                let test = &mut tests[i];
+                if test.outcome != TestOutcome::Failed && case.outcome == TestOutcome::Failed {
+                    test.outcome = TestOutcome::Failed;
+                }
+                if test.message.is_none() {
+                    test.message.clone_from(&case.message);
+                }
+                if test.file.is_none() {
+                    test.file.clone_from(&case.file);
+                    test.line = test.line.or(case.line);
+                }
+            }
+            None => {
+                index.insert(name, tests.len());
+                tests.push(case.clone());
+            }
+        }
+    }
+}
+
+/// A test name with its runner's separators (`::`, `/`, ` > `, ` › `,
+/// spaces) made `.` and a Python file's `.py` dropped, so the log's and a
+/// report's names for one test compare equal.
+fn comparable_test_name(name: &str) -> String {
+    let mut out = name.replace(".py::", ".");
+    for separator in ["::", " › ", " > ", "/", " "] {
+        out = out.replace(separator, ".");
+    }
+    out
 }
 
 /// The wire summary of a diagnosis.

@@ -5,6 +5,7 @@
 mod fingerprints;
 mod junit;
 mod logs;
+mod novelty;
 mod robustness;
 mod tools;
 

@@ -188,6 +188,18 @@ fn arbitrary_line() -> impl proptest::strategy::Strategy<Value = String> {
         Just("\x1b[31m".to_string()),
         Just("FAILED tests/t.py::t - x".to_string()),
         Just("x <<< FAILURE!".to_string()),
+        Just("        FAIL [   0.011s] (1/3) crate tests::x".to_string()),
+        Just("    thread 'x' (1) panicked at src/lib.rs:2:3:".to_string()),
+        Just("  ● suite › test".to_string()),
+        Just("FAIL test/a.test.js".to_string()),
+        Just("    ✕ adds (3 ms)".to_string()),
+        Just(" FAIL  a.test.ts > s > t".to_string()),
+        Just(" ❯ a.test.ts (2 tests | 1 failed) 3ms".to_string()),
+        Just("npm error code E404".to_string()),
+        Just("/home/x/a.js".to_string()),
+        Just("   2:9  error  x  no-undef".to_string()),
+        Just("{\"reason\":\"compiler-message\",\"message\":{\"rendered\":\"error[E1]: x\\n --> a.rs:1:1\"}}".to_string()),
+        Just("ERR_PNPM_X  y".to_string()),
         ".{0,30}",
     ];
     proptest::collection::vec(fragment, 0..4).prop_map(|parts| parts.concat())
@@ -213,6 +225,77 @@ proptest::proptest! {
             );
         }
     }
+}
+
+proptest::proptest! {
+    // Debug builds read arbitrary bytes at a few MB/s; 64 cases of a few
+    // KiB keep the suite quick, and the fuzz target goes further.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Arbitrary bytes, invalid UTF-8 included, read as the server reads a
+    /// stored log (split at LF, replaced lossily), against a green log made
+    /// of other arbitrary bytes.
+    #[test]
+    fn arbitrary_bytes_with_a_baseline_never_panic(
+        failed in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096),
+        green in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+    ) {
+        let mut baseline = qide_diagnose::Baseline::new();
+        for line in green.split(|&b| b == b'\n') {
+            baseline.push_line(&String::from_utf8_lossy(line));
+        }
+        let mut diagnoser = LogDiagnoser::new().with_baseline(baseline);
+        let mut n = 0;
+        for line in failed.split(|&b| b == b'\n') {
+            n += 1;
+            diagnoser.push_line(n, &String::from_utf8_lossy(line));
+        }
+        let diagnosis = diagnoser.finish();
+        for d in &diagnosis.diagnostics {
+            proptest::prop_assert!(
+                1 <= d.log_lines.0 && d.log_lines.0 <= d.log_lines.1 && d.log_lines.1 <= n,
+                "{:?} outside 1..={}", d.log_lines, n
+            );
+            proptest::prop_assert!(!d.message.contains('\n'));
+        }
+    }
+
+    /// JUnit XML made of real report pieces in any order and arbitrary
+    /// bytes: no panic, and every test has a name.
+    #[test]
+    fn arbitrary_junit_never_panics(
+        parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just("<testsuite name=\"s\">".to_string()),
+                proptest::strategy::Just("<testcase classname=\"a.B\" name=\"t\">".to_string()),
+                proptest::strategy::Just("<testcase name=\"e\"/>".to_string()),
+                proptest::strategy::Just("<failure message=\"m &amp; &#10; &bogus;\">".to_string()),
+                proptest::strategy::Just("</failure></testcase>".to_string()),
+                proptest::strategy::Just("<skipped/>".to_string()),
+                proptest::strategy::Just("<![CDATA[ at a.B(B.java:3) ]]>".to_string()),
+                proptest::strategy::Just("&#xFFFFFF;&lt;".to_string()),
+                proptest::strategy::Just("</testsuite>".to_string()),
+                ".{0,20}",
+            ],
+            0..40,
+        )
+    ) {
+        let report = qide_diagnose::parse_junit(parts.concat().as_bytes());
+        for test in &report.tests {
+            proptest::prop_assert!(!test.name.is_empty());
+        }
+    }
+}
+
+#[test]
+fn junit_nested_100_000_deep_finishes() {
+    let mut xml = String::from("<testsuite><testcase name=\"deep\"><failure>");
+    xml.push_str(&"<a>".repeat(100_000));
+    xml.push_str(&"</a>".repeat(100_000));
+    xml.push_str("</failure></testcase></testsuite>");
+    let report = qide_diagnose::parse_junit(xml.as_bytes());
+    assert_eq!(report.tests.len(), 1, "{:?}", report.issues);
+    assert!(!report.issues.is_empty(), "the depth is reported");
 }
 
 #[test]

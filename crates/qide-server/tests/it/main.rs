@@ -14,3 +14,4 @@ mod harness;
 mod logs;
 mod openapi;
 mod reports;
+mod summary;
