@@ -455,13 +455,14 @@ impl Section {
                     .message
                     .clone()
                     .unwrap_or_else(|| format!("npm error {code}"));
-                let cascade = code == "ELIFECYCLE"
-                    || message.starts_with("Lifecycle script")
-                    || message.starts_with("Failed at the")
-                    || message.starts_with("Exit status")
-                    || message.starts_with("command failed")
-                    || message.contains("npm ERR! code")
-                    || (code.is_empty() && message.starts_with("code "));
+                // Only a block that names what went wrong (a code other
+                // than a script's exit, or a missing script) is a cause:
+                // the rest points at a debug log or says a script failed,
+                // whose own output above says why.
+                let says_why = !code.is_empty()
+                    && code != "ELIFECYCLE"
+                    && !code.bytes().all(|b| b.is_ascii_digit());
+                let cascade = !(says_why || message.starts_with("Missing script"));
                 let category = package_category(&code, &message);
                 let mut draft = Draft::error("npm", category, message, (self.start, self.end));
                 draft.code = self.code;

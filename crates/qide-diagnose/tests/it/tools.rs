@@ -188,3 +188,19 @@ fn maven_offline_plugin_resolution() {
         "#]],
     );
 }
+
+/// npm 6's blocks after a failed script, as Travis CI logs show them: they
+/// point at the script's own output and at a debug log, and are no cause.
+#[test]
+fn npm_6_lifecycle_blocks_are_a_cascade() {
+    let log = "> x@1.0.0 test /home/travis/build/x\n> mocha\n\nnpm ERR! code ELIFECYCLE\nnpm ERR! errno 1\nnpm ERR! x@1.0.0 test: `mocha`\nnpm ERR! Exit status 1\nnpm ERR! \nnpm ERR! Failed at the x@1.0.0 test script.\n\nnpm ERR! A complete log of this run can be found in:\nnpm ERR!     /home/travis/.npm/_logs/2019-07-31T12_04_15_647Z-debug.log\nnpm ERR! Test failed.  See above for more details.\n";
+    let diagnosis = crate::diagnose(log);
+    assert!(
+        diagnosis
+            .diagnostics
+            .iter()
+            .all(|d| d.tool != "npm" || !d.root_cause),
+        "{}",
+        crate::render(&diagnosis)
+    );
+}
