@@ -45,8 +45,46 @@ pub fn known_fix(packet: &api::BuildDetail) -> Option<Analysis> {
     })
 }
 
+/// A packet whose every failure is a known-flaky test (each failed and
+/// passed on one working tree before, though not yet on this one).
+fn flaky_by_history(packet: &api::BuildDetail) -> Option<Analysis> {
+    let summary = &packet.log_summary;
+    if summary.failure_category.as_deref() != Some("flaky") || summary.tests.failures.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = summary
+        .tests
+        .failures
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    Some(Analysis {
+        analysis: format!(
+            "Flaky: every failed test ({}) is known to fail and pass on unchanged code; the \
+             failure is likely not caused by this change.",
+            names.join(", ")
+        ),
+        recommendations: vec![
+            "rerun only the failed tests on the same tree (`qide run --rerun-failed 3`) to \
+             confirm"
+                .to_owned(),
+            format!(
+                "make {} deterministic: look for timing, test order, shared state, randomness \
+                 or network",
+                names.join(", ")
+            ),
+        ],
+        confidence: 0.65,
+        source: "rules",
+        model: None,
+    })
+}
+
 /// The rules' analysis of a failure packet.
 pub fn analyse(packet: &api::BuildDetail) -> Analysis {
+    if let Some(by_history) = flaky_by_history(packet) {
+        return by_history;
+    }
     if let Some(flaky) = &packet.flaky {
         let tests = if flaky.tests.is_empty() {
             String::new()
@@ -115,7 +153,30 @@ pub fn analyse(packet: &api::BuildDetail) -> Analysis {
         ),
         _ => by_category(summary, &failed_step, &cause_lines),
     };
-    for failure in summary.tests.failures.iter().take(MAX_CAUSES) {
+    // Flaky tests are named as such, not as failures to fix.
+    let flaky: Vec<String> = summary
+        .tests
+        .failures
+        .iter()
+        .filter(|f| f.flaky)
+        .map(|f| match f.passed_in {
+            Some(build) => format!("{} (passed on the same tree in build #{build})", f.name),
+            None => format!("{} (known flaky)", f.name),
+        })
+        .collect();
+    if !flaky.is_empty() {
+        recommendations.push(format!(
+            "these failed tests are flaky, not broken by the change: {}",
+            flaky.join(", ")
+        ));
+    }
+    for failure in summary
+        .tests
+        .failures
+        .iter()
+        .filter(|f| !f.flaky)
+        .take(MAX_CAUSES)
+    {
         let at = match (&failure.file, failure.line) {
             (Some(f), Some(l)) => format!(" at {f}:{l}"),
             _ => String::new(),
@@ -214,5 +275,118 @@ fn by_category(
             vec!["read the last lines of the log (GET /build/{id}/log?tail=50)".to_owned()],
             0.2,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(name: &str, flaky: bool, passed_in: Option<i64>) -> api::TestFailure {
+        api::TestFailure {
+            name: name.to_owned(),
+            message: Some("assertion failed".to_owned()),
+            file: None,
+            line: None,
+            flaky,
+            passed_in,
+        }
+    }
+
+    fn packet(category: &str, failures: Vec<api::TestFailure>) -> api::BuildDetail {
+        api::BuildDetail {
+            build: api::Build {
+                id: 3,
+                status: api::BuildStatus::Failed,
+                trigger: "cli".to_owned(),
+                commit: None,
+                branch: None,
+                dirty: None,
+                tree_hash: Some("b3:t".to_owned()),
+                created_at: "2026-11-26T10:00:00Z".to_owned(),
+                started_at: None,
+                finished_at: None,
+                duration_ms: None,
+                exit_code: Some(101),
+                failure_kind: Some("exit_non_zero".to_owned()),
+                failure_category: Some(category.to_owned()),
+                error_count: 0,
+                warning_count: 0,
+                report_count: 0,
+                log_line_count: 0,
+                log_dropped: None,
+                steps: None,
+                rerun_of: None,
+            },
+            log_summary: api::LogSummary {
+                failure_category: Some(category.to_owned()),
+                tests: api::TestSummary {
+                    failed: failures.len() as u64,
+                    failures,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            reports: vec![],
+            known_issues: vec![],
+            suspect_changes: None,
+            truncated: false,
+            tokens: 0,
+            budget_tokens: 2000,
+            next_cursor: None,
+            flaky: None,
+        }
+    }
+
+    #[test]
+    fn known_flaky_tests_alone_make_a_flaky_analysis() {
+        let p = packet("flaky", vec![failure("tests::random", true, None)]);
+        let a = analyse(&p);
+        assert!(a.analysis.starts_with("Flaky: "), "{}", a.analysis);
+        assert!(a.analysis.contains("tests::random"));
+        assert!(a.recommendations[0].contains("--rerun-failed"));
+    }
+
+    #[test]
+    fn tests_that_passed_on_the_same_tree_cite_the_build() {
+        let mut p = packet("flaky", vec![failure("tests::random", true, Some(5))]);
+        p.flaky = Some(api::Flaky {
+            passed_build: 5,
+            tree_hash: "b3:t".to_owned(),
+            tests: vec!["tests::random".to_owned()],
+        });
+        // Category flaky goes to the history rule first; with the evidence
+        // of a pass on this tree, the build-level rule speaks.
+        p.log_summary.failure_category = Some("test_failure".to_owned());
+        let a = analyse(&p);
+        assert!(a.analysis.contains("build #5"), "{}", a.analysis);
+        assert!(a.analysis.contains("tests::random"));
+        assert!(a.confidence > 0.7);
+    }
+
+    #[test]
+    fn a_real_failure_beside_a_flaky_one_is_the_one_to_fix() {
+        let p = packet(
+            "test_failure",
+            vec![
+                failure("tests::random", true, Some(5)),
+                failure("tests::broken", false, None),
+            ],
+        );
+        let a = analyse(&p);
+        assert!(!a.analysis.starts_with("Flaky"), "{}", a.analysis);
+        let fix: Vec<&String> = a
+            .recommendations
+            .iter()
+            .filter(|r| r.starts_with("make test "))
+            .collect();
+        assert_eq!(fix.len(), 1, "{:?}", a.recommendations);
+        assert!(fix[0].contains("tests::broken"));
+        assert!(
+            a.recommendations.iter().any(|r| r.contains("flaky")
+                && r.contains("tests::random (passed on the same tree in build #5)")),
+            "{:?}",
+            a.recommendations
+        );
     }
 }

@@ -102,6 +102,9 @@ pub struct Build {
     /// The steps, in order. Absent in lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<BuildStep>>,
+    /// The build whose failed tests this one reruns (trigger `rerun`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_of: Option<i64>,
 }
 
 /// The part of an over-long log that was not kept.
@@ -186,6 +189,18 @@ pub struct TestFailure {
     pub message: Option<String>,
     pub file: Option<String>,
     pub line: Option<u32>,
+    /// True when the test is flaky, not broken by the code: it passed on
+    /// this build's working tree too (`passed_in`), or it has failed and
+    /// passed on one tree before.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub flaky: bool,
+    /// A build on the same working tree in which this test passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed_in: Option<i64>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Test results of a build.
@@ -320,6 +335,32 @@ pub struct PatternList {
     pub categories: Vec<CategoryStat>,
     /// Per agent and model, how well reported confidence matched outcomes.
     pub calibration: Vec<CalibrationStat>,
+    /// Tests that failed and passed on the same working tree, the most
+    /// recently failed first (at most 50).
+    #[serde(default)]
+    pub flaky_tests: Vec<FlakyTest>,
+    /// How many flaky tests there are in all.
+    #[serde(default)]
+    pub flaky_test_count: i64,
+}
+
+/// A test that has failed and passed on the same code: its failures are
+/// flaky, not caused by a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FlakyTest {
+    pub name: String,
+    /// The runner (`cargo-test`, `nextest`, `pytest`, `jest`, `vitest`,
+    /// `go`), when known.
+    pub tool: Option<String>,
+    /// Builds in which it failed.
+    pub failures: i64,
+    /// Builds in which it passed.
+    pub passes: i64,
+    /// Working trees on which it both failed and passed.
+    pub trees: i64,
+    pub first_build: i64,
+    pub last_build: i64,
+    pub last_failed_build: Option<i64>,
 }
 
 /// How well an agent's reported confidence matched what happened: a report
@@ -356,6 +397,14 @@ pub struct KnownIssue {
 pub struct SuspectFile {
     pub path: String,
     pub diagnostics: i64,
+    /// With `?diff=1`: the file's unified diff hunks since the base build,
+    /// each with its `@@` header, secrets masked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hunks: Vec<String>,
+    /// True when hunks of this file were left out (size caps or the token
+    /// budget).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub diff_truncated: bool,
 }
 
 /// `POST /llm/learning/build/{id}/claim`: an agent asks for a lease on a
@@ -412,10 +461,13 @@ pub struct BuildDetail {
     pub flaky: Option<Flaky>,
 }
 
-/// Evidence that a failure is flaky.
+/// Evidence that a failure is flaky: the same code passed, as a whole build
+/// or test by test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Flaky {
-    /// A green build of the same steps on the same working-tree hash.
+    /// A green build of the same steps on the same working-tree hash, or,
+    /// when every failed test passed on this tree (a rerun of the failed
+    /// tests), the newest build in which one of them passed.
     pub passed_build: i64,
     pub tree_hash: String,
     /// The tests that failed here and passed there.
@@ -458,10 +510,17 @@ pub struct RunRequest {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 86400)]
     pub timeout_s: Option<u64>,
-    /// Who asks; defaults to `api` (1 to 40 characters).
+    /// Who asks; defaults to `api` (1 to 40 characters), or `rerun` with
+    /// `rerun_of`.
     #[serde(default)]
     #[schema(min_length = 1, max_length = 40)]
     pub trigger: Option<String>,
+    /// The build this one reruns: its failed tests, run again on the same
+    /// working tree to tell flaky tests from real failures (422 when it
+    /// does not exist).
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub rerun_of: Option<i64>,
 }
 
 /// 202 answer of `POST /build/run`.

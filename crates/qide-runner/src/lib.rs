@@ -16,6 +16,7 @@ mod junit;
 mod plan;
 mod process;
 mod redact;
+mod rerun;
 mod secrets;
 mod step;
 mod workspace;
@@ -41,6 +42,7 @@ pub use plan::{
 };
 pub use process::{command, signal_name};
 pub use redact::{MASK, Redactor};
+pub use rerun::{FailedTest, RerunError, RerunPlan, TestTool, detect_test_tool, rerun_command};
 
 /// `text` with the secrets the detectors recognise masked: cloud and service
 /// keys and tokens, private key blocks, JWTs, passwords in URLs and in
@@ -48,7 +50,7 @@ pub use redact::{MASK, Redactor};
 pub fn mask_secrets(text: &str) -> std::borrow::Cow<'_, str> {
     secrets::mask(text)
 }
-pub use workspace::{changed_files, git_state, workspace_state};
+pub use workspace::{FileDiff, changed_files, file_diff, git_state, workspace_state};
 
 /// Limits that bound a build; every field has a documented default.
 #[derive(Debug, Clone, Copy)]
@@ -188,6 +190,8 @@ pub struct BuildRequest {
     pub env: BTreeMap<String, String>,
     pub timeout_s: Option<u64>,
     pub trigger: String,
+    /// The build this one reruns (its failed tests, on the same tree).
+    pub rerun_of: Option<i64>,
 }
 
 /// Why a build could not be queued.
@@ -384,6 +388,7 @@ impl Runner {
                 })
                 .collect(),
             created_at_ms: now_ms(),
+            rerun_of: request.rerun_of,
         };
         let mut secrets = SecretEnv {
             build: take_secrets(&mut new.env),

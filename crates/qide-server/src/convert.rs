@@ -42,6 +42,7 @@ pub(crate) fn build(record: &BuildRecord, steps: Option<&[StepRecord]>) -> api::
             bytes: d.bytes,
         }),
         steps: steps.map(|steps| steps.iter().map(step).collect()),
+        rerun_of: record.rerun_of,
     }
 }
 

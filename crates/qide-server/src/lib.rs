@@ -12,6 +12,7 @@ mod convert;
 mod dashboard;
 mod error;
 mod extract;
+mod flaky;
 mod openapi;
 mod packet;
 mod routes;

@@ -1,5 +1,6 @@
 //! The failure packet fitted to a token budget: root causes first, then the
-//! other diagnostics, test failures and the log's tail, as much as fits.
+//! other diagnostics, test failures, the suspect files' diff hunks (when
+//! asked for) and the log's tail, as much as fits.
 //! Tokens are counted with a real tokenizer (o200k_base) over the exact JSON
 //! the client receives, so the answer is never over the budget asked.
 
@@ -73,6 +74,13 @@ pub(crate) fn fit(mut detail: api::BuildDetail, budget: u64, cursor: usize) -> a
     let items = ordered(&detail.log_summary);
     let tail = std::mem::take(&mut detail.log_summary.tail);
     let failures = std::mem::take(&mut detail.log_summary.tests.failures);
+    // Diff hunks wait for the diagnostics and test failures: the paths stay.
+    let hunks: Vec<Vec<String>> = detail
+        .suspect_changes
+        .iter_mut()
+        .flat_map(|c| c.files.iter_mut())
+        .map(|f| std::mem::take(&mut f.hunks))
+        .collect();
     detail.log_summary.errors.clear();
     detail.log_summary.warnings.clear();
     detail.log_summary.root_causes.clear();
@@ -152,6 +160,20 @@ pub(crate) fn fit(mut detail: api::BuildDetail, budget: u64, cursor: usize) -> a
         used += cost;
         detail.log_summary.tests.failures.push(failure);
     }
+    if let Some(changes) = detail.suspect_changes.as_mut() {
+        'files: for (file, hunks) in changes.files.iter_mut().zip(hunks) {
+            for hunk in hunks {
+                let cost = count_tokens(&hunk) + 2;
+                if used + cost > budget {
+                    file.diff_truncated = true;
+                    detail.truncated = true;
+                    continue 'files;
+                }
+                used += cost;
+                file.hunks.push(hunk);
+            }
+        }
+    }
     let mut kept_tail = Vec::new();
     for line in tail.iter().rev() {
         let cost = count_tokens(line) + 2;
@@ -178,11 +200,20 @@ pub(crate) fn fit(mut detail: api::BuildDetail, budget: u64, cursor: usize) -> a
         detail.truncated = true;
         if !detail.log_summary.tail.is_empty() {
             detail.log_summary.tail.remove(0);
-        } else if detail.log_summary.tests.failures.pop().is_some() {
+        } else if pop_last_hunk(&mut detail.suspect_changes)
+            || detail.log_summary.tests.failures.pop().is_some()
+        {
             continue;
         } else if pop_last(&mut detail.log_summary) {
             let index = cursor + count(&detail.log_summary);
             detail.next_cursor = Some(index.to_string());
+        } else if detail
+            .suspect_changes
+            .as_mut()
+            .is_some_and(|c| c.files.pop().is_some())
+        {
+            // The least suspect file goes last of all: `truncated` says so.
+            continue;
         } else {
             // Nothing left to drop but the build itself: still answer, with
             // the count saying so.
@@ -208,6 +239,22 @@ fn count(summary: &api::LogSummary) -> usize {
     summary.errors.len() + summary.warnings.len()
 }
 
+/// Drops the last diff hunk of the least suspect file that has one; false
+/// when there is none.
+fn pop_last_hunk(changes: &mut Option<api::SuspectChanges>) -> bool {
+    let Some(changes) = changes else {
+        return false;
+    };
+    match changes.files.iter_mut().rev().find(|f| !f.hunks.is_empty()) {
+        Some(file) => {
+            file.hunks.pop();
+            file.diff_truncated = true;
+            true
+        }
+        None => false,
+    }
+}
+
 /// Drops the last diagnostic in packet order; false when there is none.
 fn pop_last(summary: &mut api::LogSummary) -> bool {
     match summary.warnings.pop().or_else(|| summary.errors.pop()) {
@@ -216,5 +263,116 @@ fn pop_last(summary: &mut api::LogSummary) -> bool {
             true
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build() -> api::Build {
+        api::Build {
+            id: 2,
+            status: api::BuildStatus::Failed,
+            trigger: "api".to_owned(),
+            commit: None,
+            branch: None,
+            dirty: None,
+            tree_hash: None,
+            created_at: "2026-11-26T10:00:00Z".to_owned(),
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            exit_code: Some(1),
+            failure_kind: None,
+            failure_category: None,
+            error_count: 0,
+            warning_count: 0,
+            report_count: 0,
+            log_line_count: 0,
+            log_dropped: None,
+            steps: None,
+            rerun_of: None,
+        }
+    }
+
+    /// A hunk of `lines` changed lines, each a few tokens.
+    fn hunk(start: u32, lines: u32) -> String {
+        let mut text = format!("@@ -{start},{lines} +{start},{lines} @@\n");
+        for i in 0..lines {
+            text.push_str(&format!(
+                "-let value_{i} = old_call({i});\n+let value_{i} = new_call({i});\n"
+            ));
+        }
+        text
+    }
+
+    fn detail(files: Vec<(&str, Vec<String>)>) -> api::BuildDetail {
+        api::BuildDetail {
+            build: build(),
+            log_summary: api::LogSummary {
+                tail: (0..30).map(|i| format!("tail line {i}")).collect(),
+                ..Default::default()
+            },
+            reports: vec![],
+            known_issues: vec![],
+            suspect_changes: Some(api::SuspectChanges {
+                base_build: Some(1),
+                files: files
+                    .into_iter()
+                    .map(|(path, hunks)| api::SuspectFile {
+                        path: path.to_owned(),
+                        diagnostics: 0,
+                        hunks,
+                        diff_truncated: false,
+                    })
+                    .collect(),
+            }),
+            truncated: false,
+            tokens: 0,
+            budget_tokens: 0,
+            next_cursor: None,
+            flaky: None,
+        }
+    }
+
+    #[test]
+    fn hunks_fit_the_budget_most_suspect_file_first() {
+        let big = detail(vec![
+            ("src/a.rs", vec![hunk(1, 10), hunk(50, 10)]),
+            ("src/b.rs", vec![hunk(1, 200)]),
+            ("src/c.rs", vec![hunk(7, 2)]),
+        ]);
+        // Everything fits a large budget.
+        let all = fit(big.clone(), 100_000, 0);
+        assert!(!all.truncated);
+        let files = &all.suspect_changes.as_ref().unwrap().files;
+        assert_eq!(files[0].hunks.len(), 2);
+        assert_eq!(files[1].hunks.len(), 1);
+        assert!(files.iter().all(|f| !f.diff_truncated));
+
+        // A tight budget: the huge hunk of b.rs is left out, the small ones
+        // of a.rs and c.rs kept, every path still listed, never over budget.
+        let tight = fit(big, 1500, 0);
+        assert!(tight.tokens <= 1500, "{}", tight.tokens);
+        // `tokens` was counted with a wide placeholder in its own place.
+        assert!(tokens_of(&tight) <= tight.tokens);
+        assert!(tight.truncated);
+        let files = &tight.suspect_changes.as_ref().unwrap().files;
+        assert_eq!(files.len(), 3);
+        assert_eq!(files[0].hunks.len(), 2, "the most suspect file comes first");
+        assert!(files[1].hunks.is_empty());
+        assert!(files[1].diff_truncated);
+        assert_eq!(files[2].hunks.len(), 1);
+    }
+
+    #[test]
+    fn hunks_give_way_to_the_budget_before_the_build_does() {
+        let many: Vec<String> = (0..40).map(|i| hunk(i * 100 + 1, 6)).collect();
+        let fitted = fit(detail(vec![("src/a.rs", many)]), 400, 0);
+        assert!(fitted.tokens <= 400, "{}", fitted.tokens);
+        let file = &fitted.suspect_changes.as_ref().unwrap().files[0];
+        assert!(file.diff_truncated);
+        assert!(file.hunks.len() < 40);
     }
 }

@@ -41,7 +41,7 @@ impl Diagnose for LogSummarizer {
         reports: &TestReports,
     ) -> Option<DiagnosisRecord> {
         match summarize_build(self.store.as_ref(), &self.root, build.id, reports).await {
-            Ok(summary) => {
+            Ok((summary, tests)) => {
                 let fingerprints = summary
                     .errors
                     .iter()
@@ -61,6 +61,7 @@ impl Diagnose for LogSummarizer {
                     failure_category: summary.failure_category.clone(),
                     summary: serde_json::to_vec(&summary).ok()?,
                     fingerprints,
+                    tests,
                 };
                 Some(record)
             }
@@ -73,13 +74,14 @@ impl Diagnose for LogSummarizer {
 }
 
 /// Reads a build's whole log from the store, chunk by chunk, and summarises
-/// it with the tests of the JUnit `reports` its steps wrote.
+/// it with the tests of the JUnit `reports` its steps wrote; also returns
+/// every test result seen, for the store's per-test history.
 pub(crate) async fn summarize_build(
     store: &dyn Store,
     root: &Path,
     build_id: i64,
     reports: &TestReports,
-) -> Result<api::LogSummary, qide_store::StoreError> {
+) -> Result<(api::LogSummary, Vec<qide_store::TestResult>), qide_store::StoreError> {
     let mut diagnoser = LogDiagnoser::with_project_root(&root.to_string_lossy());
     if let Some(green) = last_green_of_same_steps(store, build_id).await? {
         let mut baseline = Baseline::new();
@@ -103,11 +105,12 @@ pub(crate) async fn summarize_build(
     .await?;
     let mut diagnosis = diagnoser.finish();
     merge_reported_tests(&mut diagnosis.tests, reports.tests());
+    let tests = crate::flaky::test_results(&diagnosis.tests, &store.list_steps(build_id).await?);
     let root = root.to_path_buf();
     let summary = tokio::task::spawn_blocking(move || to_summary(diagnosis, &root, tail.into()))
         .await
         .map_err(|e| qide_store::StoreError::Corrupt(format!("summary task: {e}")))?;
-    Ok(summary)
+    Ok((summary, tests))
 }
 
 /// Streams a build's stored log, line by line with its number, without
@@ -273,6 +276,8 @@ pub(crate) fn to_summary(diagnosis: Diagnosis, root: &Path, tail: Vec<String>) -
                     message: case.message.as_deref().map(clean_for_model),
                     file: case.file.clone(),
                     line: case.line,
+                    flaky: false,
+                    passed_in: None,
                 });
             }
         }

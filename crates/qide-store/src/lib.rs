@@ -58,6 +58,8 @@ pub struct NewBuild {
     pub env: BTreeMap<String, String>,
     pub steps: Vec<NewStep>,
     pub created_at_ms: i64,
+    /// The build this one reruns (failed tests run again on the same tree).
+    pub rerun_of: Option<i64>,
 }
 
 /// A step of a build to queue.
@@ -93,6 +95,8 @@ pub struct BuildRecord {
     /// values may be secrets.
     pub env: BTreeMap<String, String>,
     pub log: LogMeta,
+    /// The build this one reruns, when it is a rerun of failed tests.
+    pub rerun_of: Option<i64>,
 }
 
 /// A step as stored.
@@ -155,6 +159,10 @@ pub struct DiagnosisRecord {
     pub summary: Vec<u8>,
     /// The root-cause failures of the build, tracked across builds.
     pub fingerprints: Vec<FingerprintSeen>,
+    /// Every test result the log and the test reports showed, passed ones
+    /// included: a test that failed and passed on the same working tree is
+    /// flaky.
+    pub tests: Vec<TestResult>,
 }
 
 /// A failure as one build saw it.
@@ -409,6 +417,71 @@ pub struct ReportKindCount {
     pub mean_confidence: f64,
 }
 
+// --- Tests: per-test results across builds, for flaky detection ---
+
+/// One test's result in a build.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestResult {
+    /// The name as the runner prints it (`tests::parses`,
+    /// `tests/test_x.py::test_y`).
+    pub name: String,
+    /// The runner that ran it (`cargo-test`, `nextest`, `pytest`, `jest`,
+    /// `go`), when known.
+    pub tool: Option<String>,
+    /// `passed`, `failed` or `skipped` (see [`TEST_OUTCOMES`]).
+    pub outcome: String,
+    pub duration_ms: Option<i64>,
+    /// The head of the failure message (the store keeps at most
+    /// [`MAX_TEST_MESSAGE`] bytes of it).
+    pub message: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<i64>,
+}
+
+/// The outcomes a [`TestResult`] may have.
+pub const TEST_OUTCOMES: [&str; 3] = ["passed", "failed", "skipped"];
+
+/// Longest failure message head stored per test, in bytes.
+pub const MAX_TEST_MESSAGE: usize = 1000;
+
+/// A stored test result with the build it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestResultRecord {
+    pub build_id: i64,
+    /// The working-tree hash of the build, copied when the result was
+    /// stored.
+    pub tree_hash: Option<String>,
+    pub test: TestResult,
+}
+
+/// A failed test of one build that is flaky: it passed on the same working
+/// tree, or it is known to have done so on another tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlakyFailure {
+    pub name: String,
+    /// The newest build on the same working tree in which the test passed.
+    pub passed_build: Option<i64>,
+    /// Working trees on which the test has both failed and passed.
+    pub flaky_trees: i64,
+}
+
+/// A test that has failed and passed on the same working tree, with its
+/// history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlakyTestRecord {
+    pub name: String,
+    pub tool: Option<String>,
+    /// Builds in which it failed.
+    pub failures: i64,
+    /// Builds in which it passed.
+    pub passes: i64,
+    /// Working trees on which it both failed and passed.
+    pub trees: i64,
+    pub first_build: i64,
+    pub last_build: i64,
+    pub last_failed_build: Option<i64>,
+}
+
 // --- Users, dashboard sessions and the audit trail (auth and security) ---
 
 /// A person who signs in to the dashboard with a password.
@@ -528,7 +601,9 @@ pub trait Store: Send + Sync + 'static {
     /// Ends a running build with its diagnosis; `Conflict` if it was not
     /// running. Forgets the build's environment. Records the diagnosis'
     /// fingerprints across builds, and when the build succeeded, resolves
-    /// the open fingerprints last seen in a build of the same steps.
+    /// the open fingerprints last seen in a build of the same steps. Stores
+    /// the diagnosis' test results with the build's tree hash; `Conflict`
+    /// (and nothing stored) for a test outcome not in [`TEST_OUTCOMES`].
     async fn finish_build(
         &self,
         build_id: i64,
@@ -630,6 +705,21 @@ pub trait Store: Send + Sync + 'static {
         steps_of: i64,
         except: i64,
     ) -> Result<Option<i64>>;
+
+    // --- Tests and flakiness ---
+
+    /// The test results stored with a build's diagnosis, in the order they
+    /// were seen.
+    async fn test_results(&self, build_id: i64) -> Result<Vec<TestResultRecord>>;
+
+    /// The failed tests of a build that are flaky: each has passed on the
+    /// build's working tree (in any build), or has failed and passed on some
+    /// other tree. In the order the build saw them.
+    async fn flaky_failures(&self, build_id: i64) -> Result<Vec<FlakyFailure>>;
+
+    /// Tests that have failed and passed on the same working tree, the most
+    /// recently failed first, and how many there are in all.
+    async fn list_flaky_tests(&self, skip: i64, limit: i64) -> Result<(Vec<FlakyTestRecord>, i64)>;
 
     // --- Users, sessions and the audit trail ---
 

@@ -162,6 +162,27 @@ CREATE TABLE audit (
     remote TEXT
 )
 "#,
+    // Per-test results of each build, with the build's working-tree hash
+    // copied in, so "failed and passed on the same tree" (flaky) is one
+    // indexed lookup; and the build a rerun of failed tests reruns.
+    r#"
+ALTER TABLE builds ADD COLUMN rerun_of BIGINT;
+CREATE TABLE test_results (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    tool TEXT,
+    outcome TEXT NOT NULL,
+    duration_ms BIGINT,
+    message TEXT,
+    file TEXT,
+    line BIGINT,
+    tree_hash TEXT,
+    PRIMARY KEY (build_id, seq)
+);
+CREATE INDEX test_results_name_tree ON test_results (name, tree_hash, outcome);
+CREATE INDEX test_results_outcome ON test_results (outcome, name)
+"#,
 ];
 
 /// PostgreSQL schema steps.
@@ -322,5 +343,26 @@ CREATE TABLE audit (
     detail TEXT,
     remote TEXT
 )
+"#,
+    // Per-test results of each build, with the build's working-tree hash
+    // copied in, so "failed and passed on the same tree" (flaky) is one
+    // indexed lookup; and the build a rerun of failed tests reruns.
+    r#"
+ALTER TABLE builds ADD COLUMN rerun_of BIGINT;
+CREATE TABLE test_results (
+    build_id BIGINT NOT NULL REFERENCES builds (id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    tool TEXT,
+    outcome TEXT NOT NULL,
+    duration_ms BIGINT,
+    message TEXT,
+    file TEXT,
+    line BIGINT,
+    tree_hash TEXT,
+    PRIMARY KEY (build_id, seq)
+);
+CREATE INDEX test_results_name_tree ON test_results (name, tree_hash, outcome);
+CREATE INDEX test_results_outcome ON test_results (outcome, name)
 "#,
 ];

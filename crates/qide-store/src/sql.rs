@@ -20,6 +20,7 @@ use crate::{
 };
 
 mod stats;
+mod test_results;
 
 const TOKEN_COLUMNS: &str = "id, name, hash, scopes, created_at, revoked_at, last_used_at";
 
@@ -100,7 +101,7 @@ pub struct SqlStore {
 const BUILD_COLUMNS: &str = "id, status, trigger_name, commit_hash, branch, dirty, tree_hash, \
      created_at, started_at, finished_at, exit_code, failure_kind, failure_category, \
      error_count, warning_count, timeout_s, env_json, log_line_count, log_bytes, \
-     log_dropped_first, log_dropped_last, log_dropped_bytes, \
+     log_dropped_first, log_dropped_last, log_dropped_bytes, rerun_of, \
      (SELECT COUNT(*) FROM reports r WHERE r.build_id = builds.id) AS report_count";
 
 const STEP_COLUMNS: &str = "idx, name, run, status, exit_code, signal, failure_kind, started_at, \
@@ -343,6 +344,7 @@ fn build_from_row(row: &AnyRow) -> Result<BuildRecord> {
             bytes: row.try_get("log_bytes")?,
             dropped,
         },
+        rerun_of: row.try_get("rerun_of")?,
     })
 }
 
@@ -436,8 +438,8 @@ impl Store for SqlStore {
     async fn create_build(&self, new: &NewBuild) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "INSERT INTO builds (status, trigger_name, created_at, timeout_s, env_json, steps_key) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO builds (status, trigger_name, created_at, timeout_s, env_json, steps_key, \
+             rerun_of) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(BuildStatus::Queued.as_str())
         .bind(&new.trigger)
@@ -445,6 +447,7 @@ impl Store for SqlStore {
         .bind(opt_i64(new.timeout_s))
         .bind(env_to_json(&new.env))
         .bind(steps_key(new))
+        .bind(new.rerun_of)
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get("id")?;
@@ -696,6 +699,9 @@ impl Store for SqlStore {
             .bind(&fp.fingerprint)
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(d) = diagnosis {
+            test_results::insert(&mut tx, build_id, &d.tests).await?;
         }
         if finish.status == BuildStatus::Success {
             sqlx::query(
@@ -1173,6 +1179,24 @@ impl Store for SqlStore {
             counts.push((status, row.try_get("n")?));
         }
         Ok(counts)
+    }
+
+    // --- Tests and flakiness: queries in `sql/test_results.rs` ---
+
+    async fn test_results(&self, build_id: i64) -> Result<Vec<crate::TestResultRecord>> {
+        self.test_results_sql(build_id).await
+    }
+
+    async fn flaky_failures(&self, build_id: i64) -> Result<Vec<crate::FlakyFailure>> {
+        self.flaky_failures_sql(build_id).await
+    }
+
+    async fn list_flaky_tests(
+        &self,
+        skip: i64,
+        limit: i64,
+    ) -> Result<(Vec<crate::FlakyTestRecord>, i64)> {
+        self.list_flaky_tests_sql(skip, limit).await
     }
 
     // --- Users, sessions and the audit trail: queries in `sql/accounts.rs` ---

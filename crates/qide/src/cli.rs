@@ -398,6 +398,13 @@ pub(crate) struct RunArgs {
     /// Queue the build, print its id and return at once.
     #[arg(long)]
     no_follow: bool,
+    /// When the build fails in its tests, rerun only the failed tests on the
+    /// same tree up to N times: tests that pass on a rerun are flaky. Exits
+    /// 0 (with a warning) when every failure was flaky, 1 when a test failed
+    /// every time.
+    #[arg(long, value_name = "N", conflicts_with = "no_follow",
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    rerun_failed: Option<u32>,
     /// The project to serve when no server runs at the default address.
     #[arg(long, default_value = ".")]
     dir: PathBuf,
@@ -942,6 +949,7 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
         env: Default::default(),
         timeout_s: args.timeout,
         trigger: Some("cli".to_owned()),
+        rerun_of: None,
     };
     let mut c = client(&args.client)?;
     let mut local = None;
@@ -975,8 +983,19 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let result = follow(&c, accepted.id, args.client.json).await;
+    // With --rerun-failed, a failed build's failed tests run again on the
+    // same tree, and that decides the exit code.
+    let verdict = match (&result, args.rerun_failed) {
+        (Ok(build), Some(times)) if build.status == api::BuildStatus::Failed => {
+            Some(crate::rerun::decide(&c, build, times, &args.dir, args.client.json).await)
+        }
+        _ => None,
+    };
     if let Some(running) = local {
         running.stop().await?;
+    }
+    if let Some(verdict) = verdict {
+        return verdict;
     }
     let build = result?;
     if args.client.json {
@@ -992,7 +1011,7 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
 /// Prints a build's log as it happens and returns the finished build. On a
 /// terminal, a live line on stderr shows the step, the time and the log
 /// lines so far; elsewhere a line per step start does.
-async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> {
+pub(crate) async fn follow(c: &Client, id: i64, quiet: bool) -> anyhow::Result<api::Build> {
     use std::io::IsTerminal;
 
     let mut events = Box::pin(c.events(id, None).await?);

@@ -96,6 +96,7 @@ pub(super) async fn rerun(
         env: Default::default(),
         timeout_s: build.timeout_s,
         trigger: "rerun".to_owned(),
+        rerun_of: Some(id),
     };
     let new_id = enqueue(&state, request).await?;
     Ok(see_other(format!("/builds/{new_id}")))
@@ -259,6 +260,7 @@ pub(super) async fn run(
             env: Default::default(),
             timeout_s,
             trigger: "ui".to_owned(),
+            rerun_of: None,
         },
     )
     .await?;

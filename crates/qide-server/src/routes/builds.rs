@@ -115,7 +115,27 @@ pub(crate) async fn run(
             ));
         }
     }
-    let trigger = request.trigger.unwrap_or_else(|| "api".to_owned());
+    // A rerun of failed tests names the build it reruns, which must exist.
+    if let Some(original) = request.rerun_of {
+        match state.store.get_build(original).await {
+            Ok(_) => {}
+            Err(qide_store::StoreError::NotFound(_)) => {
+                return Err(AppError::field(
+                    "rerun_of",
+                    format!("rerun_of names build {original}, which does not exist"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let default_trigger = if request.rerun_of.is_some() {
+        "rerun"
+    } else {
+        "api"
+    };
+    let trigger = request
+        .trigger
+        .unwrap_or_else(|| default_trigger.to_owned());
     if trigger.is_empty() || trigger.len() > 40 {
         return Err(AppError::field(
             "trigger",
@@ -128,6 +148,7 @@ pub(crate) async fn run(
         env: request.env,
         timeout_s: request.timeout_s,
         trigger,
+        rerun_of: request.rerun_of,
     };
     let id = state
         .runner

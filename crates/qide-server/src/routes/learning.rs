@@ -13,13 +13,20 @@ use qide_store::{BuildFilter, ClaimOutcome, NewReport, PatternFilter};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::convert;
 use crate::extract::{ApiJson, ApiQuery, BuildId};
 use crate::{AppError, AppState};
+use crate::{convert, flaky};
 use crate::{packet, summary};
 
 /// Most builds one page may hold.
 const MAX_PAGE: i64 = 500;
+/// Most flaky tests listed with the patterns.
+const MAX_FLAKY: i64 = 50;
+
+/// A test name as a model may read it (names come from logs).
+fn clean_name(name: &str) -> String {
+    convert::clean_for_model(name)
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +126,13 @@ pub(crate) struct DetailQuery {
     budget_tokens: Option<u64>,
     /// `next_cursor` of an earlier answer: the diagnostics that did not fit.
     cursor: Option<String>,
+    /// `1` (or `true`): each suspect file carries its unified diff hunks
+    /// since the last green build (3 lines of context), within the budget.
+    #[param(value_type = Option<bool>)]
+    diff: Option<String>,
+    /// Lines of context around each change (0 to 20); implies `diff=1`.
+    #[param(minimum = 0, maximum = 20)]
+    diff_context: Option<u32>,
 }
 
 /// `GET /llm/learning/build/{id}?budget_tokens=N&cursor=C`: the build, its
@@ -172,9 +186,10 @@ pub(crate) async fn build_detail(
             )
         })?,
     };
+    let diff_context = diff_context(query.diff.as_deref(), query.diff_context)?;
     let record = state.store.get_build(id).await?;
     let steps = state.store.list_steps(id).await?;
-    let log_summary = match state.store.diagnosis(id).await? {
+    let mut log_summary = match state.store.diagnosis(id).await? {
         Some(bytes) => serde_json::from_slice::<api::LogSummary>(&bytes)
             .map_err(|e| AppError::Internal(format!("stored summary of build {id}: {e}")))?,
         None => summary::live_summary(state.store.as_ref(), id).await?,
@@ -198,7 +213,14 @@ pub(crate) async fn build_detail(
             reports: earlier.iter().map(convert::report).collect(),
         });
     }
-    let suspect_changes = suspect_changes(&state, &record, &log_summary).await?;
+    // Tests that failed and passed on the same code are labelled flaky, not
+    // code failures.
+    let flaky_failures = state.store.flaky_failures(id).await?;
+    let passed_here = flaky::label(&mut log_summary, &flaky_failures);
+    let mut suspect_changes = suspect_changes(&state, &record, &log_summary).await?;
+    if let (Some(context), Some(changes)) = (diff_context, suspect_changes.as_mut()) {
+        suspect_diffs(&state, &record, changes, context).await?;
+    }
     let flaky = match (&record.tree_hash, record.status) {
         (Some(hash), api::BuildStatus::Failed) => state
             .store
@@ -216,8 +238,27 @@ pub(crate) async fn build_detail(
             }),
         _ => None,
     };
+    // Every failed test passed on this tree (a rerun of the failed tests
+    // said so): the same evidence, test by test.
+    let flaky = flaky.or_else(|| {
+        let passed_build = passed_here?;
+        Some(api::Flaky {
+            passed_build,
+            tree_hash: record.tree_hash.clone()?,
+            tests: log_summary
+                .tests
+                .failures
+                .iter()
+                .map(|f| f.name.clone())
+                .collect(),
+        })
+    });
+    let mut build = convert::build(&record, Some(&steps));
+    if log_summary.failure_category.as_deref() == Some(flaky::FLAKY) {
+        build.failure_category = log_summary.failure_category.clone();
+    }
     let detail = api::BuildDetail {
-        build: convert::build(&record, Some(&steps)),
+        build,
         log_summary,
         reports: reports.iter().map(convert::report).collect(),
         known_issues,
@@ -337,6 +378,20 @@ pub(crate) async fn patterns(
             brier: c.brier,
         })
         .collect();
+    let (flaky_records, flaky_test_count) = state.store.list_flaky_tests(0, MAX_FLAKY).await?;
+    let flaky_tests = flaky_records
+        .into_iter()
+        .map(|t| api::FlakyTest {
+            name: clean_name(&t.name),
+            tool: t.tool,
+            failures: t.failures,
+            passes: t.passes,
+            trees: t.trees,
+            first_build: t.first_build,
+            last_build: t.last_build,
+            last_failed_build: t.last_failed_build,
+        })
+        .collect();
     Ok(Json(api::PatternList {
         patterns: records.iter().map(convert::pattern).collect(),
         total,
@@ -344,6 +399,8 @@ pub(crate) async fn patterns(
         limit,
         categories,
         calibration,
+        flaky_tests,
+        flaky_test_count,
     }))
 }
 
@@ -362,20 +419,7 @@ pub(crate) async fn suspect_changes(
     let Some(base) = state.store.last_green_before(build.id).await? else {
         return Ok(None);
     };
-    let (newest, _) = state
-        .store
-        .list_builds(&BuildFilter {
-            status: None,
-            skip: 0,
-            limit: 1,
-        })
-        .await?;
-    let is_newest = newest.first().is_some_and(|b| b.id == build.id);
-    let head = if is_newest && build.dirty != Some(false) {
-        None
-    } else {
-        build.commit.as_deref()
-    };
+    let head = diff_head(state, build).await?;
     let Some(base_commit) = base.commit.as_deref() else {
         return Ok(None);
     };
@@ -395,7 +439,12 @@ pub(crate) async fn suspect_changes(
                         .is_some_and(|f| f == path || f.ends_with(&format!("/{path}")))
                 })
                 .count() as i64;
-            api::SuspectFile { path, diagnostics }
+            api::SuspectFile {
+                path,
+                diagnostics,
+                hunks: Vec::new(),
+                diff_truncated: false,
+            }
         })
         .collect();
     files.sort_by(|a, b| {
@@ -408,6 +457,100 @@ pub(crate) async fn suspect_changes(
         base_build: Some(base.id),
         files,
     }))
+}
+
+/// The commit a build's changes end at: `None` for the working tree, which
+/// only the newest build saw (uncommitted changes included).
+async fn diff_head<'b>(
+    state: &AppState,
+    build: &'b qide_store::BuildRecord,
+) -> Result<Option<&'b str>, AppError> {
+    let (newest, _) = state
+        .store
+        .list_builds(&BuildFilter {
+            status: None,
+            skip: 0,
+            limit: 1,
+        })
+        .await?;
+    let is_newest = newest.first().is_some_and(|b| b.id == build.id);
+    Ok(if is_newest && build.dirty != Some(false) {
+        None
+    } else {
+        build.commit.as_deref()
+    })
+}
+
+/// Lines of context for `?diff=`/`?diff_context=`: `None` when no diff was
+/// asked for.
+fn diff_context(diff: Option<&str>, context: Option<u32>) -> Result<Option<u32>, AppError> {
+    let asked = match diff {
+        None | Some("" | "0" | "false") => false,
+        Some("1" | "true") => true,
+        Some(other) => {
+            return Err(AppError::field(
+                "diff",
+                format!("diff must be 1, true, 0 or false, not {other:?}"),
+            ));
+        }
+    };
+    match context {
+        Some(n) if n > MAX_DIFF_CONTEXT => Err(AppError::field(
+            "diff_context",
+            format!("diff_context must be between 0 and {MAX_DIFF_CONTEXT}"),
+        )),
+        Some(n) => Ok(Some(n)),
+        None => Ok(asked.then_some(DEFAULT_DIFF_CONTEXT)),
+    }
+}
+
+/// Context lines of a diff when none are asked for, as `git diff` does.
+const DEFAULT_DIFF_CONTEXT: u32 = 3;
+/// Most context lines accepted.
+const MAX_DIFF_CONTEXT: u32 = 20;
+/// Most bytes of hunks per suspect file.
+const MAX_DIFF_FILE_BYTES: usize = 16 << 10;
+/// Most bytes of hunks over all suspect files of one answer.
+const MAX_DIFF_BYTES: usize = 64 << 10;
+
+/// Gives each suspect file its diff hunks since the base build, most
+/// suspect files first, within [`MAX_DIFF_FILE_BYTES`] per file and
+/// [`MAX_DIFF_BYTES`] in all. Text is cleaned for a model.
+async fn suspect_diffs(
+    state: &AppState,
+    build: &qide_store::BuildRecord,
+    changes: &mut api::SuspectChanges,
+    context: u32,
+) -> Result<(), AppError> {
+    let Some(base_id) = changes.base_build else {
+        return Ok(());
+    };
+    let base = state.store.get_build(base_id).await?;
+    let Some(base_commit) = base.commit.as_deref() else {
+        return Ok(());
+    };
+    let head = diff_head(state, build).await?;
+    let mut left = MAX_DIFF_BYTES;
+    for file in &mut changes.files {
+        if left == 0 {
+            file.diff_truncated = true;
+            continue;
+        }
+        let cap = left.min(MAX_DIFF_FILE_BYTES);
+        let Some(diff) =
+            qide_runner::file_diff(&state.root, base_commit, head, &file.path, context, cap).await
+        else {
+            continue;
+        };
+        file.hunks = diff
+            .hunks
+            .iter()
+            .map(|h| convert::clean_for_model(h))
+            .collect();
+        left -= file.hunks.iter().map(String::len).sum::<usize>().min(left);
+        file.diff_truncated = diff.truncated;
+    }
+    Ok(())
 }
 
 /// `POST /llm/learning/build/{id}/claim`: a lease for an agent about to

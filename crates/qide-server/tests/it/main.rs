@@ -10,6 +10,7 @@ mod canary;
 mod codebase;
 mod dashboard;
 mod files;
+mod flaky;
 mod harness;
 mod logs;
 mod openapi;

@@ -265,6 +265,7 @@ async fn finish_build_records_the_outcome_and_forgets_the_env(db: &TestDb) {
         failure_category: Some("compile".to_owned()),
         summary: b"{\"summary\":\0\xff}".to_vec(),
         fingerprints: vec![],
+        tests: vec![],
     };
     store
         .finish_build(id, &finish, Some(&diagnosis))

@@ -179,6 +179,7 @@ pub(crate) fn two_step_build(created_at_ms: i64) -> NewBuild {
             },
         ],
         created_at_ms,
+        rerun_of: None,
     }
 }
 
@@ -196,6 +197,7 @@ pub(crate) fn build_with_steps(created_at_ms: i64, steps: usize) -> NewBuild {
             })
             .collect(),
         created_at_ms,
+        rerun_of: None,
     }
 }
 

@@ -47,6 +47,7 @@ mod accounts;
 mod builds;
 mod claims;
 mod concurrency;
+mod flaky;
 mod harness;
 mod logs;
 mod migrations;

@@ -10,4 +10,5 @@ mod help;
 mod json;
 mod mcp;
 mod openapi;
+mod rerun;
 mod server;
