@@ -103,6 +103,7 @@ const NOT_ERRORS: &[&str] = &[
     "ignoring",
     "retrying",
     "exited with 0",
+    "exited with code 0 ",
     "exit code 0",
     "exit status 0",
     "expected_",
@@ -443,6 +444,16 @@ mod tests {
         assert!(is_error_looking("java.lang.IllegalStateException: boom"));
         assert!(is_error_looking("Error.swift:3: error: x"));
         assert!(is_error_looking("FAILED tests/test_a.py::test_b"));
+    }
+
+    #[test]
+    fn the_runners_note_on_a_step_that_succeeded_is_not_an_error() {
+        assert!(!is_error_looking(
+            "[qide] step \"hello\" exited with code 0 after 0.0s"
+        ));
+        assert!(is_error_looking(
+            "[qide] step \"hello\" exited with code 101 after 0.0s"
+        ));
     }
 
     #[test]
