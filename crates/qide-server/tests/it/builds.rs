@@ -45,7 +45,11 @@ async fn passing_cargo_project_succeeds_with_detected_steps() {
     // Nothing in a green build's log is an error, the runner's own
     // "exited with code 0" notes included.
     let detail = app.client.build_detail(build.id).await.unwrap();
-    assert_eq!(detail.log_summary.error_count, 0, "{:?}", detail.log_summary);
+    assert_eq!(
+        detail.log_summary.error_count, 0,
+        "{:?}",
+        detail.log_summary
+    );
     let steps = build.steps.unwrap();
     let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["build", "test"]);
