@@ -255,6 +255,15 @@ async fn a_build_that_fails_only_in_flaky_tests_exits_zero_with_a_warning() {
 
 #[tokio::test]
 async fn pytest_reruns_node_ids() {
+    // .ci/run installs pytest when it is missing.
+    let pytest = qide_runner::command("python3", Path::new("."), &Default::default())
+        .args(["-m", "pytest", "--version"])
+        .output()
+        .await;
+    assert!(
+        pytest.is_ok_and(|o| o.status.success()),
+        "pytest is needed for this test: python3 -m pip install pytest"
+    );
     let dir = tempfile::tempdir().unwrap();
     pytest_project(dir.path(), true);
     let server = start(dir.path()).await;
