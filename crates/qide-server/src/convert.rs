@@ -54,7 +54,10 @@ pub(crate) fn step(record: &StepRecord) -> api::BuildStep {
     };
     api::BuildStep {
         name: record.name.clone(),
-        run: record.run.clone(),
+        // A command can carry a secret typed into it (a token in a curl
+        // header); it is stored as given, so re-runs still work, and masked
+        // on the way out like every log line.
+        run: qide_runner::mask_secrets(&record.run).into_owned(),
         status: record.status.clone(),
         exit_code: record.exit_code,
         signal: record.signal.clone(),

@@ -381,6 +381,22 @@ async fn secret_env_values_never_reach_the_stored_log() {
 }
 
 #[tokio::test]
+async fn a_secret_typed_into_a_command_is_masked_in_answers() {
+    let app = spawn_app().await;
+    let secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
+    let build = app
+        .run(vec![step("push", &format!("true --token {secret}"))])
+        .await;
+    let shown = app.client.build(build.id, None).await.unwrap();
+    let run = &shown.steps.unwrap()[0].run;
+    assert!(!run.contains(secret), "{run}");
+    assert!(run.starts_with("true --token "), "{run}");
+    let detail = app.client.build_detail(build.id).await.unwrap();
+    let text = serde_json::to_string(&detail).unwrap();
+    assert!(!text.contains(secret), "the failure packet shows the secret");
+}
+
+#[tokio::test]
 async fn wait_returns_as_soon_as_the_build_finishes() {
     let app = spawn_app().await;
     let id = app.start(vec![step("short", "sleep 0.5")]).await;
