@@ -393,7 +393,10 @@ async fn a_secret_typed_into_a_command_is_masked_in_answers() {
     assert!(run.starts_with("true --token "), "{run}");
     let detail = app.client.build_detail(build.id).await.unwrap();
     let text = serde_json::to_string(&detail).unwrap();
-    assert!(!text.contains(secret), "the failure packet shows the secret");
+    assert!(
+        !text.contains(secret),
+        "the failure packet shows the secret"
+    );
 }
 
 #[tokio::test]
