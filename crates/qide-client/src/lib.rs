@@ -161,6 +161,34 @@ impl Client {
         self.get("/health", Duration::from_secs(10)).await
     }
 
+    /// `GET /metrics`: the server's counters in Prometheus' text format.
+    pub async fn metrics(&self) -> Result<String, Error> {
+        let connect = |source| Error::Connect {
+            url: self.base.clone(),
+            source,
+        };
+        let response = self
+            .request(Method::GET, "/metrics")
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(connect)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(connect)?;
+        if !status.is_success() {
+            return Err(error_answer(status, &bytes));
+        }
+        String::from_utf8(bytes.to_vec()).map_err(|e| Error::Unexpected {
+            status: status.as_u16(),
+            detail: format!("the metrics are not UTF-8: {e}"),
+        })
+    }
+
+    /// `GET /openapi.json`: the OpenAPI 3.1 document of the server's API.
+    pub async fn openapi(&self) -> Result<serde_json::Value, Error> {
+        self.get("/openapi.json", Duration::from_secs(10)).await
+    }
+
     /// `POST /build/run`: queue a build.
     pub async fn run_build(&self, request: &api::RunRequest) -> Result<api::RunAccepted, Error> {
         self.send(

@@ -980,3 +980,105 @@ async fn real_answers_match_the_document() {
         assert!(seen.iter().any(|s| *s >= 400), "{what}: no problem checked");
     }
 }
+
+/// Every operation of the document is reachable from the Rust client: each
+/// is called once through `qide-client` and must succeed. A new route
+/// without a client call fails here.
+#[tokio::test]
+async fn every_documented_operation_is_reachable_from_the_rust_client() {
+    use futures_util::StreamExt;
+
+    let (app, green, failed) = app_with_history().await;
+    let client = &app.client;
+    let mut reached: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut reach = |method: &str, path: &str| {
+        reached.insert((method.to_owned(), path.to_owned()));
+    };
+
+    assert_eq!(client.health().await.unwrap().status, "ok");
+    reach("GET", "/health");
+    assert!(
+        client
+            .metrics()
+            .await
+            .unwrap()
+            .contains("qide_http_requests_total")
+    );
+    reach("GET", "/metrics");
+    let document = client.openapi().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+    reach("GET", "/openapi.json");
+
+    // Opened before a build starts, the global stream sees it.
+    let mut updates = Box::pin(client.build_updates().await.unwrap());
+    let accepted = client
+        .run_build(&api::RunRequest {
+            steps: Some(vec![step("slow", "sleep 30")]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    reach("POST", "/build/run");
+    let update = tokio::time::timeout(std::time::Duration::from_secs(30), updates.next())
+        .await
+        .expect("an update within 30 s")
+        .expect("the stream stays open");
+    assert!(update.is_ok(), "{update:?}");
+    reach("GET", "/events");
+    let cancelled = client.cancel(accepted.id).await.unwrap();
+    assert_eq!(cancelled.id, accepted.id);
+    reach("POST", "/build/{id}/cancel");
+
+    assert_eq!(client.build(green, None).await.unwrap().id, green);
+    reach("GET", "/build/{id}");
+    let log = client
+        .log(green, &qide_client::LogQuery::default())
+        .await
+        .unwrap();
+    assert!(!log.lines.is_empty());
+    reach("GET", "/build/{id}/log");
+    let events: Vec<_> = client.events(green, None).await.unwrap().collect().await;
+    assert!(
+        events.iter().all(Result::is_ok) && !events.is_empty(),
+        "{events:?}"
+    );
+    reach("GET", "/build/{id}/events");
+
+    assert!(client.builds(0, 10, None).await.unwrap().total >= 3);
+    reach("GET", "/llm/learning/builds");
+    let detail = client.build_detail(failed).await.unwrap();
+    assert!(!detail.log_summary.errors.is_empty());
+    reach("GET", "/llm/learning/build/{id}");
+    assert!(!client.codebase().await.unwrap().files.is_empty());
+    reach("GET", "/llm/learning/codebase");
+    let report = client
+        .submit_report(&api::ReportRequest {
+            build_id: failed,
+            kind: "other".to_owned(),
+            analysis: "reached from the Rust client".to_owned(),
+            recommendations: vec![],
+            confidence: 0.5,
+            fingerprints: vec![],
+            agent: None,
+            model: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.build_id, failed);
+    reach("POST", "/llm/learning/report");
+    client.patterns(None, None, 0, 10).await.unwrap();
+    reach("GET", "/llm/learning/patterns");
+    let claim = client.claim(green, "coverage", None).await.unwrap();
+    assert_eq!(claim.build_id, green);
+    reach("POST", "/llm/learning/build/{id}/claim");
+    let file = client.file("src/lib.rs", None, None).await.unwrap();
+    assert!(file.lines.iter().any(|l| l.text.contains("pub fn f")));
+    reach("GET", "/llm/learning/file");
+
+    let documented: BTreeSet<(String, String)> = qide_server::documented_operations()
+        .into_iter()
+        .map(|op| (op.method, op.path))
+        .collect();
+    let missing: Vec<_> = documented.difference(&reached).collect();
+    assert!(missing.is_empty(), "no client call reaches {missing:?}");
+}
