@@ -9,7 +9,11 @@
 //! (`GET /openapi.json`) takes its schemas from these definitions, doc
 //! comments and `#[schema]` limits included, so the two cannot disagree.
 
+mod security;
+
 use std::collections::BTreeMap;
+
+pub use security::{AuditEvent, AuditList, SessionCreated, SignInRequest};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

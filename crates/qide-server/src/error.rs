@@ -34,6 +34,9 @@ pub enum AppError {
     InvalidField { field: String, detail: String },
     /// 422: the project's configuration does not allow the request.
     Unprocessable { code: &'static str, detail: String },
+    /// 429: the caller is over a rate limit; the response carries
+    /// `Retry-After` (see `limits.rs`).
+    TooManyRequests(String),
     /// 503: a dependency (the database) is unavailable.
     Unavailable(String),
     /// 500: a bug or an unexpected failure; logged, never shown.
@@ -142,6 +145,13 @@ impl IntoResponse for AppError {
                 detail,
                 None,
             ),
+            AppError::TooManyRequests(detail) => problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                detail,
+                None,
+            ),
             AppError::Unavailable(cause) => {
                 tracing::error!(%cause, "service unavailable");
                 problem(
@@ -179,7 +189,13 @@ pub(crate) async fn problem_for_bare_errors(request: Request<Body>, next: Next) 
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+    // Pages (the dashboard's, the sign-in form) carry their own error
+    // text for the person reading them.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_problem || is_page {
         return response;
     }
     let (code, title, detail) = match status {

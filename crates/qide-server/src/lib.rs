@@ -6,6 +6,7 @@
 //! work is in `qide-runner`, `qide-store`, `qide-diagnose` and
 //! `qide-codebase`.
 
+mod audit;
 mod auth;
 mod cache;
 mod convert;
@@ -13,10 +14,13 @@ mod dashboard;
 mod error;
 mod extract;
 mod flaky;
+mod limits;
 mod openapi;
 mod packet;
 mod routes;
+mod session;
 mod summary;
+mod tls;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -31,10 +35,14 @@ use qide_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 
+pub use auth::SecurityOptions;
 pub use auth::{Caller, SCOPES, new_token, token_hash};
 pub use error::AppError;
+pub use limits::{Rate, RateLimits};
 pub use openapi::{DocumentedOperation, document, document_json_pretty, documented_operations};
+pub use session::hash_password;
 pub use summary::LogSummarizer;
+pub use tls::{load_tls_config, serve_tls};
 
 /// Largest request body accepted (1 MiB).
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -140,12 +148,14 @@ pub fn router(state: AppState) -> Router {
         .merge(quick)
         .merge(routes::streaming_routes())
         .merge(dashboard::routes())
+        .merge(session::routes())
         .fallback(|| async { AppError::NotFound("no such route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,
         ));
-    Router::new()
+    let cors = auth::cors_layer(state.security());
+    let app = Router::new()
         .merge(with_mcp(api, &state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -168,7 +178,12 @@ pub fn router(state: AppState) -> Router {
                 }
             },
         ))
-        .with_state(state)
+        .with_state(state);
+    // Outermost, so a preflight is answered before the access check.
+    match cors {
+        Some(cors) => app.layer(cors),
+        None => app,
+    }
 }
 
 /// `api` with MCP over streamable HTTP at `/mcp`, outside the token check:
@@ -256,9 +271,13 @@ pub async fn serve(
         }
         state.self_url = Some(format!("http://{addr}"));
     }
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer address feeds the audit trail and per-address rate limits.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 #[cfg(test)]

@@ -64,6 +64,12 @@ pub(crate) enum Command {
     /// Manage access tokens: once one exists, the server requires them.
     #[command(after_help = TOKEN_HELP)]
     Token(TokenArgs),
+    /// Manage dashboard users: once one exists, the server requires signing
+    /// in.
+    User(UserArgs),
+    /// Show who ran, cancelled and reported what, and who signed in, newest
+    /// first.
+    Audit(AuditArgs),
     /// Serve MCP (Model Context Protocol) on stdin and stdout for a coding
     /// agent: tools over the project's QIDE server, started in this process
     /// when none is running (see docs/mcp.md).
@@ -378,6 +384,126 @@ pub(crate) struct ServeArgs {
     /// Allow a non-loopback bind without authentication.
     #[arg(long)]
     insecure_open: bool,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, env = "QIDE_TLS_CERT", requires = "tls_key", value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "QIDE_TLS_KEY", requires = "tls_cert", value_name = "PEM")]
+    tls_key: Option<PathBuf>,
+    /// Builds that may run at the same time (default 1: builds share the
+    /// project's working tree).
+    #[arg(long, env = "QIDE_MAX_CONCURRENT_BUILDS", value_name = "N")]
+    max_concurrent_builds: Option<usize>,
+    /// Let pages from this origin (e.g. https://ci.example.com) call the API
+    /// from a browser (CORS); repeat for several. Off by default.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// How long an unused dashboard session lasts, e.g. 12h, 30m.
+    #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
+    session_idle: std::time::Duration,
+    /// Builds one caller may start per minute (a burst of up to a third of
+    /// it, at least 1, is allowed at once); 0 turns the limit off.
+    #[arg(long, default_value_t = 60, value_name = "N")]
+    builds_per_minute: u32,
+    /// Codebase packs and maps one caller may ask for per minute; 0 turns
+    /// the limit off.
+    #[arg(long, default_value_t = 120, value_name = "N")]
+    packs_per_minute: u32,
+}
+
+impl ServeArgs {
+    /// What the flags say about TLS, limits, sessions and CORS.
+    fn security(&self) -> anyhow::Result<serve::ServeSecurity> {
+        for origin in &self.cors_origins {
+            let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.trim_end_matches('/').contains(['?', '#', ' '])
+                && origin
+                    .split("://")
+                    .nth(1)
+                    .is_some_and(|host| !host.is_empty() && !host.contains('/'));
+            if !ok {
+                bail!(
+                    "--cors-origin {origin:?} must be an origin like https://ci.example.com (scheme and host, no path)"
+                );
+            }
+        }
+        let rate = |per_minute: u32| {
+            (per_minute > 0).then_some(qide_server::Rate {
+                burst: (per_minute / 3).max(1),
+                per_minute,
+            })
+        };
+        let defaults = qide_server::RateLimits::default();
+        Ok(serve::ServeSecurity {
+            tls: self.tls_cert.clone().zip(self.tls_key.clone()),
+            max_concurrent_builds: self.max_concurrent_builds,
+            options: qide_server::SecurityOptions {
+                session_idle: self.session_idle,
+                secure_cookies: self.tls_cert.is_some(),
+                rate_limits: qide_server::RateLimits {
+                    builds: rate(self.builds_per_minute),
+                    codebase: rate(self.packs_per_minute),
+                    sign_in: defaults.sign_in,
+                },
+                cors_origins: self.cors_origins.clone(),
+            },
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UserArgs {
+    #[command(subcommand)]
+    pub(crate) command: UserCommand,
+    /// The project directory whose server the users are for.
+    #[arg(long, default_value = ".", global = true)]
+    pub(crate) dir: PathBuf,
+    /// A postgres:// URL, when the server stores its data there.
+    #[arg(long, env = "QIDE_DATABASE", global = true)]
+    pub(crate) database: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Add a user who signs in to the dashboard with a password (asked for
+    /// on the terminal, or read from stdin with --password-stdin).
+    Add {
+        /// The user's name.
+        name: String,
+        /// Comma-separated scopes: read, run, report, admin.
+        #[arg(long, default_value = "read,run,report", value_delimiter = ',')]
+        scope: Vec<String>,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users (names and scopes; never passwords).
+    List,
+    /// Remove a user; their sessions end.
+    Remove {
+        /// The user's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// The project directory whose server's trail to show.
+    #[arg(long, default_value = ".")]
+    pub(crate) dir: PathBuf,
+    /// A postgres:// URL, when the server stores its data there.
+    #[arg(long, env = "QIDE_DATABASE")]
+    pub(crate) database: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: i64,
+    #[arg(long, default_value_t = 0)]
+    pub(crate) skip: i64,
 }
 
 #[derive(Debug, Args)]
@@ -583,6 +709,7 @@ async fn mcp_command(args: McpArgs) -> anyhow::Result<ExitCode> {
         bind: "127.0.0.1:0".parse()?,
         database: None,
         insecure_open: false,
+        security: Default::default(),
     })
     .await
     .context("starting a server for the project")?;
@@ -647,6 +774,13 @@ async fn token_command(args: TokenArgs) -> anyhow::Result<ExitCode> {
             let record = store
                 .create_token(&name, &qide_server::token_hash(&token), &scope, now)
                 .await?;
+            crate::users::audit_cli(
+                &store,
+                "token.create",
+                format!("token:{}", record.name),
+                Some(record.scopes.join(",")),
+            )
+            .await?;
             if args.json {
                 print_json(
                     &serde_json::json!({"name": record.name, "scopes": record.scopes, "token": token}),
@@ -699,6 +833,7 @@ async fn token_command(args: TokenArgs) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::Revoke { name } => {
             store.revoke_token(&name, now).await?;
+            crate::users::audit_cli(&store, "token.revoke", format!("token:{name}"), None).await?;
             if args.json {
                 print_json(&serde_json::json!({"name": name, "revoked": true}))?;
             } else {
@@ -713,11 +848,13 @@ async fn token_command(args: TokenArgs) -> anyhow::Result<ExitCode> {
 pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => {
+            let security = args.security()?;
             serve::serve(ServeOptions {
                 dir: args.dir,
                 bind: args.bind,
                 database: args.database,
                 insecure_open: args.insecure_open,
+                security,
             })
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -873,6 +1010,8 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(args) => token_command(args).await,
+        Command::User(args) => crate::users::user_command(args).await,
+        Command::Audit(args) => crate::users::audit_command(args).await,
         Command::Mcp(args) => mcp_command(args).await,
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -961,6 +1100,7 @@ async fn run_build(args: RunArgs) -> anyhow::Result<ExitCode> {
                 bind: "127.0.0.1:0".parse()?,
                 database: None,
                 insecure_open: false,
+                security: Default::default(),
             })
             .await
             .context("no server at the default address, and starting one here failed")?;

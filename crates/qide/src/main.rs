@@ -5,6 +5,7 @@ mod cli;
 mod output;
 mod rerun;
 mod serve;
+mod users;
 
 use std::process::ExitCode;
 

@@ -19,6 +19,8 @@ pub(crate) const STATE_DIR: &str = ".qide";
 /// A server running in this process.
 pub(crate) struct Running {
     pub(crate) addr: SocketAddr,
+    /// Whether it speaks HTTPS.
+    pub(crate) tls: bool,
     pub(crate) root: PathBuf,
     shutdown: CancellationToken,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -54,6 +56,20 @@ pub(crate) struct ServeOptions {
     pub(crate) bind: SocketAddr,
     pub(crate) database: Option<String>,
     pub(crate) insecure_open: bool,
+    /// TLS, limits, sessions, CORS: all off or at their defaults for the
+    /// servers `qide run` and `qide mcp` start on loopback.
+    pub(crate) security: ServeSecurity,
+}
+
+/// How `qide serve` guards a server beyond tokens.
+#[derive(Debug, Default)]
+pub(crate) struct ServeSecurity {
+    /// PEM certificate chain and private key: serve HTTPS.
+    pub(crate) tls: Option<(PathBuf, PathBuf)>,
+    /// Builds run at once (the runner's default when `None`).
+    pub(crate) max_concurrent_builds: Option<usize>,
+    /// Sessions, rate limits, CORS.
+    pub(crate) options: qide_server::SecurityOptions,
 }
 
 /// Opens the store, recovers interrupted builds, and starts the runner and
@@ -70,14 +86,22 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
     if !options.bind.ip().is_loopback()
         && !options.insecure_open
         && store.active_token_count().await? == 0
+        && store.user_count().await? == 0
     {
         bail!(
-            "refusing to serve {} on a non-loopback address with no tokens: anyone who can \
-             reach it could run commands; create one with `qide token create`, bind \
-             127.0.0.1, or pass --insecure-open if this network is trusted",
+            "refusing to serve {} on a non-loopback address with no tokens or users: anyone \
+             who can reach it could run commands; create a token with `qide token create` \
+             (or a user with `qide user add`), bind 127.0.0.1, or pass --insecure-open if \
+             this network is trusted",
             options.bind
         );
     }
+    // Read the certificate before anything starts, so a wrong path is a
+    // clear error at once.
+    let tls = match &options.security.tls {
+        Some((cert, key)) => Some(qide_server::load_tls_config(cert, key).await?),
+        None => None,
+    };
     let interrupted = store.mark_interrupted(qide_runner::now_ms()).await?;
     if !interrupted.is_empty() {
         tracing::warn!(builds = ?interrupted, "builds left running by a previous server marked as interrupted");
@@ -86,12 +110,14 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         store: store.clone(),
         root: root.clone(),
     });
-    let runner = Runner::new(
-        store.clone(),
-        root.clone(),
-        BuildLimits::default(),
-        summarizer,
-    );
+    let mut limits = BuildLimits::default();
+    if let Some(max) = options.security.max_concurrent_builds {
+        if max == 0 {
+            bail!("--max-concurrent-builds must be at least 1");
+        }
+        limits.max_concurrent_builds = max;
+    }
+    let runner = Runner::new(store.clone(), root.clone(), limits, summarizer);
     let orphans = runner.kill_orphans();
     if orphans > 0 {
         tracing::warn!(
@@ -109,16 +135,24 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         let token = shutdown.clone();
         tokio::spawn(async move { runner.run(token).await })
     };
-    let mut state = AppState::new(store, runner);
+    let mut state = AppState::new(store, runner).with_security(options.security.options);
     state.allow_any_host = !options.bind.ip().is_loopback();
     let server = {
         let token = shutdown.clone();
-        tokio::spawn(qide_server::serve(listener, state, async move {
-            token.cancelled().await
-        }))
+        let stopped = async move { token.cancelled().await };
+        match tls.clone() {
+            Some(config) => tokio::spawn(qide_server::serve_tls(
+                listener.into_std()?,
+                config,
+                state,
+                stopped,
+            )),
+            None => tokio::spawn(qide_server::serve(listener, state, stopped)),
+        }
     };
     Ok(Running {
         addr,
+        tls: tls.is_some(),
         root,
         shutdown,
         server,
@@ -165,8 +199,9 @@ fn redact_url(url: &str) -> String {
 pub(crate) async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let running = start(options).await?;
     eprintln!(
-        "qide: serving {} on http://{}",
+        "qide: serving {} on {}://{}",
         running.root.display(),
+        if running.tls { "https" } else { "http" },
         running.addr
     );
     let token = running.shutdown_token();

@@ -68,6 +68,7 @@ async fn planted_secrets_never_come_back() {
     let secrets = planted();
     assert!(secrets.len() >= 20);
     let env_secret = "ENV-canary-4f1d9c2e7b";
+    let build_env_secret = "BUILDENV-canary-8e2a61c9d0";
     let file_text: String = secrets.iter().map(|(_, s, _)| format!("{s}\n")).collect();
     let app = spawn_app_with(test_limits(), |dir| {
         std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -87,7 +88,20 @@ async fn planted_secrets_never_come_back() {
     );
     s.env
         .insert("DEPLOY_TOKEN".to_owned(), env_secret.to_owned());
-    let build = app.run(vec![s]).await;
+    // And one in the build's own environment, printed by the step.
+    s.run = s
+        .run
+        .replacen("; exit 1", "; echo \"key is $SERVICE_API_KEY\"; exit 1", 1);
+    let accepted = app
+        .client
+        .run_build(&api::RunRequest {
+            steps: Some(vec![s]),
+            env: [("SERVICE_API_KEY".to_owned(), build_env_secret.to_owned())].into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let build = app.wait(accepted.id).await;
     assert_eq!(build.status, api::BuildStatus::Failed);
 
     // Report text quoting them.
@@ -123,6 +137,13 @@ async fn planted_secrets_never_come_back() {
         "/llm/learning/codebase?mode=map".to_owned(),
         "/llm/learning/file?path=src/settings.py".to_owned(),
         "/llm/learning/patterns".to_owned(),
+        // The dashboard's pages and the audit trail.
+        "/".to_owned(),
+        format!("/builds/{id}"),
+        format!("/builds/{id}/log"),
+        "/patterns".to_owned(),
+        "/stats".to_owned(),
+        "/admin/audit".to_owned(),
     ] {
         let response = app.http.get(format!("{base}{path}")).send().await.unwrap();
         assert!(
@@ -153,11 +174,11 @@ async fn planted_secrets_never_come_back() {
         String::from_utf8_lossy(&wal).into_owned(),
         log_text,
     ];
-    for (kind, _, core) in secrets.iter().map(|(k, s, c)| (k, s, c.as_str())).chain([(
-        &"env",
-        &String::new(),
-        env_secret,
-    )]) {
+    let none = String::new();
+    for (kind, _, core) in secrets.iter().map(|(k, s, c)| (k, s, c.as_str())).chain([
+        (&"env", &none, env_secret),
+        (&"build env", &none, build_env_secret),
+    ]) {
         for (i, answer) in answers.iter().enumerate() {
             assert!(!answer.contains(core), "{kind} came back in answer {i}");
         }

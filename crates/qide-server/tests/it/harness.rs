@@ -44,6 +44,21 @@ pub(crate) async fn spawn_app() -> TestApp {
 
 /// A server over a fresh project that `prepare` fills first.
 pub(crate) async fn spawn_app_with(limits: BuildLimits, prepare: impl FnOnce(&Path)) -> TestApp {
+    // Rate limits are off: suites that start many builds in a second are
+    // not what they are for (`limits.rs` tests them).
+    let security = qide_server::SecurityOptions {
+        rate_limits: qide_server::RateLimits::off(),
+        ..qide_server::SecurityOptions::default()
+    };
+    spawn_app_secured(limits, security, prepare).await
+}
+
+/// A server with its own session, rate-limit and CORS options.
+pub(crate) async fn spawn_app_secured(
+    limits: BuildLimits,
+    security: qide_server::SecurityOptions,
+    prepare: impl FnOnce(&Path),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     prepare(dir.path());
     let root = dir.path().canonicalize().expect("canonical root");
@@ -68,7 +83,7 @@ pub(crate) async fn spawn_app_with(limits: BuildLimits, prepare: impl FnOnce(&Pa
     }
     {
         let token = shutdown.clone();
-        let state = AppState::new(store.clone(), runner);
+        let state = AppState::new(store.clone(), runner).with_security(security);
         tokio::spawn(qide_server::serve(listener, state, async move {
             token.cancelled().await
         }));

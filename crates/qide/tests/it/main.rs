@@ -11,4 +11,5 @@ mod json;
 mod mcp;
 mod openapi;
 mod rerun;
+mod security;
 mod server;
