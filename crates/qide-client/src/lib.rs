@@ -189,6 +189,15 @@ impl Client {
         self.get("/openapi.json", Duration::from_secs(10)).await
     }
 
+    /// `GET /admin/audit`: who did what and when, newest first (admin scope).
+    pub async fn audit(&self, skip: i64, limit: i64) -> Result<api::AuditList, Error> {
+        self.get(
+            &format!("/admin/audit?skip={skip}&limit={limit}"),
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
     /// `POST /build/run`: queue a build.
     pub async fn run_build(&self, request: &api::RunRequest) -> Result<api::RunAccepted, Error> {
         self.send(

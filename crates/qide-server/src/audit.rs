@@ -164,12 +164,17 @@ async fn read_created(response: Response) -> (Response, Created) {
 }
 
 /// Paging of `GET /admin/audit`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
+    /// Events to skip, newest first (default 0).
     #[serde(default)]
+    #[param(minimum = 0)]
     skip: Option<i64>,
+    /// Most events to return (default 50, at most 500).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
@@ -186,6 +191,19 @@ fn to_wire(record: AuditRecord) -> api::AuditEvent {
 }
 
 /// `GET /admin/audit?skip=&limit=`: the trail, newest first (admin scope).
+#[utoipa::path(
+    get,
+    path = "/admin/audit",
+    operation_id = "list_audit_events",
+    tag = "admin",
+    summary = "The audit trail",
+    description = "Who ran, cancelled and re-ran builds, claimed them, reported, signed in \
+                   and out, and changed tokens and users, with when and from where; newest \
+                   first. Tokens and passwords are never recorded.",
+    security(("bearer" = ["admin"])),
+    params(AuditQuery),
+    responses((status = 200, description = "A page of audit events.", body = api::AuditList))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AuditQuery>,

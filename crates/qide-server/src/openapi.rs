@@ -57,6 +57,7 @@ the failure packet, failure patterns, reports, claims"),
         (name = "codebase", description = "The project as a model sees it: summary, map, \
 pack, files"),
         (name = "ops", description = "Health, metrics and this document"),
+        (name = "admin", description = "The audit trail, for admins"),
     ),
     components(schemas(api::Problem, api::BuildEvent)),
     modifiers(&BearerScheme),

@@ -39,13 +39,13 @@ const LOGIN_COOKIE: &str = "qide_login";
 /// refused before any hashing.
 const MAX_FIELD: usize = 1024;
 
-/// The sign-in routes and the admin's audit trail; the access check lets
-/// the first three through without a credential.
+/// The sign-in routes, which the access check lets through without a
+/// credential. They are the browser's, like the dashboard's pages, and so
+/// not in the OpenAPI document; agents use bearer tokens.
 pub(crate) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route("/admin/audit", get(crate::audit::list))
 }
 
 /// Hashes a password for storage (argon2id, a random salt, the crate's

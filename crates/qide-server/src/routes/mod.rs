@@ -46,6 +46,7 @@ fn quick_api() -> OpenApiRouter<AppState> {
         .routes(routes!(learning::patterns))
         .routes(routes!(learning::claim))
         .routes(routes!(codebase::file))
+        .routes(routes!(crate::audit::list))
 }
 
 fn streaming_api() -> OpenApiRouter<AppState> {

@@ -460,6 +460,7 @@ async fn every_documented_operation_is_routed_with_the_scope_it_documents() {
         // rest name the scope their method implies.
         let expected = match (operation.method.as_str(), operation.path.as_str()) {
             (_, "/health") => None,
+            ("GET", "/admin/audit") => Some("admin"),
             ("GET", _) => Some("read"),
             ("POST", "/build/run" | "/build/{id}/cancel") => Some("run"),
             ("POST", "/llm/learning/report" | "/llm/learning/build/{id}/claim") => Some("report"),
@@ -620,6 +621,11 @@ async fn real_answers_match_the_document() {
             "/llm/learning/patterns",
             &[422],
         ),
+        // The audit trail.
+        get("/admin/audit", "/admin/audit", &[200]),
+        get("/admin/audit?skip=1&limit=2", "/admin/audit", &[200]),
+        get("/admin/audit?limit=0", "/admin/audit", &[422]),
+        get("/admin/audit?limit=ten", "/admin/audit", &[400, 422]),
         // The codebase.
         get("/llm/learning/codebase", "/llm/learning/codebase", &[200]),
         get(
@@ -1074,6 +1080,12 @@ async fn every_documented_operation_is_reachable_from_the_rust_client() {
     let file = client.file("src/lib.rs", None, None).await.unwrap();
     assert!(file.lines.iter().any(|l| l.text.contains("pub fn f")));
     reach("GET", "/llm/learning/file");
+    let trail = client.audit(0, 50).await.unwrap();
+    assert!(
+        trail.events.iter().any(|e| e.action == "report.create"),
+        "{trail:?}"
+    );
+    reach("GET", "/admin/audit");
 
     let documented: BTreeSet<(String, String)> = qide_server::documented_operations()
         .into_iter()
