@@ -2,8 +2,11 @@
 //! temporary project running real builds, driven by rmcp's client as a
 //! coding agent would drive it.
 
+mod canary;
 mod harness;
 mod http;
+#[path = "../../../qide-server/tests/it/planted.rs"]
+mod planted;
 
 use harness::{call, connect, spawn_app, try_call};
 use qide_mcp::estimate_tokens;

@@ -16,6 +16,7 @@ mod hostile;
 mod limits;
 mod logs;
 mod openapi;
+mod planted;
 mod reports;
 mod scopes;
 mod sessions;
