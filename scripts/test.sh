@@ -40,7 +40,7 @@ fi
 
 log="$(mktemp /tmp/qide-test-log.XXXXXX)"
 status=0
-cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+cargo test --workspace --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
 
 # The Python client against the real server binary that cargo just built.
 if [ "$status" = 0 ]; then

@@ -66,9 +66,11 @@ pub(crate) enum Command {
     Token(TokenArgs),
     /// Manage dashboard users: once one exists, the server requires signing
     /// in.
+    #[command(after_help = USER_HELP)]
     User(UserArgs),
     /// Show who ran, cancelled and reported what, and who signed in, newest
     /// first.
+    #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
     /// Serve MCP (Model Context Protocol) on stdin and stdout for a coding
     /// agent: tools over the project's QIDE server, started in this process
@@ -163,6 +165,26 @@ Examples:
   qide codebase
   qide codebase --mode map --budget-tokens 2000 --build 12
   qide codebase --mode pack --budget-tokens 8000 > context.txt";
+
+const USER_HELP: &str = "\
+Users live in the project's store, so these commands need no running server. A user signs in to
+the dashboard at /login with a password (stored as an argon2id hash) and gets the scopes given here
+(default read,run,report).
+
+Examples:
+  qide user add alice --scope read,run
+  printf '%s\\n' \"$PASSWORD\" | qide user add ci-viewer --scope read --password-stdin
+  qide user list --json
+  qide user remove alice";
+
+const AUDIT_HELP: &str = "\
+Reads the trail from the project's store (admins can also read it over HTTP at GET /admin/audit).
+Tokens and passwords are never recorded.
+
+Examples:
+  qide audit
+  qide audit --limit 200 --json
+  qide audit --dir ../service --database postgres://qide@db/qide";
 
 const TOKEN_HELP: &str = "\
 Tokens live in the project's store, so these commands need no running server. Scopes: read (every
@@ -500,9 +522,11 @@ pub(crate) struct AuditArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub(crate) json: bool,
-    #[arg(long, default_value_t = 50)]
+    /// Most events to show, newest first (1 to 500).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=500))]
     pub(crate) limit: i64,
-    #[arg(long, default_value_t = 0)]
+    /// Newest events to skip, for paging.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..))]
     pub(crate) skip: i64,
 }
 

@@ -3,7 +3,7 @@
 use crate::server::qide;
 
 /// Every command of `qide`, as `qide --help` lists them.
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 16] = [
     "serve",
     "run",
     "builds",
@@ -14,6 +14,9 @@ const COMMANDS: [&str; 13] = [
     "report",
     "codebase",
     "token",
+    "user",
+    "audit",
+    "openapi",
     "mcp",
     "agent",
     "completions",
