@@ -270,7 +270,7 @@ async fn tokens_close_the_server_and_open_it_to_their_holders() {
         .await
         .unwrap();
     assert_ne!(code, 0);
-    assert!(stderr.contains("needs a token"), "{stderr}");
+    assert!(stderr.contains("needs a credential"), "{stderr}");
 
     let url = server.url.clone();
     let t = token.clone();
