@@ -25,6 +25,9 @@ pub(crate) struct Running {
     shutdown: CancellationToken,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     runner: tokio::task::JoinHandle<()>,
+    /// Held while this server owns the project's embedded database (see
+    /// [`ServerLock`]); released when the server stops or the process dies.
+    _lock: Option<ServerLock>,
 }
 
 impl Running {
@@ -102,6 +105,12 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         Some((cert, key)) => Some(qide_server::load_tls_config(cert, key).await?),
         None => None,
     };
+    // One server per embedded database: a second one would mark the first's
+    // running builds as interrupted and run the same queue twice.
+    let lock = match options.database {
+        Some(_) => None,
+        None => Some(ServerLock::take(&root)?),
+    };
     let interrupted = store.mark_interrupted(qide_runner::now_ms()).await?;
     if !interrupted.is_empty() {
         tracing::warn!(builds = ?interrupted, "builds left running by a previous server marked as interrupted");
@@ -129,6 +138,12 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("binding {}", options.bind))?;
     let addr = listener.local_addr()?;
+    if let Some(lock) = &lock {
+        lock.announce(&format!(
+            "{}://{addr}",
+            if tls.is_some() { "https" } else { "http" }
+        ));
+    }
     let shutdown = CancellationToken::new();
     let runner_task = {
         let runner = runner.clone();
@@ -157,7 +172,52 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
         shutdown,
         server,
         runner: runner_task,
+        _lock: lock,
     })
+}
+
+/// An exclusive `flock` on `.qide/server.lock`, which holds the URL of the
+/// server that took it so a second one can say where the first is.
+struct ServerLock(nix::fcntl::Flock<std::fs::File>);
+
+impl ServerLock {
+    fn take(root: &Path) -> anyhow::Result<ServerLock> {
+        let path = root.join(STATE_DIR).join("server.lock");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => Ok(ServerLock(lock)),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                let url = std::fs::read_to_string(&path).unwrap_or_default();
+                let url = url.trim();
+                bail!(
+                    "another QIDE server already serves {}{}: point --server at it, or stop it \
+                     first",
+                    root.display(),
+                    if url.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" at {url}")
+                    }
+                )
+            }
+            Err((_, e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+        }
+    }
+
+    /// Records the server's URL in the lock file; only a courtesy for the
+    /// message above, so a failure to write it is ignored.
+    fn announce(&self, url: &str) {
+        use std::io::Write;
+        let mut file: &std::fs::File = &self.0;
+        let _ = file.set_len(0);
+        let _ = file.write_all(format!("{url}\n").as_bytes());
+    }
 }
 
 pub(crate) async fn open_store(root: &Path, database: Option<&str>) -> anyhow::Result<SqlStore> {

@@ -106,6 +106,26 @@ fn serve_refuses_an_open_non_loopback_bind() {
     assert!(stderr.contains("--insecure-open"), "{stderr}");
 }
 
+#[tokio::test]
+async fn a_second_server_over_the_same_project_is_refused_until_the_first_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = start(dir.path()).await;
+    let path = dir.path().to_str().unwrap().to_owned();
+    let (code, _, stderr) =
+        tokio::task::spawn_blocking(move || run(&["serve", &path, "--bind", "127.0.0.1:0"]))
+            .await
+            .unwrap();
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("another QIDE server already serves") && stderr.contains(&first.url),
+        "{stderr}"
+    );
+    // The lock goes with the process, even one killed without warning.
+    first.kill_hard();
+    let second = start(dir.path()).await;
+    assert!(second.client().health().await.is_ok());
+}
+
 #[test]
 fn run_against_an_unreachable_server_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
