@@ -6,22 +6,7 @@
 use qide_api as api;
 use serde_json::Value;
 
-use crate::harness::{spawn_app, spawn_app_with, step, test_limits};
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    #[allow(clippy::disallowed_methods)] // a test's own git fixture
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::harness::{git, spawn_app, spawn_app_with, step, test_limits};
 
 async fn get(app: &crate::harness::TestApp, path: &str) -> (u16, Value) {
     let response = app

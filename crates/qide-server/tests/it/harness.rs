@@ -189,3 +189,20 @@ pub(crate) async fn gone(pid: i32) -> bool {
     }
     false
 }
+
+/// Runs git in `dir` as a test's fixture (with a committer identity),
+/// failing the test when git fails.
+pub(crate) fn git(dir: &Path, args: &[&str]) {
+    #[allow(clippy::disallowed_methods)] // a test's own git fixture
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

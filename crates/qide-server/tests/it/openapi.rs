@@ -9,7 +9,7 @@ use qide_api as api;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, spawn_app_with, step, test_limits};
+use crate::harness::{TestApp, git, spawn_app_with, step, test_limits};
 
 /// The official schema of OpenAPI 3.1 documents (see its `$comment`).
 const OAS_31_SCHEMA: &str = include_str!("data/openapi-3.1-schema.json");
@@ -215,21 +215,6 @@ async fn run_case(
         &content_type,
         &body,
     )
-}
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    #[allow(clippy::disallowed_methods)] // a test's own git fixture
-    let output = std::process::Command::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// A step that fails the way rustc does, pointing into `src/lib.rs`.

@@ -274,20 +274,7 @@ async fn failures_are_known_across_builds_with_their_reports_until_resolved() {
 
 #[tokio::test]
 async fn suspect_changes_rank_files_changed_since_the_last_green_build() {
-    fn git(dir: &std::path::Path, args: &[&str]) {
-        #[allow(clippy::disallowed_methods)] // a test's own git fixture
-        let status = std::process::Command::new("git")
-            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            status.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
-    }
+    use crate::harness::git;
     let app = crate::harness::spawn_app_with(crate::harness::test_limits(), |dir| {
         std::fs::write(dir.join("a.c"), "int a;\n").unwrap();
         std::fs::write(dir.join("b.c"), "int b;\n").unwrap();
