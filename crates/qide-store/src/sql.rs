@@ -226,6 +226,44 @@ impl SqlStore {
             .begin_with(begin_write_statement(self.backend))
             .await?)
     }
+
+    /// Inserts a named credential (a token or a user) with `sql`, whose
+    /// binds are name, secret digest, scopes and time, unless `table`
+    /// already holds `name`: a `Conflict` naming the `kind` then.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_named(
+        &self,
+        kind: &str,
+        table: &str,
+        sql: &str,
+        name: &str,
+        secret: &str,
+        scopes: &[String],
+        now_ms: i64,
+    ) -> Result<AnyRow> {
+        let mut tx = self.begin_write().await?;
+        let taken = sqlx::query(AssertSqlSafe(format!(
+            "SELECT 1 AS one FROM {table} WHERE name = $1"
+        )))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if taken.is_some() {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "a {kind} named {name:?} exists"
+            )));
+        }
+        let row = sqlx::query(AssertSqlSafe(sql.to_owned()))
+            .bind(name)
+            .bind(secret)
+            .bind(scopes.join(","))
+            .bind(now_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
 }
 
 /// Starts a transaction that will write on `conn`.
@@ -881,29 +919,13 @@ impl Store for SqlStore {
         scopes: &[String],
         now_ms: i64,
     ) -> Result<TokenRecord> {
-        let mut tx = self.begin_write().await?;
-        let taken = sqlx::query("SELECT 1 AS one FROM tokens WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict(format!(
-                "a token named {name:?} exists"
-            )));
-        }
         let sql = format!(
             "INSERT INTO tokens (name, hash, scopes, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING {TOKEN_COLUMNS}"
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(name)
-            .bind(hash)
-            .bind(scopes.join(","))
-            .bind(now_ms)
-            .fetch_one(&mut *tx)
+        let row = self
+            .insert_named("token", "tokens", &sql, name, hash, scopes, now_ms)
             .await?;
-        tx.commit().await?;
         token_from_row(&row)
     }
 

@@ -67,29 +67,13 @@ pub(super) async fn create_user(
     scopes: &[String],
     now_ms: i64,
 ) -> Result<UserRecord> {
-    let mut tx = store.begin_write().await?;
-    let taken = sqlx::query("SELECT 1 AS one FROM users WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if taken.is_some() {
-        tx.rollback().await?;
-        return Err(StoreError::Conflict(format!(
-            "a user named {name:?} exists"
-        )));
-    }
     let sql = format!(
         "INSERT INTO users (name, password_hash, scopes, created_at) VALUES ($1, $2, $3, $4) \
          RETURNING {USER_COLUMNS}"
     );
-    let row = sqlx::query(AssertSqlSafe(sql))
-        .bind(name)
-        .bind(password_hash)
-        .bind(scopes.join(","))
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
+    let row = store
+        .insert_named("user", "users", &sql, name, password_hash, scopes, now_ms)
         .await?;
-    tx.commit().await?;
     user_from_row(&row)
 }
 
