@@ -12,6 +12,15 @@
 //!   [`SKIPPED_DIRS`]) and plain opens and reads (the summary's own reads
 //!   must not make it stale). A summary is answered again without walking
 //!   while the generation it was checked under stands.
+//!
+//!   Events arrive a moment after the change, so a call made just after a
+//!   write could read a generation that does not count it yet. Each call
+//!   therefore first syncs with the watcher the way watchman does: it
+//!   creates a cookie file under `.qide/` and waits for the watcher to
+//!   report it. The kernel queues events in order, so once the cookie is
+//!   seen every change made before the call has been counted. A cookie
+//!   that cannot be written or is not seen within [`SummaryCache::COOKIE_WAIT`] leaves
+//!   the call to the tree-hash check below.
 //! - **Not watched** (the watcher could not start: inotify limits, a
 //!   filesystem without events; or it reported an error or an overflow,
 //!   after which it cannot be trusted, since a lost event may be a lost
@@ -34,7 +43,7 @@
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
@@ -42,6 +51,14 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::walk::{NEVER_WALKED, SKIPPED_DIRS, canonical_root};
 use crate::{Error, MapCache, MapFocus, RepoMap, Summary, TreeHashCache, tree_hash_cached};
+
+/// The directory under the root where sync cookies are written: never
+/// walked, and watched with the rest of the tree.
+const COOKIE_DIR: &str = ".qide";
+
+/// Numbers watches, so two watchers of one tree (a server and a CLI, or two
+/// caches in one process) never take each other's cookies for their own.
+static WATCHES: AtomicU64 = AtomicU64::new(0);
 
 /// A [`Summary`] and the tree hash it was computed under.
 #[derive(Debug, Clone)]
@@ -113,6 +130,14 @@ struct WatchStatus {
     broken: AtomicBool,
     /// When a directory (or anything that may be one) last appeared.
     last_new_entry: Mutex<Option<Instant>>,
+    /// The file name prefix of this watch's cookies.
+    cookie_prefix: String,
+    /// The number of the last cookie written.
+    cookies_written: AtomicU64,
+    /// The highest cookie number the watcher has reported.
+    cookies_seen: Mutex<u64>,
+    /// Signalled when a cookie is reported or the watch breaks.
+    cookie_arrived: Condvar,
 }
 
 /// A generation as read before a check, when the watch can vouch for it.
@@ -127,6 +152,10 @@ impl SummaryCache {
     /// generation (see the module documentation).
     pub const SETTLE: Duration = Duration::from_secs(1);
 
+    /// How long a call waits for its sync cookie (see the module
+    /// documentation) before falling back to a tree-hash check.
+    pub const COOKIE_WAIT: Duration = Duration::from_secs(2);
+
     /// An empty cache.
     pub fn new() -> SummaryCache {
         SummaryCache::default()
@@ -137,7 +166,10 @@ impl SummaryCache {
     pub fn summary(&self, root: &Path) -> Result<CachedSummary, Error> {
         let root = canonical_root(root)?;
         let status = self.status_of(&root);
-        let ticket = status.as_deref().and_then(WatchStatus::ticket);
+        let ticket = status
+            .as_deref()
+            .filter(|status| status.sync(&root))
+            .and_then(WatchStatus::ticket);
         {
             // Held through the check, so concurrent callers wait for one
             // check rather than each walking.
@@ -234,7 +266,14 @@ impl SummaryCache {
     /// every directory takes about as long as a walk, and the caller should
     /// not wait for it), replacing the watch of any other root.
     fn start_watch(&self, root: &Path) {
-        let status = Arc::new(WatchStatus::default());
+        let status = Arc::new(WatchStatus {
+            cookie_prefix: format!(
+                "watch-cookie-{}-{}-",
+                std::process::id(),
+                WATCHES.fetch_add(1, Ordering::Relaxed)
+            ),
+            ..WatchStatus::default()
+        });
         let slot = Arc::new(Mutex::new(None));
         *self.watch.lock().unwrap_or_else(PoisonError::into_inner) = Some(Watch {
             root: root.to_path_buf(),
@@ -252,6 +291,10 @@ impl SummaryCache {
                         status.on_event(&handler_root, event);
                     }
                 };
+                // The cookie directory must exist before the watch is added,
+                // or its first cookies would go unseen. A root that is not
+                // writable simply gets no cookies (see `sync`).
+                let _ = std::fs::create_dir_all(root.join(COOKIE_DIR));
                 let config = notify::Config::default().with_follow_symlinks(false);
                 let started = RecommendedWatcher::new(handler, config).and_then(|mut watcher| {
                     watcher.watch(&root, RecursiveMode::Recursive)?;
@@ -262,13 +305,13 @@ impl SummaryCache {
                         *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(watcher);
                         status.ready.store(true, Ordering::Release);
                     }
-                    Err(_) => status.broken.store(true, Ordering::Release),
+                    Err(_) => status.break_watch(),
                 }
             });
         if spawned.is_err() {
             // No thread, no watch: stay on the hash check.
             if let Some(watch) = &*self.watch.lock().unwrap_or_else(PoisonError::into_inner) {
-                watch.status.broken.store(true, Ordering::Release);
+                watch.status.break_watch();
             }
         }
     }
@@ -279,6 +322,70 @@ impl SummaryCache {
 }
 
 impl WatchStatus {
+    /// Waits until the watcher has reported every change made before this
+    /// call, by writing a cookie file and waiting for its event. False when
+    /// the watch is not ready or broken, the cookie cannot be written, or
+    /// it is not reported within [`SummaryCache::COOKIE_WAIT`]: the caller must not trust
+    /// the generation then.
+    fn sync(&self, root: &Path) -> bool {
+        if !self.ready.load(Ordering::Acquire) || self.broken.load(Ordering::Acquire) {
+            return false;
+        }
+        let number = self.cookies_written.fetch_add(1, Ordering::AcqRel) + 1;
+        let cookie = root
+            .join(COOKIE_DIR)
+            .join(format!("{}{number}", self.cookie_prefix));
+        if std::fs::write(&cookie, b"").is_err() {
+            return false;
+        }
+        let deadline = Instant::now() + SummaryCache::COOKIE_WAIT;
+        let mut seen = self
+            .cookies_seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let arrived = loop {
+            if *seen >= number {
+                break true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.broken.load(Ordering::Acquire) {
+                break false;
+            }
+            seen = self
+                .cookie_arrived
+                .wait_timeout(seen, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        };
+        drop(seen);
+        let _ = std::fs::remove_file(&cookie);
+        arrived
+    }
+
+    /// The number of this watch's cookie at `path`, if it is one.
+    fn cookie_number(&self, root: &Path, path: &Path) -> Option<u64> {
+        if self.cookie_prefix.is_empty() || path.parent()? != root.join(COOKIE_DIR) {
+            return None;
+        }
+        path.file_name()?
+            .to_str()?
+            .strip_prefix(&self.cookie_prefix)?
+            .parse()
+            .ok()
+    }
+
+    /// Marks the watch as no longer trusted and wakes any caller waiting
+    /// for a cookie.
+    fn break_watch(&self) {
+        self.broken.store(true, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let _seen = self
+            .cookies_seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.cookie_arrived.notify_all();
+    }
+
     /// The current generation, if the watch can vouch for a check starting
     /// now.
     fn ticket(&self) -> Option<Ticket> {
@@ -309,11 +416,23 @@ impl WatchStatus {
             // An error or an overflow: events may have been lost, and with
             // them directories that were never watched.
             _ => {
-                self.broken.store(true, Ordering::Release);
-                self.generation.fetch_add(1, Ordering::AcqRel);
+                self.break_watch();
                 return;
             }
         };
+        if let Some(number) = event
+            .paths
+            .iter()
+            .find_map(|path| self.cookie_number(root, path))
+        {
+            let mut seen = self
+                .cookies_seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            *seen = (*seen).max(number);
+            self.cookie_arrived.notify_all();
+            return;
+        }
         let relevant = match event.kind {
             // Opening or reading changes nothing (and the summary itself
             // opens every file); a close after writing is a change.
@@ -388,6 +507,27 @@ mod tests {
         assert!(!bumps(open, "src/main.rs"));
         let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
         assert!(bumps(closed, "src/main.rs"));
+    }
+
+    #[test]
+    fn only_this_watch_s_cookies_are_taken_as_its_own() {
+        let root = Path::new("/p");
+        let status = WatchStatus {
+            cookie_prefix: "watch-cookie-7-0-".to_owned(),
+            ..WatchStatus::default()
+        };
+        let number = |rel: &str| status.cookie_number(root, &root.join(rel));
+        assert_eq!(number(".qide/watch-cookie-7-0-12"), Some(12));
+        assert_eq!(number(".qide/watch-cookie-7-1-12"), None);
+        assert_eq!(number(".qide/deeper/watch-cookie-7-0-12"), None);
+        assert_eq!(number("watch-cookie-7-0-12"), None);
+        assert_eq!(number(".qide/watch-cookie-7-0-x"), None);
+
+        let create = EventKind::Create(CreateKind::File);
+        let event = Event::new(create).add_path(root.join(".qide/watch-cookie-7-0-3"));
+        status.on_event(root, Ok(event));
+        assert_eq!(*status.cookies_seen.lock().unwrap(), 3);
+        assert_eq!(status.generation.load(Ordering::Acquire), 0);
     }
 
     #[test]

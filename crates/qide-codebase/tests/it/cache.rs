@@ -52,24 +52,6 @@ fn wait_for_watch(cache: &SummaryCache, root: &Path) {
     }
 }
 
-/// Calls `summary` until `seen` holds of it, or fails the test: the
-/// watcher's event arrives a moment after the write.
-fn summary_until(
-    cache: &SummaryCache,
-    root: &Path,
-    seen: impl Fn(&qide_codebase::Summary) -> bool,
-) -> qide_codebase::CachedSummary {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let cached = cache.summary(root).unwrap();
-        if seen(&cached.summary) {
-            return cached;
-        }
-        assert!(Instant::now() < deadline, "the change was never seen");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn a_watched_tree_is_not_walked_again_until_it_changes() {
     let dir = project(&[("src/main.rs", "fn main() {}\n"), ("README.md", "hi\n")]);
@@ -89,13 +71,16 @@ fn a_watched_tree_is_not_walked_again_until_it_changes() {
     }
     assert_eq!(cache.walks(), walks, "an unchanged watched tree was walked");
 
-    // A changed file is seen once its event arrives.
+    // A changed file is seen on the very next call: the call syncs with
+    // the watcher before trusting its generation.
     write(dir.path(), "src/main.rs", "fn main() {}\nfn more() {}\n");
-    let changed = summary_until(&cache, dir.path(), |s| {
-        s.files
-            .iter()
-            .any(|f| f.path == "src/main.rs" && f.lines == 2)
-    });
+    let changed = cache.summary(dir.path()).unwrap();
+    let main = changed
+        .summary
+        .files
+        .iter()
+        .find(|f| f.path == "src/main.rs");
+    assert_eq!(main.map(|f| f.lines), Some(2));
     assert_ne!(changed.tree_hash, first.tree_hash);
     assert_eq!(
         changed.tree_hash,
@@ -110,13 +95,44 @@ fn a_watched_tree_is_not_walked_again_until_it_changes() {
     // appears, and the file is seen.
     std::fs::create_dir_all(dir.path().join("src/deep/er")).unwrap();
     write(dir.path(), "src/deep/er/mod.rs", "pub fn x() {}\n");
-    summary_until(&cache, dir.path(), |s| {
-        s.files.iter().any(|f| f.path == "src/deep/er/mod.rs")
-    });
+    let deeper = cache.summary(dir.path()).unwrap();
+    assert!(
+        deeper
+            .summary
+            .files
+            .iter()
+            .any(|f| f.path == "src/deep/er/mod.rs")
+    );
     // A deleted file is gone.
     std::fs::remove_file(dir.path().join("README.md")).unwrap();
-    summary_until(&cache, dir.path(), |s| {
-        s.files.iter().all(|f| f.path != "README.md")
-    });
+    let fewer = cache.summary(dir.path()).unwrap();
+    assert!(fewer.summary.files.iter().all(|f| f.path != "README.md"));
     assert!(cache.is_watching(dir.path()));
+}
+
+#[test]
+fn every_write_is_seen_by_the_call_right_after_it() {
+    let dir = project(&[("src/lib.rs", "pub fn a() {}\n")]);
+    let cache = SummaryCache::new();
+    cache.summary(dir.path()).unwrap();
+    wait_for_watch(&cache, dir.path());
+    cache.summary(dir.path()).unwrap();
+    for lines in 1..=40u64 {
+        let body = "fn f() {}\n".repeat(lines as usize);
+        write(dir.path(), "src/lib.rs", &body);
+        let seen = cache.summary(dir.path()).unwrap();
+        let lib = seen.summary.files.iter().find(|f| f.path == "src/lib.rs");
+        assert_eq!(lib.map(|f| f.lines), Some(lines), "write {lines} unseen");
+        // The repeat after it is answered without walking.
+        let walks = cache.walks();
+        let again = cache.summary(dir.path()).unwrap();
+        assert!(Arc::ptr_eq(&seen.summary, &again.summary));
+        assert_eq!(cache.walks(), walks);
+    }
+    // The cookies are cleaned up behind the calls.
+    let left: Vec<_> = std::fs::read_dir(dir.path().join(".qide"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "cookies left behind: {left:?}");
 }
