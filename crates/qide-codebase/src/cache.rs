@@ -39,7 +39,15 @@
 //! checks the tree hash again.
 //!
 //! The same cache holds the repo map's per-file tags ([`MapCache`]), so the
-//! server keeps one object per project.
+//! server keeps one object per project, and one rendering of the summary
+//! (the caller's bytes, say its JSON answer) under a key the caller chooses,
+//! so an unchanged tree is not serialised again
+//! ([`SummaryCache::rendering`]).
+//!
+//! The watcher also counts changes the summary ignores (ignored files, build
+//! output; not `.git/` or `.qide/`), for callers whose answer depends on
+//! more than the walked tree, such as `git status`: see
+//! [`SummaryCache::changes_anywhere`].
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -86,6 +94,17 @@ pub struct SummaryCache {
     map: MapCache,
     /// Never start a watcher (see [`SummaryCache::unwatched`]).
     unwatched: bool,
+    /// The caller's last rendering of a summary (see
+    /// [`SummaryCache::rendering`]).
+    rendered: Mutex<Option<Rendered>>,
+}
+
+/// A rendering of the summary filed under a tree hash and the caller's key.
+#[derive(Debug)]
+struct Rendered {
+    tree_hash: String,
+    key: String,
+    bytes: Arc<[u8]>,
 }
 
 /// The generation of `ticket` if the watch still vouches for it once the
@@ -123,6 +142,12 @@ struct Watch {
 struct WatchStatus {
     /// Bumped on every relevant event.
     generation: AtomicU64,
+    /// Bumped on every change anywhere under the root except `.git/` and
+    /// `.qide/`, ignored and skipped parts included.
+    changes_anywhere: AtomicU64,
+    /// When a directory (or anything that may be one) last appeared
+    /// anywhere outside `.git/` and `.qide/`.
+    last_new_anywhere: Mutex<Option<Instant>>,
     /// Every directory under the root is watched.
     ready: AtomicBool,
     /// The watcher could not start, or reported an error or overflow: its
@@ -251,6 +276,52 @@ impl SummaryCache {
         count: impl Fn(&str) -> u64,
     ) -> Result<RepoMap, Error> {
         self.map.repo_map(root, budget_tokens, focus, count)
+    }
+
+    /// A number that moves whenever anything under `root` changes, ignored
+    /// files and build output included, `.git/` and `.qide/` excluded; read
+    /// after syncing with the watcher, so every change made before this call
+    /// is counted. `None` when the watcher cannot vouch for it (not started
+    /// or not ready, broken, the sync failed, or a directory appeared within
+    /// [`SummaryCache::SETTLE`]): the caller must then recompute whatever it
+    /// would have keyed by it.
+    ///
+    /// Read it *before* computing what it keys (a change during the work
+    /// then moves it past the remembered value).
+    pub fn changes_anywhere(&self, root: &Path) -> Option<u64> {
+        let root = canonical_root(root).ok()?;
+        let status = self.status_of(&root)?;
+        if !status.sync(&root) {
+            return None;
+        }
+        let changes = status.changes_anywhere.load(Ordering::Acquire);
+        let last_new = *status
+            .last_new_anywhere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let settled = last_new.is_none_or(|at| at.elapsed() >= SummaryCache::SETTLE);
+        (settled && status.ticket().is_some()).then_some(changes)
+    }
+
+    /// The rendering remembered for the summary with `tree_hash` under
+    /// `key`, if it is the last one remembered.
+    pub fn rendering(&self, tree_hash: &str, key: &str) -> Option<Arc<[u8]>> {
+        let rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        rendered
+            .as_ref()
+            .filter(|r| r.tree_hash == tree_hash && r.key == key)
+            .map(|r| r.bytes.clone())
+    }
+
+    /// Remembers a rendering of the summary with `tree_hash` under `key`,
+    /// replacing the last one: the key must name everything besides the
+    /// summary that the bytes depend on.
+    pub fn remember_rendering(&self, tree_hash: &str, key: &str, bytes: Arc<[u8]>) {
+        *self.rendered.lock().unwrap_or_else(PoisonError::into_inner) = Some(Rendered {
+            tree_hash: tree_hash.to_owned(),
+            key: key.to_owned(),
+            bytes,
+        });
     }
 
     /// The watch status of `root`, if a watcher was started for it.
@@ -440,13 +511,26 @@ impl WatchStatus {
             EventKind::Access(_) => false,
             _ => true,
         };
-        if !relevant || event.paths.iter().all(|p| is_never_walked(root, p)) {
+        if !relevant {
             return;
         }
-        if matches!(
+        let may_be_new_directory = matches!(
             event.kind,
             EventKind::Create(_) | EventKind::Modify(ModifyKind::Name(_)) | EventKind::Any
-        ) {
+        );
+        if !event.paths.iter().all(|p| is_qide_or_git(root, p)) {
+            if may_be_new_directory {
+                *self
+                    .last_new_anywhere
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+            }
+            self.changes_anywhere.fetch_add(1, Ordering::AcqRel);
+        }
+        if event.paths.iter().all(|p| is_never_walked(root, p)) {
+            return;
+        }
+        if may_be_new_directory {
             *self
                 .last_new_entry
                 .lock()
@@ -478,6 +562,17 @@ fn is_never_walked(root: &Path, path: &Path) -> bool {
     )
 }
 
+/// Whether `path` is `.git` or `.qide` or lies under one of them, at any
+/// depth: git's own bookkeeping and QIDE's (its logs, its sync cookies).
+fn is_qide_or_git(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    relative.components().any(
+        |part| matches!(part, Component::Normal(name) if NEVER_WALKED.iter().any(|n| name == *n)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use notify::event::{AccessKind, CreateKind, DataChange, Event, EventKind, ModifyKind};
@@ -491,6 +586,13 @@ mod tests {
         status.generation.load(Ordering::Acquire) == 1
     }
 
+    fn bumps_anywhere(kind: EventKind, rel: &str) -> bool {
+        let root = Path::new("/p");
+        let status = WatchStatus::default();
+        status.on_event(root, Ok(Event::new(kind).add_path(root.join(rel))));
+        status.changes_anywhere.load(Ordering::Acquire) == 1
+    }
+
     #[test]
     fn only_events_in_walked_parts_of_the_tree_count() {
         let modify = EventKind::Modify(ModifyKind::Data(DataChange::Content));
@@ -498,6 +600,10 @@ mod tests {
         assert!(bumps(modify, "target"), "a file named target is kept");
         assert!(bumps(EventKind::Create(CreateKind::Folder), "src/new"));
         assert!(!bumps(modify, ".qide/logs/1.log"));
+        assert!(bumps_anywhere(modify, "target/debug/app"));
+        assert!(bumps_anywhere(modify, "web/node_modules/x/index.js"));
+        assert!(!bumps_anywhere(modify, ".git/index"));
+        assert!(!bumps_anywhere(modify, ".qide/logs/1.log"));
         assert!(!bumps(modify, ".qide"));
         assert!(!bumps(modify, ".git/index"));
         assert!(!bumps(modify, "target/debug/app"));

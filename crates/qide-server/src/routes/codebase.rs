@@ -5,13 +5,24 @@
 //! `GET /llm/learning/file` (one file, line-numbered and confined to the
 //! project root).
 //!
+//! A repeat summary of an unchanged project is answered from the bytes of
+//! the last answer, without walking, running `git` or serialising: see
+//! [`summary`]. Every summary carries a `Server-Timing` header with the
+//! handler's own time.
+//!
 //! The reading and every confinement check are `qide_codebase::read_file`'s;
 //! this module adds what only the HTTP boundary knows about (a path that is
 //! still percent-encoded after the query was decoded) and maps each refusal
 //! to its problem.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use qide_api as api;
 use serde::Deserialize;
@@ -110,7 +121,7 @@ pub(crate) async fn codebase(
     ApiQuery(query): ApiQuery<CodebaseQuery>,
 ) -> Result<Response, AppError> {
     match query.mode.as_deref() {
-        None | Some("" | "summary") => Ok(Json(summary(&state).await?).into_response()),
+        None | Some("" | "summary") => summary(&state).await,
         Some("pack") => {
             Ok(Json(pack(&state, query.budget_tokens, query.build).await?).into_response())
         }
@@ -336,18 +347,148 @@ fn project_relative(root: &std::path::Path, file: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
-/// The summary of the project, from the cache when the tree has not moved.
-async fn summary(state: &AppState) -> Result<api::Codebase, AppError> {
+/// `Server-Timing`, the handler's own time (walk, git, serialisation), so
+/// a client can tell it from the network and the middleware.
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
+/// The summary of the project as JSON bytes.
+///
+/// The summary itself comes from the cache, recomputed only when the tree
+/// moved. The answer also carries git's view (head, branch, dirty), which
+/// costs three `git` processes, and serialising tens of thousands of files
+/// costs tens of milliseconds, so the bytes of the last answer are kept
+/// under the summary's tree hash and a key that moves whenever git's
+/// answer could: the watcher's count of changes anywhere under the root
+/// (ignored files and build output included, since `git status` may see
+/// them) and the stamps of git's own files ([`git_stamp`]). Without a
+/// watcher that can vouch for the count, or outside a plain repository or
+/// worktree, nothing is remembered and every call runs `git`.
+async fn summary(state: &AppState) -> Result<Response, AppError> {
+    let started = Instant::now();
     let root = state.root.clone();
     let cache = state.codebase.clone();
-    let walk_root = root.clone();
-    let cached = tokio::task::spawn_blocking(move || cache.summary(&walk_root))
-        .await
-        .map_err(|e| AppError::Internal(format!("codebase task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("reading the project: {e}")))?;
-    let git = qide_runner::git_state(&root).await;
+    let (cached, key) = tokio::task::spawn_blocking(move || {
+        let cached = cache.summary(&root)?;
+        // Read before git runs: a change while it runs then moves the key
+        // past the one the answer is filed under.
+        let key = cache
+            .changes_anywhere(&root)
+            .zip(git_stamp(&root))
+            .map(|(changes, git)| format!("{changes}\0{git}"));
+        Ok::<_, qide_codebase::Error>((cached, key))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("codebase task: {e}")))?
+    .map_err(|e| AppError::Internal(format!("reading the project: {e}")))?;
+    if let Some(key) = &key
+        && let Some(bytes) = state.codebase.rendering(&cached.tree_hash, key)
+    {
+        return Ok(json_bytes(bytes, started));
+    }
+    let git = qide_runner::git_state(&state.root).await;
+    let root = state.root.clone();
+    let cache = state.codebase.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let answer = codebase_answer(&root, &cached, git);
+        let bytes: Arc<[u8]> = serde_json::to_vec(&answer)
+            .map_err(|e| AppError::Internal(format!("serialising the summary: {e}")))?
+            .into();
+        if let Some(key) = &key {
+            cache.remember_rendering(&cached.tree_hash, key, bytes.clone());
+        }
+        Ok::<_, AppError>(bytes)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("summary task: {e}")))??;
+    Ok(json_bytes(bytes, started))
+}
+
+/// A JSON answer from bytes already serialised, timed from `started`.
+fn json_bytes(bytes: Arc<[u8]>, started: Instant) -> Response {
+    let timing = format!(
+        "summary;dur={:.3}",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    let mut response = Bytes::from_owner(bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(timing) = HeaderValue::from_str(&timing) {
+        headers.insert(SERVER_TIMING, timing);
+    }
+    response
+}
+
+/// What moves whenever git's view of the repository at `root` may have
+/// moved, short of the working tree (which the caller keys separately): the
+/// text of `HEAD` and the `lstat` of `HEAD`, the branch it names (loose and
+/// packed), the index and `info/exclude`. Git replaces each of these files
+/// by renaming a lock file over it, so a write brings a new inode as well
+/// as a new time. `None` when `root` is not the top of a repository or a
+/// linked worktree (`.git` missing, or a file that names no git
+/// directory): the caller then asks git every time.
+fn git_stamp(root: &Path) -> Option<String> {
+    use std::fmt::Write;
+    use std::os::unix::fs::MetadataExt;
+
+    let dot_git = root.join(".git");
+    let (git_dir, common_dir) = if std::fs::symlink_metadata(&dot_git).ok()?.is_dir() {
+        (dot_git.clone(), dot_git)
+    } else {
+        // A linked worktree or submodule: `gitdir: <path>`, and the shared
+        // refs in the directory its `commondir` names.
+        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let git_dir = root.join(text.strip_prefix("gitdir:")?.trim());
+        let common_dir = match std::fs::read_to_string(git_dir.join("commondir")) {
+            Ok(common) => git_dir.join(common.trim()),
+            Err(_) => git_dir.clone(),
+        };
+        (git_dir, common_dir)
+    };
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let mut files: Vec<PathBuf> = vec![
+        git_dir.join("HEAD"),
+        git_dir.join("index"),
+        common_dir.join("packed-refs"),
+        common_dir.join("info").join("exclude"),
+    ];
+    if let Some(reference) = head.strip_prefix("ref:").map(str::trim) {
+        if reference
+            .split('/')
+            .any(|part| part.is_empty() || part == "..")
+        {
+            return None;
+        }
+        files.push(common_dir.join(reference));
+    }
+    let mut stamp = head.trim().to_owned();
+    for file in files {
+        match std::fs::symlink_metadata(&file) {
+            Ok(m) => {
+                let _ = write!(
+                    stamp,
+                    "|{}:{}:{}.{}:{}.{}",
+                    m.ino(),
+                    m.len(),
+                    m.mtime(),
+                    m.mtime_nsec(),
+                    m.ctime(),
+                    m.ctime_nsec()
+                );
+            }
+            Err(_) => stamp.push_str("|-"),
+        }
+    }
+    Some(stamp)
+}
+
+/// The summary answer from the cached summary and git's state.
+fn codebase_answer(
+    root: &Path,
+    cached: &qide_codebase::CachedSummary,
+    git: qide_store::WorkspaceState,
+) -> api::Codebase {
     let summary = &cached.summary;
-    Ok(api::Codebase {
+    api::Codebase {
         root: root.display().to_string(),
         files: summary
             .files
@@ -403,7 +544,7 @@ async fn summary(state: &AppState) -> Result<api::Codebase, AppError> {
             dirty: git.dirty,
         },
         tree_hash: Some(cached.tree_hash.clone()),
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -255,3 +255,71 @@ async fn the_map_ranks_definitions_within_budget_and_centres_on_a_build() {
         ]
     );
 }
+
+/// Waits until a repeat summary is answered from remembered bytes (the
+/// watcher has started and vouches), or fails the test.
+async fn summary_bytes(app: &TestApp) -> (String, serde_json::Value) {
+    let response = app
+        .http
+        .get(format!("{}/llm/learning/codebase", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let timing = response
+        .headers()
+        .get("server-timing")
+        .expect("a summary says its server time")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (timing, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn git_s_view_moves_on_the_very_next_call_while_the_answer_is_remembered() {
+    let app = spawn_app_with(test_limits(), |root| {
+        write(root, "src/main.rs", "fn main() {}\n");
+        write(root, ".gitignore", "build-output/\n");
+        write(root, "vendor/node_modules/dep/index.js", "x\n");
+        crate::harness::git(root, &["init", "-q", "-b", "main"]);
+        crate::harness::git(root, &["add", "-A"]);
+        crate::harness::git(root, &["commit", "-q", "-m", "first"]);
+    })
+    .await;
+    let root = app.dir.path();
+    let (timing, first) = summary_bytes(&app).await;
+    assert!(timing.starts_with("summary;dur="), "{timing}");
+    assert_eq!(first["git"]["branch"], "main");
+    assert_eq!(first["git"]["dirty"], false);
+    // Long enough for the watcher to start and its new directories to
+    // settle; every call below must then be right on its own.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, again) = summary_bytes(&app).await;
+    assert_eq!(again, first);
+
+    // A tracked file in a directory the summary never walks: the tree hash
+    // stands, git's dirty flag does not.
+    write(root, "vendor/node_modules/dep/index.js", "y\n");
+    let (_, dirty) = summary_bytes(&app).await;
+    assert_eq!(dirty["tree_hash"], first["tree_hash"]);
+    assert_eq!(dirty["git"]["dirty"], true);
+
+    // A commit moves the head and cleans the tree, with no file changed.
+    crate::harness::git(root, &["commit", "-q", "-am", "second"]);
+    let (_, committed) = summary_bytes(&app).await;
+    assert_ne!(committed["git"]["head"], first["git"]["head"]);
+    assert_eq!(committed["git"]["dirty"], false);
+
+    // A new branch at the same commit: only HEAD's text moves.
+    crate::harness::git(root, &["switch", "-q", "-c", "topic"]);
+    let (_, switched) = summary_bytes(&app).await;
+    assert_eq!(switched["git"]["branch"], "topic");
+    assert_eq!(switched["git"]["head"], committed["git"]["head"]);
+
+    // An untracked file that only git sees, then one it ignores.
+    write(root, "target/new.txt", "z\n");
+    let (_, untracked) = summary_bytes(&app).await;
+    assert_eq!(untracked["git"]["dirty"], true);
+    assert_eq!(untracked["tree_hash"], first["tree_hash"]);
+}
