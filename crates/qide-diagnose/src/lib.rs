@@ -16,10 +16,10 @@
 //! timestamp prefixes removed). If a multi-line construct is open (a rustc
 //! diagnostic body, a Python traceback, a test's failure section), it gets
 //! the line first. Otherwise one pass of a four-byte-window table
-//! (`prefilter`) tells which keyword sets the line may hold; only lines that
-//! may hold a parser keyword get the exact keyword scan and then meet the
-//! tool parsers and their regexes, so a clean log costs one cheap pass per
-//! line.
+//! (`prefilter`) tells which keyword sets the line holds; only lines that
+//! hold a parser keyword meet the tool parsers and their regexes, and only
+//! those that hold a fallback keyword get the error-looking test, so a
+//! clean log costs one cheap pass per line.
 //!
 //! Parsers live one tool family per module: [`rust`](crate) (rustc, clippy,
 //! cargo), libtest, Python tracebacks, pytest, `go test`, located compiler
@@ -27,9 +27,7 @@
 //! plain infrastructure lines (OOM kills, segfaults, DNS failures, full
 //! disks, missing commands, timeouts).
 
-use std::{borrow::Cow, sync::LazyLock};
-
-use aho_corasick::AhoCorasick;
+use std::borrow::Cow;
 
 mod ansi;
 mod cargo_json;
@@ -588,7 +586,8 @@ const MAX_PENDING_INFRA: usize = 64;
 const INFRA_RECENT_BLOCKS: usize = 3;
 
 /// The keywords a line needs to contain for any parser to care about it.
-/// Kept to literal substrings so one Aho-Corasick pass decides.
+/// Kept to literal substrings (matched as written) so the prefilter's one
+/// pass decides.
 pub(crate) const KEYWORDS: &[&str] = &[
     "error",
     "Error",
@@ -684,19 +683,10 @@ const PREFIXES: &[&str] = &[
     "✖ ",
 ];
 
-/// Whether a line can matter to a parser; `maybe` is the prefilter's
-/// answer, false when the line holds none of [`KEYWORDS`].
-fn may_matter(line: &str, maybe: bool) -> bool {
-    static KEYWORD_SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        // Leftmost matching lets the automaton use its SIMD prefilter
-        // (Teddy), several times faster than the plain automaton here.
-        AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(KEYWORDS)
-            // Reason: literal patterns always build.
-            .expect("valid keywords")
-    });
-    PREFIXES.iter().any(|p| line.starts_with(p)) || (maybe && KEYWORD_SCAN.is_match(line))
+/// Whether a line can matter to a parser; `keyword` is the prefilter's
+/// answer, whether the line holds one of [`KEYWORDS`].
+fn may_matter(line: &str, keyword: bool) -> bool {
+    keyword || PREFIXES.iter().any(|p| line.starts_with(p))
 }
 
 fn is_cargo_progress(line: &str) -> bool {

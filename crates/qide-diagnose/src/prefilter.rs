@@ -1,20 +1,25 @@
-//! One cheap scan per line that rules out the lines no keyword check can
-//! pass.
+//! One cheap scan per line that tells exactly which keyword sets the line
+//! holds.
 //!
 //! Two keyword sets decide what happens to a line: the parsers' gate
-//! (`may_matter`, case-sensitive) and the fallback's error-looking test
-//! (case-insensitive). Scanning every line with both automata (60-odd
+//! ([`crate::KEYWORDS`], case-sensitive, which `may_matter` asks about) and
+//! the fallback's error-looking test ([`crate::fallback::KEYWORDS`], ASCII
+//! case ignored). Scanning every line with an automaton per set (60-odd
 //! patterns each, too many for a SIMD searcher) cost half the engine's
-//! time, yet only about one line in ten holds a keyword of either set.
+//! time, yet only about one line in thirty holds a keyword of either set.
 //!
-//! So each line is first walked once against a table of four-byte
-//! windows ([`QUADGRAMS`], ASCII case folded, hashed into 256 KiB, two bits
-//! each: which set has a keyword holding it). Every keyword of four bytes
-//! or more holds one of them; non-ASCII keywords are looked for only on
-//! lines that are not ASCII, and the shorter ASCII ones with `memmem`. Only
-//! the sets whose bits a line collects get their exact check, so a line
-//! that holds no keyword costs one pass of a few instructions per byte. A
-//! hash collision only lets a line through to an exact check.
+//! So each line is walked once against a table of four-byte windows
+//! ([`QUADGRAMS`], ASCII case folded, hashed into 128 KiB, two bits each:
+//! which set files a keyword under it). Every keyword of four bytes or
+//! more holds one of them, so a line without a hit holds none of those
+//! keywords, and a line that holds no keyword costs one pass of a few
+//! instructions per byte. A hit is then checked exactly: the keywords filed
+//! under the window's quadgram are compared with the line where they would
+//! stand, so a hash collision or a quadgram outside a keyword (`fail` of
+//! `fails` is a keyword, `aile` of `trailer` is not) costs a few
+//! comparisons and never lets a line through. Non-ASCII keywords are looked
+//! for only on lines that are not ASCII, and the shorter ASCII ones with
+//! `memmem`.
 
 use std::sync::LazyLock;
 
@@ -25,8 +30,8 @@ use memchr::memmem;
 /// case); the unit tests hold both lists to it. Rarest in real logs first:
 /// a keyword is filed under the first window it holds. For each keyword the
 /// window chosen is its rarest among the LogChunks logs' lines (`econn` under
-/// `conn`, not `econ`, which every "seconds" holds), which let 8.8% of lines
-/// through to the exact scans instead of 14.2%.
+/// `conn`, not `econ`, which every "seconds" holds), so few windows of a
+/// line need the exact check.
 pub(crate) const QUADGRAMS: &[&str] = &[
     "pani", "<<< ", "sigk", "ervn", "sigb", "fies", "igab", "r_pn", "o ou", "eai_", ".go:", "f me",
     "ota ", "enot", "gal ", "um e", "xpas", "refu", "me r", "mped", "ot k", "nrea", "o sp", "res:",
@@ -37,44 +42,78 @@ pub(crate) const QUADGRAMS: &[&str] = &[
     "xpec", "aile", "arni", "erro", "fail", "nect", "conn",
 ];
 
-/// A keyword of the parsers' gate (`may_matter`) may be in the line.
+/// The line holds a keyword of the parsers' gate (`may_matter`).
 pub(crate) const PARSERS: u8 = 1;
-/// A keyword of the fallback's error-looking test may be in the line.
+/// The line holds a keyword of the fallback's error-looking test.
 pub(crate) const FALLBACK: u8 = 2;
 
-const SLOTS: u32 = 20;
+const SLOTS: u32 = 19;
 
 /// Words of the table: two bits per slot.
 const WORDS: usize = (1 << SLOTS) / 32;
 
-/// Four bytes (little-endian) with ASCII case ignored, hashed to a slot.
-/// Setting bit 5 of every byte lower-cases letters; other bytes may share a
-/// fold ('[' and '{'), which only lets a few more lines through.
+/// Sets bit 5 of each byte of a window: ASCII letters become lower case;
+/// other bytes may share a fold ('[' and '{'), which only costs an exact
+/// check.
+const FOLD: u32 = 0x2020_2020;
+
+/// A folded four-byte window (little-endian) hashed to a slot.
 #[inline]
-fn slot(window: u32) -> usize {
-    ((window | 0x2020_2020).wrapping_mul(0x9E37_79B1) >> (32 - SLOTS)) as usize
+fn slot(folded: u32) -> usize {
+    (folded.wrapping_mul(0x9E37_79B1) >> (32 - SLOTS)) as usize
 }
 
-fn fold(text: &str) -> Vec<u8> {
-    text.bytes().map(|b| b | 0x20).collect()
+/// The first four bytes of `text` as a little-endian number, folded.
+fn window(text: &[u8]) -> u32 {
+    u32::from_le_bytes([text[0], text[1], text[2], text[3]]) | FOLD
+}
+
+/// A keyword filed under a quadgram.
+struct Filed {
+    keyword: &'static [u8],
+    /// Where the quadgram stands in the keyword (the first place it does;
+    /// any place works, as every occurrence of the keyword holds it there).
+    offset: usize,
+    set: u8,
+}
+
+impl Filed {
+    /// Whether the keyword stands in `line` with its quadgram at `at`.
+    #[inline]
+    fn at(&self, line: &[u8], at: usize) -> bool {
+        let Some(start) = at.checked_sub(self.offset) else {
+            return false;
+        };
+        let Some(text) = line.get(start..start + self.keyword.len()) else {
+            return false;
+        };
+        if self.set == PARSERS {
+            text == self.keyword
+        } else {
+            text.eq_ignore_ascii_case(self.keyword)
+        }
+    }
 }
 
 struct Filter {
     /// Two bits per slot: [`PARSERS`] and [`FALLBACK`].
     table: Box<[u64; WORDS]>,
+    /// Folded quadgrams, sorted, with the keywords filed under each.
+    filed: Vec<(u32, Vec<Filed>)>,
     /// Keywords that are not ASCII, with their set.
     wide: Vec<(&'static str, u8)>,
     /// ASCII keywords shorter than four bytes, with their set.
-    short: Vec<(memmem::Finder<'static>, u8)>,
+    short: Vec<(&'static str, memmem::Finder<'static>, u8)>,
 }
 
 static FILTER: LazyLock<Filter> = LazyLock::new(|| {
     let mut filter = Filter {
-        // Built on the heap: 256 KiB is too much for a thread's stack.
+        // Built on the heap: 128 KiB is a lot for a thread's stack.
         table: vec![0u64; WORDS]
             .into_boxed_slice()
             .try_into()
             .unwrap_or_else(|_| unreachable!("the length is WORDS")),
+        filed: Vec::new(),
         wide: Vec::new(),
         short: Vec::new(),
     };
@@ -84,6 +123,7 @@ static FILTER: LazyLock<Filter> = LazyLock::new(|| {
     for keyword in crate::fallback::KEYWORDS {
         filter.add(keyword, FALLBACK);
     }
+    filter.filed.sort_unstable_by_key(|(q, _)| *q);
     filter
 });
 
@@ -91,32 +131,61 @@ impl Filter {
     fn add(&mut self, keyword: &'static str, set: u8) {
         if !keyword.is_ascii() {
             self.wide.push((keyword, set));
-        } else if keyword.len() < 4 {
-            self.short.push((memmem::Finder::new(keyword), set));
-        } else {
-            let folded = fold(keyword);
-            // The unit tests hold every keyword to having one.
-            let Some(q) = QUADGRAMS
-                .iter()
-                .find(|q| folded.windows(4).any(|w| w == fold(q)))
-            else {
-                return;
-            };
-            let b = q.as_bytes();
-            let i = slot(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            self.table[i / 32] |= u64::from(set) << (2 * (i % 32));
+            return;
+        }
+        if keyword.len() < 4 {
+            self.short
+                .push((keyword, memmem::Finder::new(keyword), set));
+            return;
+        }
+        let b = keyword.as_bytes();
+        // The unit tests hold every keyword to having one.
+        let Some((q, offset)) = QUADGRAMS.iter().find_map(|q| {
+            let q = window(q.as_bytes());
+            let offset = b.windows(4).position(|w| window(w) == q)?;
+            Some((q, offset))
+        }) else {
+            return;
+        };
+        let i = slot(q);
+        self.table[i / 32] |= u64::from(set) << (2 * (i % 32));
+        let filed = Filed {
+            keyword: b,
+            offset,
+            set,
+        };
+        match self.filed.iter_mut().find(|(x, _)| *x == q) {
+            Some((_, list)) => list.push(filed),
+            None => self.filed.push((q, vec![filed])),
         }
     }
 
+    /// The sets a folded window's slot files keywords of.
     #[inline]
-    fn sets(&self, window: u32) -> u8 {
-        let i = slot(window);
+    fn hint(&self, folded: u32) -> u8 {
+        let i = slot(folded);
         (self.table[i / 32] >> (2 * (i % 32))) as u8 & 3
+    }
+
+    /// The sets of the keywords that stand in `line` with their quadgram
+    /// (`folded`) at `at`, leaving out those in `found`.
+    #[cold]
+    fn check(&self, line: &[u8], at: usize, folded: u32, found: u8) -> u8 {
+        let Ok(i) = self.filed.binary_search_by_key(&folded, |(q, _)| *q) else {
+            return 0;
+        };
+        self.filed[i]
+            .1
+            .iter()
+            .filter(|f| found & f.set == 0 && f.at(line, at))
+            .fold(0, |sets, f| sets | f.set)
     }
 }
 
-/// Which keyword sets ([`PARSERS`], [`FALLBACK`]) may have a keyword in
-/// `line`: a set left out has none there.
+/// Which keyword sets ([`PARSERS`], [`FALLBACK`]) have a keyword in `line`,
+/// exactly: [`PARSERS`] when it holds one of [`crate::KEYWORDS`] as written,
+/// [`FALLBACK`] when it holds one of [`crate::fallback::KEYWORDS`] in any
+/// ASCII case.
 pub(crate) fn sets(line: &str) -> u8 {
     let filter: &Filter = &FILTER;
     let b = line.as_bytes();
@@ -125,62 +194,117 @@ pub(crate) fn sets(line: &str) -> u8 {
     let mut i = 0;
     while let Some(chunk) = b.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let sets = (0..5).fold(0, |sets, k| sets | filter.sets((x >> (8 * k)) as u32));
-        if sets != 0 {
-            found |= sets;
+        let hints = (0..5).fold(0, |hints, k| {
+            hints | filter.hint((x >> (8 * k)) as u32 | FOLD)
+        });
+        if hints & !found != 0 {
+            for k in 0..5 {
+                let folded = (x >> (8 * k)) as u32 | FOLD;
+                if filter.hint(folded) & !found != 0 {
+                    found |= filter.check(b, i + k, folded, found);
+                }
+            }
             if found == PARSERS | FALLBACK {
                 return found;
             }
         }
         i += 5;
     }
-    for w in b[i..].windows(4) {
-        found |= filter.sets(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+    while let Some(w) = b.get(i..i + 4) {
+        let folded = window(w);
+        if filter.hint(folded) & !found != 0 {
+            found |= filter.check(b, i, folded, found);
+        }
+        i += 1;
     }
     if !line.is_ascii() {
         for (keyword, set) in &filter.wide {
-            if found & set == 0 && line.contains(keyword) {
+            if found & set == 0 && contains(b, keyword.as_bytes(), *set) {
                 found |= set;
             }
         }
     }
-    for (finder, set) in &filter.short {
-        if found & set == 0 && finder.find(b).is_some() {
+    for (keyword, finder, set) in &filter.short {
+        if found & set != 0 {
+            continue;
+        }
+        let hit = if *set == FALLBACK && keyword.bytes().any(|c| c.is_ascii_alphabetic()) {
+            contains(b, keyword.as_bytes(), *set)
+        } else {
+            finder.find(b).is_some()
+        };
+        if hit {
             found |= set;
         }
     }
     found
 }
 
+/// Whether `keyword` stands in `line`, in any ASCII case for the fallback's.
+fn contains(line: &[u8], keyword: &[u8], set: u8) -> bool {
+    if set == PARSERS || !keyword.iter().any(u8::is_ascii_alphabetic) {
+        memmem::find(line, keyword).is_some()
+    } else {
+        line.windows(keyword.len())
+            .any(|w| w.eq_ignore_ascii_case(keyword))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
+
     use super::*;
 
+    /// The two automata the prefilter replaced, as an oracle: the parsers'
+    /// keywords as written, the fallback's in any ASCII case.
+    fn reference(line: &str) -> u8 {
+        let lower = line.to_ascii_lowercase();
+        let parsers = crate::KEYWORDS.iter().any(|k| line.contains(k));
+        let fallback = crate::fallback::KEYWORDS
+            .iter()
+            .any(|k| lower.contains(&k.to_ascii_lowercase()));
+        (u8::from(parsers) * PARSERS) | (u8::from(fallback) * FALLBACK)
+    }
+
     #[test]
-    fn every_keyword_passes_anywhere_in_any_case() {
-        let keywords = crate::KEYWORDS.iter().chain(crate::fallback::KEYWORDS);
-        for keyword in keywords {
-            for text in [
-                keyword.to_string(),
-                keyword.to_ascii_uppercase(),
-                keyword.to_ascii_lowercase(),
-                format!("x{keyword}"),
-                format!("x {keyword} y"),
-                format!("xy{keyword}yz"),
-                format!("{keyword}z"),
-            ] {
-                assert!(sets(&text) != 0, "{text:?} does not pass");
+    fn every_keyword_passes_anywhere() {
+        for (keywords, set) in [
+            (crate::KEYWORDS, PARSERS),
+            (crate::fallback::KEYWORDS, FALLBACK),
+        ] {
+            for keyword in keywords {
+                assert!(!keyword.is_empty());
+                let mut cases = vec![keyword.to_string()];
+                if set == FALLBACK {
+                    cases.push(keyword.to_ascii_uppercase());
+                    cases.push(keyword.to_ascii_lowercase());
+                }
+                for case in cases {
+                    for text in [
+                        case.clone(),
+                        format!("x{case}"),
+                        format!("x {case} y"),
+                        format!("xy{case}yz"),
+                        format!("{case}z"),
+                        format!("{}{case}", "-".repeat(13)),
+                    ] {
+                        assert!(sets(&text) & set != 0, "{text:?} does not pass");
+                        assert_eq!(sets(&text), reference(&text), "{text:?}");
+                    }
+                }
             }
         }
         // Few short keywords, each a scan of its own.
         assert!(FILTER.short.len() <= 2);
         for keyword in crate::KEYWORDS.iter().chain(crate::fallback::KEYWORDS) {
             if keyword.is_ascii() && keyword.len() >= 4 {
-                let folded = fold(keyword);
+                let folded: Vec<u8> = keyword.bytes().map(|b| b | 0x20).collect();
                 assert!(
-                    QUADGRAMS
-                        .iter()
-                        .any(|q| folded.windows(4).any(|w| w == fold(q))),
+                    QUADGRAMS.iter().any(|q| {
+                        let q: Vec<u8> = q.bytes().map(|b| b | 0x20).collect();
+                        folded.windows(4).any(|w| w == q)
+                    }),
                     "no quadgram for {keyword:?}"
                 );
             }
@@ -188,20 +312,80 @@ mod tests {
         for q in QUADGRAMS {
             assert_eq!(q.len(), 4);
         }
-        assert_eq!(sets("Aborted"), FALLBACK);
-        // Both sets file a keyword under `conn` (`Connection`, `econn`).
-        assert_eq!(sets("Connection"), PARSERS | FALLBACK);
-        assert_eq!(sets("the number of seconds"), 0);
-        assert_eq!(sets("an error"), PARSERS | FALLBACK);
     }
 
     #[test]
-    fn lines_without_keywords_mostly_fail() {
-        assert!(sets("FATAL: x") != 0);
-        assert!(sets("src/a.go:3: Undefined") != 0);
+    fn answers_exactly() {
+        assert_eq!(sets("Aborted"), FALLBACK);
+        assert_eq!(sets("Connection"), PARSERS);
+        assert_eq!(sets("Connection refused"), PARSERS | FALLBACK);
+        assert_eq!(sets("the number of seconds"), 0);
+        assert_eq!(sets("an error"), PARSERS | FALLBACK);
+        assert_eq!(sets("AN ERROR"), PARSERS | FALLBACK);
+        assert_eq!(sets("An ErRoR"), FALLBACK);
+        // `fail` and `aile` are quadgrams; `trailer` and `mailer` hold no keyword.
+        assert_eq!(sets("a trailer for the mailer"), 0);
+        assert_eq!(sets("passed"), 0);
+        assert_eq!(sets("PASSED"), PARSERS);
+        assert_eq!(sets("FATAL: x"), FALLBACK);
+        assert_eq!(sets("src/a.go:3: Undefined"), PARSERS | FALLBACK);
         assert_eq!(sets("1 \u{d7} 2"), FALLBACK);
+        assert_eq!(sets("[-] x"), FALLBACK);
         assert_eq!(sets("Compiling foo v0.1.0"), 0);
         assert_eq!(sets(""), 0);
         assert_eq!(sets("ok"), 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_as_the_automata(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    // A keyword of either set, cut or whole, in a random case.
+                    (
+                        proptest::sample::select(
+                            crate::KEYWORDS
+                                .iter()
+                                .chain(crate::fallback::KEYWORDS)
+                                .copied()
+                                .collect::<Vec<_>>(),
+                        ),
+                        0..4usize,
+                        0..4usize,
+                        proptest::collection::vec(proptest::bool::ANY, 32),
+                    )
+                        .prop_map(|(k, cut_start, cut_end, upper)| {
+                            let chars: Vec<char> = k.chars().collect();
+                            let end = chars.len().saturating_sub(cut_end % 2 * cut_end);
+                            let start = (cut_start % 2 * cut_start).min(end);
+                            chars[start..end]
+                                .iter()
+                                .zip(upper.iter().cycle())
+                                .map(|(c, &u)| {
+                                    if u {
+                                        c.to_ascii_uppercase()
+                                    } else {
+                                        c.to_ascii_lowercase()
+                                    }
+                                })
+                                .collect::<String>()
+                        }),
+                    // A keyword as written.
+                    proptest::sample::select(
+                        crate::KEYWORDS
+                            .iter()
+                            .chain(crate::fallback::KEYWORDS)
+                            .copied()
+                            .collect::<Vec<_>>(),
+                    )
+                    .prop_map(str::to_string),
+                    proptest::string::string_regex("[a-zA-Z :_\\[\\]{}\u{e9}\u{d7}-]{0,9}").unwrap(),
+                ],
+                0..6,
+            )
+        ) {
+            let line = parts.concat();
+            proptest::prop_assert_eq!(sets(&line), reference(&line), "{:?}", line);
+        }
     }
 }
