@@ -30,6 +30,9 @@ pub enum Error {
     /// The base URL is not valid.
     #[error("invalid server URL {0:?}")]
     InvalidUrl(String),
+    /// Certificates to trust could not be used.
+    #[error("cannot use the CA certificates: {0}")]
+    Certificate(String),
 }
 
 impl Error {
@@ -46,6 +49,38 @@ impl Error {
     pub fn is_connect(&self) -> bool {
         matches!(self, Error::Connect { .. })
     }
+}
+
+/// The HTTP client under a [`Client`]: HTTP and HTTPS (rustls, the
+/// system's roots plus `extra_roots`).
+fn http_client(
+    base: &str,
+    extra_roots: Vec<reqwest::Certificate>,
+) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .tls_certs_merge(extra_roots)
+        .build()
+        .map_err(|e| Error::Connect {
+            url: base.to_owned(),
+            source: e,
+        })
+}
+
+/// An error and its causes on one line: reqwest's own message alone
+/// ("error sending request") hides why, e.g. an untrusted certificate.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let message = cause.to_string();
+        if !text.contains(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Query of [`Client::log`].
@@ -78,18 +113,27 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Error::InvalidUrl(base_url.to_owned()));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| Error::Connect {
-                url: base.clone(),
-                source: e,
-            })?;
+        let http = http_client(&base, Vec::new())?;
         Ok(Client {
             base,
             http,
             token: None,
         })
+    }
+
+    /// Trusts the certificates of a PEM bundle besides the system's roots,
+    /// for a server whose certificate is self-signed or from a private CA
+    /// (`qide serve --tls-cert`).
+    pub fn with_ca_certificates(mut self, pem: &[u8]) -> Result<Client, Error> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::Certificate(error_chain(&e)))?;
+        if certs.is_empty() {
+            return Err(Error::Certificate(
+                "no PEM certificate in the bundle".to_owned(),
+            ));
+        }
+        self.http = http_client(&self.base, certs)?;
+        Ok(self)
     }
 
     /// Sends `Authorization: Bearer TOKEN` with every request.

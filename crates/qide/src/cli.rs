@@ -354,6 +354,10 @@ pub(crate) struct ClientArgs {
     /// Access token for a server that needs one (see `qide token`).
     #[arg(long, env = "QIDE_TOKEN", global = true, hide_env_values = true)]
     token: Option<String>,
+    /// PEM certificates to trust besides the system's, for an https://
+    /// server with a self-signed or private-CA certificate.
+    #[arg(long, env = "QIDE_CA_CERT", global = true, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -620,7 +624,15 @@ pub(crate) struct InitArgs {
 }
 
 fn client(args: &ClientArgs) -> anyhow::Result<Client> {
-    Ok(Client::new(&args.server)?.with_token(args.token.clone()))
+    let mut client = Client::new(&args.server)?.with_token(args.token.clone());
+    if let Some(path) = &args.ca_cert {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+        client = client
+            .with_ca_certificates(&pem)
+            .with_context(|| format!("--ca-cert {}", path.display()))?;
+    }
+    Ok(client)
 }
 
 /// `qide agent`.

@@ -19,7 +19,9 @@ fn main() -> ExitCode {
         } else {
             "warn"
         };
-        tracing_subscriber::EnvFilter::new(default)
+        // The TLS verifier logs each refused certificate as an error of its
+        // own; the refusal reaches the user once, in the command's error.
+        tracing_subscriber::EnvFilter::new(format!("{default},rustls_platform_verifier=off"))
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)

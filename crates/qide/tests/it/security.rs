@@ -1,5 +1,6 @@
 //! The security commands and flags of the real binary: `qide user`,
-//! `qide audit`, and `qide serve`'s refusals of unsafe or wrong settings.
+//! `qide audit`, `qide serve`'s refusals of unsafe or wrong settings, and
+//! client commands over HTTPS.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -152,4 +153,74 @@ fn serve_refuses_unsafe_or_wrong_security_settings() {
     let (code, _, err) = run_with_stdin(&["serve", d, "--bind", "0.0.0.0:0"], "");
     assert_ne!(code, 0);
     assert!(err.contains("no tokens or users"), "{err}");
+}
+
+#[test]
+fn client_commands_reach_an_https_server_that_trusts_its_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = qide()
+        .args(["serve", d, "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--tls-cert", cert, "--tls-key", key])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = crate::server::Server {
+        child,
+        url: format!("https://localhost:{port}"),
+    };
+    let url = format!("https://localhost:{port}");
+
+    // Trusting the certificate, `qide builds` answers once the server is up.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let listed = loop {
+        let (code, out, err) = run_with_stdin(
+            &["builds", "--server", &url, "--ca-cert", cert, "--json"],
+            "",
+        );
+        if code == 0 {
+            break out;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never answered: {err}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["total"], 0);
+
+    // The same through the environment variable.
+    let out = qide()
+        .args(["builds", "--server", &url, "--json"])
+        .env("QIDE_CA_CERT", cert)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    // Without it, the self-signed certificate is refused, and the message
+    // says why rather than only that the request failed.
+    let (code, _, err) = run_with_stdin(&["builds", "--server", &url], "");
+    assert_ne!(code, 0);
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+
+    // A file that is not PEM is named in the error.
+    let (code, _, err) = run_with_stdin(&["builds", "--server", &url, "--ca-cert", d], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("--ca-cert"), "{err}");
+    let (code, _, err) = run_with_stdin(&["builds", "--server", &url, "--ca-cert", key], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("no PEM certificate"), "{err}");
 }
