@@ -179,6 +179,12 @@ pub trait Diagnose: Send + Sync + 'static {
     /// with the JUnit XML reports the steps wrote.
     async fn diagnose(&self, build: &BuildRecord, reports: &TestReports)
     -> Option<DiagnosisRecord>;
+
+    /// Called once the build is recorded as finished with its diagnosis,
+    /// before anyone is told it finished: what it shows about other builds
+    /// (a test that passed here after failing on the same tree) is settled
+    /// by the time a waiting client looks.
+    async fn finished(&self, _build_id: i64) {}
 }
 
 /// A build to queue, as a client asks for it.
@@ -579,7 +585,10 @@ impl Runner {
             .finish_build(id, &finish, diagnosis.as_ref())
             .await
         {
-            Ok(()) => tracing::info!(build = id, status = status.as_str(), "build finished"),
+            Ok(()) => {
+                tracing::info!(build = id, status = status.as_str(), "build finished");
+                self.inner.diagnose.finished(id).await;
+            }
             Err(e) => tracing::error!(build = id, %e, "recording build result"),
         }
         let _ = self.inner.events.send(RunnerEvent::Status { build_id: id });

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use qide_api as api;
 use qide_diagnose::{TestCase, TestOutcome};
-use qide_store::{FlakyFailure, StepRecord, TestResult};
+use qide_store::{FlakyFailure, StepRecord, Store, StoreError, TestResult};
 
 /// The category a build gets when every failure is a flaky test.
 pub(crate) const FLAKY: &str = "flaky";
@@ -47,6 +47,41 @@ pub(crate) fn test_results(cases: &[TestCase], steps: &[StepRecord]) -> Vec<Test
             }
         })
         .collect()
+}
+
+/// Gives the category `flaky` to each finished build that, in the light of
+/// `build_id` (just finished), failed only on flaky tests: the build itself
+/// and the earlier builds whose failed tests it passed on the same tree.
+/// The failure packet labels them when read; this makes build lists and
+/// statistics agree with it. Returns the builds relabelled.
+pub(crate) async fn relabel_flaky_builds(
+    store: &dyn Store,
+    build_id: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let mut builds = store.builds_failing_what_passed_in(build_id).await?;
+    builds.push(build_id);
+    let mut relabelled = Vec::new();
+    for id in builds {
+        let Some(bytes) = store.diagnosis(id).await? else {
+            continue;
+        };
+        let Ok(mut summary) = serde_json::from_slice::<api::LogSummary>(&bytes) else {
+            continue;
+        };
+        if summary.failure_category.as_deref() == Some(FLAKY) {
+            continue;
+        }
+        let flaky = store.flaky_failures(id).await?;
+        if flaky.is_empty() {
+            continue;
+        }
+        label(&mut summary, &flaky);
+        if summary.failure_category.as_deref() == Some(FLAKY) {
+            store.set_failure_category(id, FLAKY).await?;
+            relabelled.push(id);
+        }
+    }
+    Ok(relabelled)
 }
 
 /// Whether a diagnostic's message is about test `name`: test failures are

@@ -71,6 +71,20 @@ impl Diagnose for LogSummarizer {
             }
         }
     }
+
+    async fn finished(&self, build_id: i64) {
+        match crate::flaky::relabel_flaky_builds(self.store.as_ref(), build_id).await {
+            Ok(relabelled) if !relabelled.is_empty() => {
+                tracing::info!(
+                    build = build_id,
+                    ?relabelled,
+                    "builds found to fail only on flaky tests"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(build = build_id, %e, "relabelling flaky builds"),
+        }
+    }
 }
 
 /// Reads a build's whole log from the store, chunk by chunk, and summarises

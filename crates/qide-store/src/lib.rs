@@ -721,6 +721,16 @@ pub trait Store: Send + Sync + 'static {
     /// recently failed first, and how many there are in all.
     async fn list_flaky_tests(&self, skip: i64, limit: i64) -> Result<(Vec<FlakyTestRecord>, i64)>;
 
+    /// The other builds, oldest first, that failed a test which passed in
+    /// `build_id` on the same working tree: the builds whose failures that
+    /// pass may have shown to be flaky.
+    async fn builds_failing_what_passed_in(&self, build_id: i64) -> Result<Vec<i64>>;
+
+    /// Sets the failure category of a finished build, when what it failed
+    /// on turns out, later, to be something else (flaky tests); `NotFound`
+    /// if the build does not exist.
+    async fn set_failure_category(&self, build_id: i64, category: &str) -> Result<()>;
+
     // --- Users, sessions and the audit trail ---
 
     /// Stores a new user; `Conflict` if the name is taken.

@@ -1221,6 +1221,22 @@ impl Store for SqlStore {
         self.list_flaky_tests_sql(skip, limit).await
     }
 
+    async fn builds_failing_what_passed_in(&self, build_id: i64) -> Result<Vec<i64>> {
+        self.builds_failing_what_passed_in_sql(build_id).await
+    }
+
+    async fn set_failure_category(&self, build_id: i64, category: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE builds SET failure_category = $1 WHERE id = $2")
+            .bind(category.to_owned())
+            .bind(build_id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("build {build_id}")));
+        }
+        Ok(())
+    }
+
     // --- Users, sessions and the audit trail: queries in `sql/accounts.rs` ---
 
     async fn create_user(

@@ -189,6 +189,9 @@ exit 101
         Some("test_failure"),
         "a real failure remains"
     );
+    let list = app.client.builds(0, 10, None).await.unwrap();
+    let listed = list.builds.iter().find(|b| b.id == first.id).unwrap();
+    assert_eq!(listed.failure_category.as_deref(), Some("test_failure"));
     // The packet says so on the wire, and only where true.
     let (_, raw) = get(&app, &format!("/llm/learning/build/{}", first.id)).await;
     assert_eq!(raw["log_summary"]["tests"]["failures"][0]["flaky"], true);
@@ -215,4 +218,54 @@ exit 101
     assert_eq!(response.status(), 422);
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["field"], "rerun_of");
+}
+
+#[tokio::test]
+async fn a_build_that_failed_only_on_flaky_tests_is_listed_as_flaky() {
+    let app = spawn_app().await;
+    // One libtest-style test that fails on the first run only (the counter
+    // lives outside the project, so the tree hash does not move).
+    let counter = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        app.path("fake_cargo_test.sh"),
+        r#"n=$(cat "$1" 2>/dev/null); n=${n:-0}; echo $((n + 1)) > "$1"
+echo 'running 1 test'
+if [ "$n" -ne 0 ]; then
+  echo 'test tests::random ... ok'
+  echo 'test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out'
+  exit 0
+fi
+echo 'test tests::random ... FAILED'
+echo; echo 'failures:'; echo
+echo '---- tests::random stdout ----'; echo
+echo "thread 'tests::random' panicked at src/lib.rs:5:9:"; echo 'odd run'; echo
+echo 'failures:'; echo '    tests::random'; echo
+echo 'test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out'
+exit 101
+"#,
+    )
+    .unwrap();
+    let run = format!("sh fake_cargo_test.sh {}", counter.path().display());
+    let first = app.run(vec![step("test", &run)]).await;
+    assert_eq!(first.status, api::BuildStatus::Failed);
+    assert_eq!(first.failure_category.as_deref(), Some("test_failure"));
+
+    let rerun = app.run(vec![step("test", &run)]).await;
+    assert_eq!(rerun.status, api::BuildStatus::Success);
+    assert_eq!(rerun.tree_hash, first.tree_hash);
+
+    // Once the rerun has finished, the list, the build and its packet agree.
+    let list = app.client.builds(0, 10, None).await.unwrap();
+    let listed = list.builds.iter().find(|b| b.id == first.id).unwrap();
+    assert_eq!(listed.failure_category.as_deref(), Some("flaky"));
+    let listed = list.builds.iter().find(|b| b.id == rerun.id).unwrap();
+    assert_eq!(listed.failure_category, None);
+    let (_, build) = get(&app, &format!("/build/{}", first.id)).await;
+    assert_eq!(build["failure_category"], "flaky");
+    let detail = app.client.build_detail(first.id).await.unwrap();
+    assert_eq!(
+        detail.log_summary.failure_category.as_deref(),
+        Some("flaky")
+    );
+    assert_eq!(detail.build.failure_category.as_deref(), Some("flaky"));
 }

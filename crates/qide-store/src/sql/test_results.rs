@@ -169,6 +169,27 @@ impl SqlStore {
         Ok(flaky)
     }
 
+    pub(super) async fn builds_failing_what_passed_in_sql(
+        &self,
+        build_id: i64,
+    ) -> Result<Vec<i64>> {
+        // Each passed test of the build probes the (name, tree_hash,
+        // outcome) index for failures of it on the same tree.
+        let rows = sqlx::query(
+            "SELECT DISTINCT f.build_id AS build_id FROM test_results p \
+             JOIN test_results f ON f.name = p.name AND f.tree_hash = p.tree_hash \
+             AND f.outcome = 'failed' \
+             WHERE p.build_id = $1 AND p.outcome = 'passed' AND f.build_id <> $1 \
+             ORDER BY f.build_id",
+        )
+        .bind(build_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get("build_id")?))
+            .collect()
+    }
+
     pub(super) async fn list_flaky_tests_sql(
         &self,
         skip: i64,

@@ -14,6 +14,7 @@ contract_tests!(
     a_test_that_failed_and_passed_on_the_same_tree_is_flaky,
     a_pass_on_another_tree_alone_is_not_flakiness,
     a_rerun_is_linked_to_its_build,
+    a_pass_finds_the_builds_it_shows_flaky_and_their_category_can_change,
     an_unknown_test_outcome_is_refused_and_nothing_is_stored,
 );
 
@@ -236,6 +237,75 @@ async fn a_pass_on_another_tree_alone_is_not_flakiness(db: &TestDb) {
         .unwrap();
     assert_eq!(store.test_results(id).await.unwrap()[0].tree_hash, None);
     assert!(store.flaky_failures(new).await.unwrap().is_empty());
+}
+
+async fn a_pass_finds_the_builds_it_shows_flaky_and_their_category_can_change(db: &TestDb) {
+    let store: &dyn Store = &db.store;
+    let first = build_on(store, 10, "b3:same", vec![test("tests::random", "failed")]).await;
+    let elsewhere = build_on(store, 20, "b3:other", vec![test("tests::random", "failed")]).await;
+    let second = build_on(
+        store,
+        30,
+        "b3:same",
+        vec![
+            test("tests::random", "failed"),
+            test("tests::fine", "passed"),
+        ],
+    )
+    .await;
+    // Nothing passed `tests::random` yet.
+    assert!(
+        store
+            .builds_failing_what_passed_in(second)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let pass = build_on(store, 40, "b3:same", vec![test("tests::random", "passed")]).await;
+    // The failures on the same tree, not the one on other code, nor itself.
+    assert_eq!(
+        store.builds_failing_what_passed_in(pass).await.unwrap(),
+        [first, second]
+    );
+    assert!(
+        store
+            .builds_failing_what_passed_in(elsewhere)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .builds_failing_what_passed_in(999)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    store.set_failure_category(first, "flaky").await.unwrap();
+    assert_eq!(
+        store
+            .get_build(first)
+            .await
+            .unwrap()
+            .failure_category
+            .as_deref(),
+        Some("flaky")
+    );
+    let (listed, _) = store
+        .list_builds(&qide_store::BuildFilter {
+            skip: 0,
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let listed = listed.iter().find(|b| b.id == first).unwrap();
+    assert_eq!(listed.failure_category.as_deref(), Some("flaky"));
+    assert!(matches!(
+        store.set_failure_category(999, "flaky").await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 async fn a_rerun_is_linked_to_its_build(db: &TestDb) {
