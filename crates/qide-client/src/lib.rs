@@ -104,6 +104,7 @@ pub struct Client {
     base: String,
     http: reqwest::Client,
     token: Option<String>,
+    session: Option<String>,
 }
 
 impl Client {
@@ -118,6 +119,7 @@ impl Client {
             base,
             http,
             token: None,
+            session: None,
         })
     }
 
@@ -142,6 +144,13 @@ impl Client {
         self
     }
 
+    /// Sends `X-Session-Id: ID` with every request: a dashboard session
+    /// (`POST /login`), the seed's `session_id`.
+    pub fn with_session(mut self, session_id: Option<String>) -> Client {
+        self.session = session_id;
+        self
+    }
+
     /// The server's base URL.
     pub fn base_url(&self) -> &str {
         &self.base
@@ -151,6 +160,9 @@ impl Client {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
+        }
+        if let Some(session) = &self.session {
+            req = req.header("x-session-id", session);
         }
         req
     }

@@ -480,21 +480,34 @@ impl QideMcp {
 }
 
 impl QideMcp {
-    /// This server with the caller's bearer token, when the call came over
-    /// HTTP with one: QIDE then checks each call against that token's scopes.
+    /// This server with the caller's credentials, when the call came over
+    /// HTTP with some: the bearer token, or a session (the `X-Session-Id`
+    /// header or the `session_id` query parameter, the seed's names). QIDE
+    /// then checks each call against the scopes behind them. Cookies are
+    /// not forwarded: a page on another site could make a browser send them.
     fn for_caller(&self, context: &RequestContext<RoleServer>) -> QideMcp {
         #[cfg(feature = "http")]
-        {
-            let token = context
-                .extensions
-                .get::<http::request::Parts>()
-                .and_then(|parts| parts.headers.get(http::header::AUTHORIZATION))
+        if let Some(parts) = context.extensions.get::<http::request::Parts>() {
+            let token = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.strip_prefix("Bearer "))
                 .map(|token| token.trim().to_owned());
-            if let Some(token) = token {
+            let session = parts
+                .headers
+                .get("x-session-id")
+                .and_then(|value| value.to_str().ok())
+                .map(|id| id.trim().to_owned())
+                .or_else(|| {
+                    form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+                        .find(|(key, _)| key == "session_id")
+                        .map(|(_, id)| id.into_owned())
+                })
+                .filter(|id| !id.is_empty());
+            if token.is_some() || session.is_some() {
                 return QideMcp {
-                    client: self.client.clone().with_token(Some(token)),
+                    client: self.client.clone().with_token(token).with_session(session),
                     tool_router: self.tool_router.clone(),
                 };
             }

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 pub(crate) struct TestApp {
     pub(crate) client: Client,
+    pub(crate) store: Arc<dyn Store>,
     _dir: TempDir,
     shutdown: CancellationToken,
 }
@@ -69,6 +70,7 @@ pub(crate) async fn spawn_app(prepare: impl FnOnce(&Path)) -> TestApp {
     }
     TestApp {
         client: Client::new(&format!("http://{addr}")).expect("client"),
+        store,
         _dir: dir,
         shutdown,
     }
