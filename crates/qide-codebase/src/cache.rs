@@ -38,6 +38,12 @@
 //! appearing is therefore not trusted by generation, and the next call
 //! checks the tree hash again.
 //!
+//! A walk that must happen reads only what changed: the scan of every
+//! settled file (its line count, digest and the rest, by its stamp) is kept
+//! in memory and in `.qide/codebase-scans-v1`, so the first summary of a
+//! fresh server over a tree an earlier server saw reads only the files
+//! whose stamp moved since (see [`crate::summary`]).
+//!
 //! The same cache holds the repo map's per-file tags ([`MapCache`]), so the
 //! server keeps one object per project, and one rendering of the summary
 //! (the caller's bytes, say its JSON answer) under a key the caller chooses,
@@ -57,6 +63,7 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
+use crate::summary::ScanRecords;
 use crate::walk::{NEVER_WALKED, SKIPPED_DIRS, canonical_root};
 use crate::{Error, MapCache, MapFocus, RepoMap, Summary, TreeHashCache, tree_hash_cached};
 
@@ -89,6 +96,12 @@ pub struct SummaryCache {
     watch: Mutex<Option<Watch>>,
     /// How many times the tree was walked, for tests and diagnostics.
     walks: AtomicU64,
+    /// How many files summaries read (rather than took from `records`), for
+    /// tests and diagnostics.
+    files_read: AtomicU64,
+    /// The scans of the last summary's settled files and the root they are
+    /// of; loaded from the root's `.qide/` when a root is first summarised.
+    records: Mutex<Option<(PathBuf, Arc<ScanRecords>)>>,
     /// Per-file tags of the repo map, so a repeat map re-parses only
     /// changed files.
     map: MapCache,
@@ -216,10 +229,20 @@ impl SummaryCache {
             }
         }
         self.walks.fetch_add(1, Ordering::Relaxed);
-        let (tree_hash, summary) = crate::summary::summarize_hashed(&root, &self.hashes)?;
+        let known = self.records_of(&root);
+        let hashed = crate::summary::summarize_hashed(&root, &self.hashes, &known)?;
+        self.files_read
+            .fetch_add(hashed.files_read, Ordering::Relaxed);
+        let records = Arc::new(hashed.records);
+        // The same settled files under the same stamps need no new file.
+        if !records.same_files(&known) {
+            records.save(&root);
+        }
+        *self.records.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((root.clone(), records));
         let fresh = CachedSummary {
-            tree_hash,
-            summary: Arc::new(summary),
+            tree_hash: hashed.tree_hash,
+            summary: Arc::new(hashed.summary),
         };
         *self.lock_last() = Some(Last {
             root: root.clone(),
@@ -246,6 +269,27 @@ impl SummaryCache {
     /// the watch vouched for adds nothing.
     pub fn walks(&self) -> u64 {
         self.walks.load(Ordering::Relaxed)
+    }
+
+    /// How many files summaries have read so far, as opposed to taking
+    /// their scan from memory or from `.qide/`: a fresh cache over a settled
+    /// tree that an earlier cache summarised reads none.
+    pub fn files_read(&self) -> u64 {
+        self.files_read.load(Ordering::Relaxed)
+    }
+
+    /// The scans remembered for `root`: this cache's own, else those an
+    /// earlier process saved under the root's `.qide/`.
+    fn records_of(&self, root: &Path) -> Arc<ScanRecords> {
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*records {
+            Some((of, records)) if of == root => records.clone(),
+            _ => {
+                let loaded = Arc::new(ScanRecords::load(root));
+                *records = Some((root.to_path_buf(), loaded.clone()));
+                loaded
+            }
+        }
     }
 
     /// Whether the watcher of `root` is running and trusted: false before
@@ -578,6 +622,7 @@ mod tests {
     use notify::event::{AccessKind, CreateKind, DataChange, Event, EventKind, ModifyKind};
 
     use super::*;
+    use crate::TreeHashCache;
 
     fn bumps(kind: EventKind, rel: &str) -> bool {
         let root = Path::new("/p");
@@ -650,6 +695,92 @@ mod tests {
         let rescan = Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
         status.on_event(root, Ok(rescan));
         assert!(status.ticket().is_none());
+    }
+
+    /// A project of a few files, old enough to be past the racy window.
+    fn settled_project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, content) in [
+            ("src/main.rs", "fn main() {}\n"),
+            ("src/lib.rs", "pub fn a() {}\npub fn b() {}\n"),
+            ("README.md", "hello\n"),
+            ("package.json", "{\"dependencies\": {\"react\": \"1\"}}\n"),
+            (".env", "TOKEN=x\n"),
+        ] {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        std::thread::sleep(TreeHashCache::RACY_WINDOW + Duration::from_millis(100));
+        dir
+    }
+
+    #[test]
+    fn a_fresh_cache_reads_only_what_moved_since_an_earlier_one_saved_its_scans() {
+        let dir = settled_project();
+        let root = dir.path();
+        let first = SummaryCache::unwatched();
+        let original = first.summary(root).unwrap();
+        assert_eq!(first.files_read(), 5);
+        assert!(root.join(ScanRecords::FILE).is_file());
+
+        // A fresh server over the same settled tree: nothing is read, and
+        // the answer is the same, down to the tree hash.
+        let second = SummaryCache::unwatched();
+        let again = second.summary(root).unwrap();
+        assert_eq!(second.files_read(), 0);
+        assert_eq!(again.tree_hash, original.tree_hash);
+        assert_eq!(*again.summary, *original.summary);
+        assert_eq!(*again.summary, crate::summarize(root).unwrap());
+
+        // A file rewritten with as many bytes: its stamp moved (and it is
+        // within the racy window), so it alone is read.
+        std::fs::write(
+            root.join("src/lib.rs"),
+            "pub fn c() {}\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n",
+        )
+        .unwrap();
+        let third = SummaryCache::unwatched();
+        let changed = third.summary(root).unwrap();
+        assert_eq!(third.files_read(), 1);
+        assert_ne!(changed.tree_hash, original.tree_hash);
+        let lib = changed
+            .summary
+            .files
+            .iter()
+            .find(|f| f.path == "src/lib.rs");
+        assert_eq!(lib.map(|f| f.lines), Some(15));
+        assert_eq!(*changed.summary, crate::summarize(root).unwrap());
+
+        // The racy file was not remembered: the next fresh cache reads it
+        // again rather than trust a stamp a second write could share.
+        let fourth = SummaryCache::unwatched();
+        fourth.summary(root).unwrap();
+        assert_eq!(fourth.files_read(), 1);
+    }
+
+    #[test]
+    fn damaged_or_foreign_scan_records_only_cost_a_full_read() {
+        let dir = settled_project();
+        let root = dir.path();
+        let expected = crate::summarize(root).unwrap();
+        SummaryCache::unwatched().summary(root).unwrap();
+        let file = root.join(ScanRecords::FILE);
+        let mut bytes = std::fs::read(&file).unwrap();
+        for damaged in [
+            bytes[..bytes.len() - 3].to_vec(),
+            b"not a scan file".to_vec(),
+        ] {
+            std::fs::write(&file, damaged).unwrap();
+            let cache = SummaryCache::unwatched();
+            assert_eq!(*cache.summary(root).unwrap().summary, expected);
+            assert_eq!(cache.files_read(), 5);
+        }
+        bytes.push(0);
+        std::fs::write(&file, bytes).unwrap();
+        let cache = SummaryCache::unwatched();
+        assert_eq!(*cache.summary(root).unwrap().summary, expected);
+        assert_eq!(cache.files_read(), 5);
     }
 
     #[test]

@@ -8,6 +8,12 @@
 //! sequentially, which costs little next to the walk and keeps memory flat on
 //! large trees.
 //!
+//! A [`ScanRecords`] remembers each settled file's scan and digest by its
+//! stamp (size, times, inode), in memory and in `.qide/codebase-scans-v1`,
+//! so a later summary, in this process or a fresh one, reads only the files
+//! whose stamp moved or that were written within
+//! [`TreeHashCache::RACY_WINDOW`] of the scan (git's racy-clean rule).
+//!
 //! Token counts are an approximation, one token per four bytes of text
 //! rounded up, good to within a factor of about 1.5 for code and English with
 //! common tokenizers. Files whose text is not read (binary, larger than
@@ -16,10 +22,12 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::classify::{self, entry_point_rank, is_key_file, is_lock_file, is_secret, is_test};
 use crate::language::{self, Kind};
-use crate::tree_hash::{self, ScanInput, TreeHashCache};
+use crate::tree_hash::{self, ScanInput, Scanned, Stamp, TreeHashCache, take};
 use crate::walk::{EntryKind, WalkEntry};
 use crate::{Error, FileEntry, KeyFile, LanguageStat, SourcePreview, Structure, Summary};
 
@@ -40,7 +48,8 @@ pub const PREVIEW_LINES: usize = 40;
 pub const PREVIEW_MAX_LINE_BYTES: usize = 400;
 
 /// What the parallel scan learns about one file.
-struct Scan {
+#[derive(Debug, Clone)]
+pub(crate) struct Scan {
     lines: u64,
     tokens: u64,
     language: Option<(&'static str, Kind)>,
@@ -53,20 +62,211 @@ struct Scan {
     backend_package: bool,
 }
 
-pub(crate) fn summarize(root: &std::path::Path) -> Result<Summary, Error> {
-    let (_, scanned) = tree_hash::hash_and_scan(root, None, MAX_READ_BYTES, scan)?;
-    Ok(assemble(&scanned))
+pub(crate) fn summarize(root: &Path) -> Result<Summary, Error> {
+    let (_, scanned) = tree_hash::hash_and_scan(root, None, |_, _| None, MAX_READ_BYTES, scan)?;
+    Ok(assemble(&pairs(scanned)))
+}
+
+/// A summary with its tree hash and what to remember of its scan.
+pub(crate) struct HashedSummary {
+    /// The tree hash, as [`crate::tree_hash`] computes it.
+    pub(crate) tree_hash: String,
+    pub(crate) summary: Summary,
+    /// Every settled file's scan, for the next summary.
+    pub(crate) records: ScanRecords,
+    /// How many files were read (not taken from `records`).
+    pub(crate) files_read: u64,
 }
 
 /// The summary and the tree hash (as [`crate::tree_hash`] computes it) in one
-/// walk that reads each file once, remembering digests in `hashes`.
+/// walk that reads each file once, remembering digests in `hashes`, and not
+/// at all when `known` has a scan of the file under its current, settled
+/// stamp.
 pub(crate) fn summarize_hashed(
-    root: &std::path::Path,
+    root: &Path,
     hashes: &TreeHashCache,
-) -> Result<(String, Summary), Error> {
-    let (hash, scanned) = tree_hash::hash_and_scan(root, Some(hashes), MAX_READ_BYTES, scan)?;
-    let hash = hash.expect("hash_and_scan hashes when given a cache");
-    Ok((hash, assemble(&scanned)))
+    known: &ScanRecords,
+) -> Result<HashedSummary, Error> {
+    let reused = AtomicU64::new(0);
+    let (hash, scanned) = tree_hash::hash_and_scan(
+        root,
+        Some(hashes),
+        |entry, stamp| {
+            let record = known.by_path.get(&entry.path)?;
+            if record.stamp != *stamp {
+                return None;
+            }
+            reused.fetch_add(1, Ordering::Relaxed);
+            let mut scan = record.scan.clone();
+            scan.language = language_of(entry);
+            Some((record.digest, scan))
+        },
+        MAX_READ_BYTES,
+        scan,
+    )?;
+    let tree_hash = hash.expect("hash_and_scan hashes when given a cache");
+    let records = ScanRecords {
+        by_path: scanned
+            .iter()
+            .filter_map(|s| {
+                let (stamp, digest) = s.settled?;
+                let scan = s.value.clone();
+                Some((
+                    s.entry.path.clone(),
+                    ScanRecord {
+                        stamp,
+                        digest,
+                        scan,
+                    },
+                ))
+            })
+            .collect(),
+    };
+    let files = scanned
+        .iter()
+        .filter(|s| s.entry.kind == EntryKind::File)
+        .count() as u64;
+    let files_read = files.saturating_sub(reused.into_inner());
+    Ok(HashedSummary {
+        tree_hash,
+        summary: assemble(&pairs(scanned)),
+        records,
+        files_read,
+    })
+}
+
+fn pairs(scanned: Vec<Scanned<Scan>>) -> Vec<(WalkEntry, Scan)> {
+    scanned.into_iter().map(|s| (s.entry, s.value)).collect()
+}
+
+/// One settled file's scan, trusted while its stamp stands.
+#[derive(Debug, Clone)]
+struct ScanRecord {
+    stamp: Stamp,
+    digest: blake3::Hash,
+    /// Its `language` is not kept on disk: it follows from the path.
+    scan: Scan,
+}
+
+/// The scans of settled files by path, kept between summaries and on disk.
+#[derive(Debug, Default)]
+pub(crate) struct ScanRecords {
+    by_path: HashMap<String, ScanRecord>,
+}
+
+impl ScanRecords {
+    /// Where the records of a project live, under its `.qide/`.
+    pub(crate) const FILE: &'static str = ".qide/codebase-scans-v1";
+    /// The file's first bytes: a format version, and [`MAX_READ_BYTES`],
+    /// since a scan depends on how much of a file it reads.
+    fn header() -> Vec<u8> {
+        let mut header = b"qide-codebase-scans-v1\0".to_vec();
+        header.extend_from_slice(&MAX_READ_BYTES.to_le_bytes());
+        header
+    }
+
+    /// Whether both remember the same files under the same stamps and
+    /// digests.
+    pub(crate) fn same_files(&self, other: &ScanRecords) -> bool {
+        self.by_path.len() == other.by_path.len()
+            && self.by_path.iter().all(|(path, record)| {
+                other
+                    .by_path
+                    .get(path)
+                    .is_some_and(|o| o.stamp == record.stamp && o.digest == record.digest)
+            })
+    }
+
+    /// The records saved under `root` (canonical), or none when there are
+    /// none or they cannot be read: a missing, old or damaged file only
+    /// costs a full scan.
+    pub(crate) fn load(root: &Path) -> ScanRecords {
+        let Ok(bytes) = std::fs::read(root.join(Self::FILE)) else {
+            return ScanRecords::default();
+        };
+        Self::decode(&bytes).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<ScanRecords> {
+        let mut bytes = bytes.strip_prefix(Self::header().as_slice())?;
+        let count = u64::from_le_bytes(take(&mut bytes)?);
+        let mut by_path = HashMap::with_capacity(count.min(1 << 20) as usize);
+        for _ in 0..count {
+            let length = u32::from_le_bytes(take(&mut bytes)?) as usize;
+            let path = bytes.get(..length)?;
+            let path = std::str::from_utf8(path).ok()?.to_owned();
+            bytes = &bytes[length..];
+            let stamp = Stamp::decode(&mut bytes)?;
+            let digest = blake3::Hash::from_bytes(take(&mut bytes)?);
+            let lines = u64::from_le_bytes(take(&mut bytes)?);
+            let tokens = u64::from_le_bytes(take(&mut bytes)?);
+            let [flags] = take(&mut bytes)?;
+            let scan = Scan {
+                lines,
+                tokens,
+                language: None,
+                is_text: flags & 1 != 0,
+                frontend_package: flags & 2 != 0,
+                backend_package: flags & 4 != 0,
+            };
+            by_path.insert(
+                path,
+                ScanRecord {
+                    stamp,
+                    digest,
+                    scan,
+                },
+            );
+        }
+        bytes.is_empty().then_some(ScanRecords { by_path })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Self::header();
+        out.reserve(self.by_path.len() * 128);
+        out.extend_from_slice(&(self.by_path.len() as u64).to_le_bytes());
+        for (path, record) in &self.by_path {
+            out.extend_from_slice(&(path.len() as u32).to_le_bytes());
+            out.extend_from_slice(path.as_bytes());
+            record.stamp.encode(&mut out);
+            out.extend_from_slice(record.digest.as_bytes());
+            out.extend_from_slice(&record.scan.lines.to_le_bytes());
+            out.extend_from_slice(&record.scan.tokens.to_le_bytes());
+            let scan = &record.scan;
+            out.push(
+                u8::from(scan.is_text)
+                    | u8::from(scan.frontend_package) << 1
+                    | u8::from(scan.backend_package) << 2,
+            );
+        }
+        out
+    }
+
+    /// Saves the records under `root` (canonical), replacing the file at
+    /// once (written aside, then renamed) so a reader never sees half of
+    /// it. Best effort: a root that cannot be written just keeps no records.
+    pub(crate) fn save(&self, root: &Path) {
+        let path = root.join(Self::FILE);
+        let aside = path.with_extension(format!("tmp-{}", std::process::id()));
+        let written = path
+            .parent()
+            .is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
+            && std::fs::write(&aside, self.encode()).is_ok()
+            && std::fs::rename(&aside, &path).is_ok();
+        if !written {
+            let _ = std::fs::remove_file(&aside);
+        }
+    }
+}
+
+/// The language of a kept entry, as the scan tells it: none for secrets and
+/// symlinks.
+fn language_of(entry: &WalkEntry) -> Option<(&'static str, Kind)> {
+    if is_secret(&entry.path) || entry.kind == EntryKind::Symlink {
+        None
+    } else {
+        language::detect(classify::file_name(&entry.path))
+    }
 }
 
 /// The summary from every scanned file.
@@ -129,11 +329,7 @@ fn scan((entry, content): ScanInput<'_>) -> Option<Scan> {
     let mut scan = Scan {
         lines: 0,
         tokens: 0,
-        language: if secret || entry.kind == EntryKind::Symlink {
-            None
-        } else {
-            language::detect(name)
-        },
+        language: language_of(entry),
         is_text: false,
         frontend_package: false,
         backend_package: false,

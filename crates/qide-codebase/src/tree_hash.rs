@@ -96,6 +96,49 @@ impl Stamp {
         }
     }
 
+    /// The stamp's bytes, for keeping it on disk (see [`Stamp::decode`]).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.size.to_le_bytes());
+        let modified: Option<i128> = self.modified.map(|m| match m.duration_since(UNIX_EPOCH) {
+            Ok(after) => after.as_nanos() as i128,
+            Err(before) => -(before.duration().as_nanos() as i128),
+        });
+        out.push(u8::from(modified.is_some()));
+        out.extend_from_slice(&modified.unwrap_or(0).to_le_bytes());
+        #[cfg(unix)]
+        {
+            out.extend_from_slice(&self.changed_ns.to_le_bytes());
+            out.extend_from_slice(&self.inode.to_le_bytes());
+            out.extend_from_slice(&self.device.to_le_bytes());
+        }
+    }
+
+    /// A stamp [`Stamp::encode`] wrote, taken from the front of `bytes`;
+    /// `None` when `bytes` is too short.
+    pub(crate) fn decode(bytes: &mut &[u8]) -> Option<Stamp> {
+        let size = u64::from_le_bytes(take(bytes)?);
+        let [has_modified] = take(bytes)?;
+        let modified_ns = i128::from_le_bytes(take(bytes)?);
+        let modified = (has_modified == 1).then(|| {
+            let magnitude = Duration::from_nanos(modified_ns.unsigned_abs() as u64);
+            if modified_ns >= 0 {
+                UNIX_EPOCH + magnitude
+            } else {
+                UNIX_EPOCH - magnitude
+            }
+        });
+        Some(Stamp {
+            size,
+            modified,
+            #[cfg(unix)]
+            changed_ns: i128::from_le_bytes(take(bytes)?),
+            #[cfg(unix)]
+            inode: u64::from_le_bytes(take(bytes)?),
+            #[cfg(unix)]
+            device: u64::from_le_bytes(take(bytes)?),
+        })
+    }
+
     /// Whether the file changed so recently, relative to `now`, that another
     /// write could land in the same timestamp.
     pub(crate) fn is_racy(&self, now: SystemTime) -> bool {
@@ -113,6 +156,14 @@ impl Stamp {
         let changed_recently = false;
         modified_recently || changed_recently
     }
+}
+
+/// The first `N` bytes of `bytes`, which then start after them; `None`
+/// when there are fewer.
+pub(crate) fn take<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, rest) = bytes.split_first_chunk::<N>()?;
+    *bytes = rest;
+    Some(*head)
 }
 
 pub(crate) fn tree_hash(root: &Path) -> Result<String, Error> {
@@ -146,15 +197,15 @@ fn tree_hash_with(root: &Path, cache: Option<&TreeHashCache>) -> Result<String, 
             .collect();
         *cache.digests.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
     }
-    Ok(combine(&hashed))
+    Ok(combine(hashed.iter().map(|(entry, (c, _))| (entry, c))))
 }
 
 /// The outer hash over every entry's contribution, in the order given
 /// (sorted by path), framed as the module documentation shows.
-fn combine<S>(hashed: &[(WalkEntry, (Contribution, S))]) -> String {
+fn combine<'a>(hashed: impl IntoIterator<Item = (&'a WalkEntry, &'a Contribution)>) -> String {
     let mut tree = blake3::Hasher::new();
     tree.update(b"qide-tree-v1\0");
-    for (entry, (contribution, _)) in hashed {
+    for (entry, contribution) in hashed {
         let tag: &[u8] = match contribution {
             Contribution::File(_) => b"F",
             Contribution::Symlink(_) => b"L",
@@ -184,8 +235,20 @@ fn combine<S>(hashed: &[(WalkEntry, (Contribution, S))]) -> String {
 /// regular file of at most `max_read` bytes that could be read, its content.
 pub(crate) type ScanInput<'a> = (&'a WalkEntry, Option<&'a [u8]>);
 
+/// One entry as [`hash_and_scan`] saw it.
+pub(crate) struct Scanned<T> {
+    /// The entry, as the walk kept it.
+    pub(crate) entry: WalkEntry,
+    /// What the scan (or the caller's memory of it) said about the entry.
+    pub(crate) value: T,
+    /// For a regular file whose stamp was settled and did not move while it
+    /// was read: the stamp and the content's digest, which a later scan may
+    /// trust without reading the file again.
+    pub(crate) settled: Option<(Stamp, blake3::Hash)>,
+}
+
 /// The tree hash (when hashing) and every scanned entry, sorted by path.
-pub(crate) type HashedScan<T> = (Option<String>, Vec<(WalkEntry, T)>);
+pub(crate) type HashedScan<T> = (Option<String>, Vec<Scanned<T>>);
 
 /// One walk that both hashes the tree and scans each file, reading each file
 /// once: the bytes read for the digest are the bytes `scan` sees, so the
@@ -197,15 +260,23 @@ pub(crate) type HashedScan<T> = (Option<String>, Vec<(WalkEntry, T)>);
 /// digests of settled files are remembered as [`tree_hash_cached`] does (and
 /// a remembered digest saves hashing, though the file is still read for
 /// `scan`); without it, nothing is hashed and the returned hash is `None`.
-pub(crate) fn hash_and_scan<T, F>(
+///
+/// `known` lets the caller skip a file altogether: given a regular file and
+/// the stamp the walk's `lstat` saw, it returns the digest and scan value it
+/// remembers for exactly that stamp, if any. Only settled stamps (see
+/// [`Stamp::is_racy`]) are offered, so a file written within the racy window
+/// of this call is always read.
+pub(crate) fn hash_and_scan<T, F, K>(
     root: &Path,
     cache: Option<&TreeHashCache>,
+    known: K,
     max_read: u64,
     scan: F,
 ) -> Result<HashedScan<T>, Error>
 where
     T: Send,
     F: Fn(ScanInput<'_>) -> Option<T> + Sync,
+    K: Fn(&WalkEntry, &Stamp) -> Option<(blake3::Hash, T)> + Sync,
 {
     let now = SystemTime::now();
     let remembered = cache.map(|cache| {
@@ -213,6 +284,14 @@ where
     });
     let hashing = cache.is_some();
     let scanned = walk::walk_map(root, |entry, scratch| {
+        if hashing
+            && entry.kind == EntryKind::File
+            && !entry.stamp.is_racy(now)
+            && let Some((hash, value)) = known(entry, &entry.stamp)
+        {
+            let stamp = Some(entry.stamp);
+            return Some((value, Some(Contribution::File(hash)), stamp));
+        }
         let (contribution, stamp, read) = match entry.kind {
             EntryKind::Symlink => (
                 if hashing {
@@ -231,7 +310,14 @@ where
         Some((value, contribution, stamp))
     })?;
     let Some(cache) = cache else {
-        let scanned = scanned.into_iter().map(|(e, (v, _, _))| (e, v)).collect();
+        let scanned = scanned
+            .into_iter()
+            .map(|(entry, (value, _, _))| Scanned {
+                entry,
+                value,
+                settled: None,
+            })
+            .collect();
         return Ok((None, scanned));
     };
     let fresh = scanned
@@ -246,15 +332,26 @@ where
         )
         .collect();
     *cache.digests.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
-    let mut hashed = Vec::with_capacity(scanned.len());
-    let mut values = Vec::with_capacity(scanned.len());
-    for (entry, (value, contribution, stamp)) in scanned {
-        values.push((entry.clone(), value));
-        if let Some(contribution) = contribution {
-            hashed.push((entry, (contribution, stamp)));
-        }
-    }
-    Ok((Some(combine(&hashed)), values))
+    let hash = combine(
+        scanned
+            .iter()
+            .filter_map(|(entry, (_, contribution, _))| Some((entry, contribution.as_ref()?))),
+    );
+    let values = scanned
+        .into_iter()
+        .map(|(entry, (value, contribution, stamp))| {
+            let settled = match (contribution, stamp) {
+                (Some(Contribution::File(hash)), Some(stamp)) => Some((stamp, hash)),
+                _ => None,
+            };
+            Scanned {
+                entry,
+                value,
+                settled,
+            }
+        })
+        .collect();
+    Ok((Some(hash), values))
 }
 
 /// Reads one regular file for [`hash_and_scan`]: its contribution (when

@@ -37,6 +37,7 @@ use std::sync::{Mutex, PoisonError};
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
 
 use crate::Error;
+use crate::tree_hash::Stamp;
 
 /// Directory names that are never walked, at any depth: build output,
 /// vendored dependencies and tool caches. They are skipped only when they are
@@ -74,6 +75,9 @@ pub struct WalkEntry {
     /// Size in bytes as the walk saw it; for a symlink, the length of its
     /// target path.
     pub size: u64,
+    /// The entry's metadata as the walk's `lstat` saw it, so a remembered
+    /// scan of an unchanged file can be reused without opening it.
+    pub(crate) stamp: Stamp,
 }
 
 /// What kind of entry the walk kept.
@@ -180,12 +184,13 @@ pub(crate) fn to_walk_entry(root: &Path, entry: &DirEntry) -> Option<WalkEntry> 
     let path = relative_path(root, entry.path())?;
     // The walker does not follow links, so this is `lstat`: a symlink's own
     // size, never its target's.
-    let size = entry.metadata().ok()?.len();
+    let metadata = entry.metadata().ok()?;
     Some(WalkEntry {
         path,
         abs: entry.path().to_path_buf(),
         kind,
-        size,
+        size: metadata.len(),
+        stamp: Stamp::of(&metadata),
     })
 }
 
