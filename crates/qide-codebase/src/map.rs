@@ -45,14 +45,17 @@
 //!
 //! A [`MapCache`] remembers each file's tags by its metadata (size, times,
 //! inode) and content digest: a repeat call re-reads only files whose
-//! metadata moved and re-parses only those whose content changed. The graph
-//! and the ranking are recomputed on each call; they cost a fraction of the
-//! parsing.
+//! metadata moved and re-parses only those whose content changed. It also
+//! remembers the last ranking with the tree state it was made of (every
+//! mapped file's path and content digest) and its focus, so a repeat map of
+//! an unchanged tree does not build the graph or run PageRank again; only
+//! the fitting to the budget is redone.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -195,6 +198,19 @@ impl RepoMap {
 #[derive(Debug, Default)]
 pub struct MapCache {
     files: Mutex<HashMap<PathBuf, CachedTags>>,
+    /// The last ranking, the tree state and the focus it was made for.
+    last_ranking: Mutex<Option<RememberedRanking>>,
+    /// How many times a ranking was computed, for tests and diagnostics.
+    rankings: AtomicU64,
+}
+
+/// A ranking and what it was computed from.
+#[derive(Debug)]
+struct RememberedRanking {
+    /// Digest over every mapped file's path and content digest, in order.
+    tree_state: blake3::Hash,
+    focus: MapFocus,
+    ranking: Arc<Ranking>,
 }
 
 #[derive(Debug, Clone)]
@@ -305,10 +321,57 @@ impl MapCache {
             .iter()
             .filter_map(|(entry, s)| Some((entry.path.as_str(), s.cached.tags.as_deref()?)))
             .collect();
-        let mut map = fit(&files, &rank(&files, focus), budget_tokens, &count);
+        let ranking = self.ranking(&scanned, &files, focus);
+        let mut map = fit(&files, &ranking, budget_tokens, &count);
         map.parsed = parsed;
         map.reused = scanned.len() as u64 - parsed;
         Ok(map)
+    }
+}
+
+impl MapCache {
+    /// How many times this cache ranked the project: a repeat map of an
+    /// unchanged tree with the same focus adds nothing.
+    pub fn rankings(&self) -> u64 {
+        self.rankings.load(Ordering::Relaxed)
+    }
+
+    /// The ranking of `files` (the tagged ones among `scanned`) for `focus`:
+    /// the remembered one when the tree state and the focus are those it was
+    /// made for, a fresh one (then remembered) otherwise.
+    fn ranking(
+        &self,
+        scanned: &[(walk::WalkEntry, Scanned)],
+        files: &[(&str, &FileTags)],
+        focus: &MapFocus,
+    ) -> Arc<Ranking> {
+        // The tags, and so the ranking, follow from each file's path and
+        // content (binary content has no tags, and that is in the digest).
+        let mut state = blake3::Hasher::new();
+        for (entry, scanned) in scanned {
+            state.update(&(entry.path.len() as u64).to_le_bytes());
+            state.update(entry.path.as_bytes());
+            state.update(scanned.cached.digest.as_bytes());
+        }
+        let tree_state = state.finalize();
+        let mut last = self
+            .last_ranking
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(last) = &*last
+            && last.tree_state == tree_state
+            && last.focus == *focus
+        {
+            return last.ranking.clone();
+        }
+        self.rankings.fetch_add(1, Ordering::Relaxed);
+        let ranking = Arc::new(rank(files, focus));
+        *last = Some(RememberedRanking {
+            tree_state,
+            focus: focus.clone(),
+            ranking: ranking.clone(),
+        });
+        ranking
     }
 }
 
@@ -353,6 +416,7 @@ pub fn symbols_in_message(message: &str) -> Vec<String> {
 }
 
 /// The ranking of every definition.
+#[derive(Debug)]
 struct Ranking {
     /// Each file's PageRank.
     file_rank: Vec<f64>,
@@ -786,6 +850,49 @@ fn render(path: &str, tags: &FileTags, chosen: &[usize]) -> (String, Vec<Definit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeat_map_of_an_unchanged_tree_is_not_ranked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, text: &str| std::fs::write(root.join(rel), text).unwrap();
+        write(
+            "helpers.rs",
+            "pub fn helper_one() {}\npub fn helper_spare() {}\n",
+        );
+        write("main.rs", "fn main() {\n    helper_one();\n}\n");
+        let count = |text: &str| (text.len() as u64).div_ceil(4);
+        let cache = MapCache::new();
+        let whole = MapFocus::default();
+
+        let first = cache.repo_map(root, 1000, &whole, count).unwrap();
+        assert_eq!(cache.rankings(), 1);
+        let again = cache.repo_map(root, 1000, &whole, count).unwrap();
+        assert_eq!(cache.rankings(), 1, "an unchanged tree was ranked again");
+        assert_eq!(again.files, first.files);
+        // Another budget is fitted from the same ranking.
+        let smaller = cache.repo_map(root, 12, &whole, count).unwrap();
+        assert_eq!(cache.rankings(), 1);
+        assert!(smaller.tokens <= 12);
+
+        // Another focus is ranked anew.
+        let focused = MapFocus::files(&["main.rs".to_owned()]);
+        let centred = cache.repo_map(root, 1000, &focused, count).unwrap();
+        assert_eq!(cache.rankings(), 2);
+        assert_eq!(centred.files[0].path, "main.rs");
+
+        // A changed file is ranked anew and shows up on the very next call.
+        write("helpers.rs", "pub fn helper_two() {}\n");
+        let changed = cache.repo_map(root, 1000, &focused, count).unwrap();
+        assert_eq!(cache.rankings(), 3);
+        assert!(changed.files.iter().any(|f| f.text.contains("helper_two")));
+        assert!(
+            changed
+                .files
+                .iter()
+                .all(|f| !f.text.contains("helper_one()"))
+        );
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-6
