@@ -17,12 +17,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             bpe.encode_ordinary(text).len() as u64
         })?;
         println!(
-            "{call}: {:?}, {} files shown, {} of {budget} tokens, {} parsed, {} reused",
+            "{call}: {:?}, {} files shown, {} of {budget} tokens, {} parsed, {} reused, {} rankings",
             started.elapsed(),
             map.files.len(),
             map.tokens,
             map.parsed,
-            map.reused
+            map.reused,
+            cache.rankings()
         );
     }
     Ok(())
