@@ -53,6 +53,13 @@ static MAKEFILE: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) struct Block {
     draft: Draft,
     lines: u32,
+    /// The next line may be a C-family source excerpt printed flush left
+    /// (clang prints the source line as it is, unindented at top level;
+    /// gcc's numbered gutter is indented): it follows a header or a note.
+    excerpt_next: bool,
+    /// An unindented excerpt line was taken; it joins the range only when
+    /// the caret line under it follows.
+    excerpt_at: Option<u64>,
 }
 
 /// Continuation lines beyond this many end a block, so a mis-detected
@@ -81,6 +88,10 @@ fn error_category(tool: &str, message: &str) -> Category {
     if message.starts_with("package ") && message.ends_with(" does not exist") {
         return Category::MissingDependency;
     }
+    // clang's `fatal error: 'zlib.h' file not found`.
+    if tool == "gcc" && message.ends_with("' file not found") {
+        return Category::MissingDependency;
+    }
     if let Some(category) = message_category(message) {
         return category;
     }
@@ -94,16 +105,20 @@ fn error_category(tool: &str, message: &str) -> Category {
 /// not diagnostics; they only extend the one before ([`Block::feed`]).
 pub(crate) fn header(n: u64, line: &str, context_start: Option<u64>) -> Option<Block> {
     let start = context_start.unwrap_or(n);
-    let draft = located(line)
+    let draft = undefined_symbols(line)
+        .or_else(|| located(line))
         .or_else(|| tsc(line))
         .or_else(|| lint(line))
         .or_else(|| go(line))?;
+    let excerpt_next = draft.tool == "gcc";
     Some(Block {
         draft: Draft {
             log_lines: (start, n),
             ..draft
         },
         lines: 0,
+        excerpt_next,
+        excerpt_at: None,
     })
 }
 
@@ -143,6 +158,20 @@ fn located(line: &str) -> Option<Draft> {
         root_cause: severity == Severity::Error,
         category,
     })
+}
+
+/// Apple's linker: `Undefined symbols for architecture arm64:`, then the
+/// quoted symbols ([`Block::feed`] adds the first to the message).
+fn undefined_symbols(line: &str) -> Option<Draft> {
+    if !line.starts_with("Undefined symbols for architecture ") {
+        return None;
+    }
+    Some(Draft::error(
+        "ld",
+        Category::CompileError,
+        line.trim_end_matches(':').to_string(),
+        (0, 0),
+    ))
 }
 
 fn tsc(line: &str) -> Option<Draft> {
@@ -237,14 +266,35 @@ impl Block {
         if self.lines >= MAX_BLOCK_LINES || line.trim().is_empty() {
             return false;
         }
+        let excerpt_at = self.excerpt_at.take();
+        if std::mem::take(&mut self.excerpt_next) && may_be_excerpt(line) {
+            self.lines += 1;
+            self.excerpt_at = Some(n);
+            return true;
+        }
+        let caret = line.trim_start().starts_with(['^', '~']);
+        if caret && let Some(at) = excerpt_at {
+            self.draft.log_lines.1 = self.draft.log_lines.1.max(at);
+        }
+        let note = LOCATED
+            .captures(line)
+            .is_some_and(|c| c[4].eq_ignore_ascii_case("note"));
         let continues = line.starts_with(' ')
             || line.starts_with('\t')
             || line.starts_with('|')
             || line == "compilation terminated."
-            || LOCATED
-                .captures(line)
-                .is_some_and(|c| c[4].eq_ignore_ascii_case("note"));
+            || note;
+        if note && self.draft.tool == "gcc" {
+            self.excerpt_next = true;
+        }
         if continues {
+            if self.draft.tool == "ld"
+                && self.draft.message.starts_with("Undefined symbols")
+                && !self.draft.message.contains('"')
+                && let Some(symbol) = line.trim().strip_suffix(", referenced from:")
+            {
+                self.draft.message = format!("{}: {symbol}", self.draft.message);
+            }
             self.lines += 1;
             self.draft.log_lines.1 = n;
         }
@@ -255,6 +305,25 @@ impl Block {
     pub(crate) fn close(self) -> Draft {
         self.draft
     }
+}
+
+/// Whether an unindented line right after a C-family diagnostic may be
+/// its source excerpt: not a diagnostic, context or build-tool line of its
+/// own (those hold one of these words), which must reach the parsers.
+fn may_be_excerpt(line: &str) -> bool {
+    const OWN_LINE: &[&str] = &[
+        "error",
+        "Error",
+        "warning",
+        "Warning",
+        "***",
+        "FAIL",
+        "fatal",
+        "included from",
+        "generated.",
+        "make",
+    ];
+    !line.starts_with(' ') && !line.starts_with('\t') && !OWN_LINE.iter().any(|w| line.contains(w))
 }
 
 /// Whether `line` is context printed before a C/C++ diagnostic
@@ -299,6 +368,13 @@ pub(crate) fn toolchain_line(n: u64, line: &str, context_start: Option<u64>) -> 
         .strip_prefix("/usr/bin/ld: ")
         .or_else(|| line.strip_prefix("ld: "))
     {
+        // ld64's `ld: symbol(s) not found for architecture arm64` follows
+        // the `Undefined symbols` block that names them.
+        if rest.starts_with("symbol(s) not found") {
+            return Some(
+                Draft::error("ld", Category::CompileError, line.to_string(), span).cascade(),
+            );
+        }
         if rest.starts_with("cannot find -l") || rest.starts_with("library not found") {
             return Some(Draft::error(
                 "ld",

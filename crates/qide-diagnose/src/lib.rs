@@ -32,21 +32,27 @@ use std::borrow::Cow;
 mod ansi;
 mod cargo_json;
 mod classify;
+mod cmake;
 mod fallback;
 mod fingerprint;
 mod generic;
 mod gotest;
+mod gradle;
 mod js;
 mod junit;
 mod libtest;
 mod nextest;
 mod novelty;
+mod pip;
 mod prefilter;
 mod pytest;
 mod python;
+mod ruff;
 mod runners;
 mod rust;
 mod sink;
+mod toolset;
+mod unittest;
 
 pub use ansi::strip_ansi;
 pub use fingerprint::{fingerprint, normalize_file, normalize_message};
@@ -203,6 +209,8 @@ enum Open {
     Runner(runners::Failure),
     Nextest(nextest::Failure),
     Js(js::Section),
+    /// unittest, CMake, Gradle, ruff and pip constructs.
+    Tools(Box<toolset::Section>),
 }
 
 /// Incremental log diagnoser: push every line, then call [`finish`](Self::finish).
@@ -221,6 +229,8 @@ pub struct LogDiagnoser {
     nextest: nextest::Nextest,
     js: js::Js,
     runners: runners::Runners,
+    /// The parsers of unittest, CMake, Gradle, ruff and pip.
+    toolset: toolset::Toolset,
     /// The error-looking lines reported when no parser finds a root cause.
     fallback: fallback::Fallback,
     /// The lines new since a green log of the same steps, when the caller
@@ -313,6 +323,7 @@ impl LogDiagnoser {
                     let taken = section.feed(n, line);
                     (taken, !taken)
                 }
+                Open::Tools(section) => section.feed(n, line),
             };
             if ended {
                 self.close_open();
@@ -384,6 +395,7 @@ impl LogDiagnoser {
                 self.sink.emit(draft);
             }
         }
+        self.toolset.finish(&mut self.sink.diagnostics);
         // Parsers emit when a construct closes and the fallback at the end;
         // callers get log order.
         self.sink.diagnostics.sort_by_key(|d| d.log_lines.0);
@@ -403,6 +415,7 @@ impl LogDiagnoser {
 
     /// Handles a line no open construct took.
     fn fresh_line(&mut self, n: u64, line: &str, maybe: bool) {
+        self.toolset.ungated(n, line);
         if !self.seen_cargo && is_cargo_progress(line) {
             self.seen_cargo = true;
             return;
@@ -430,6 +443,14 @@ impl LogDiagnoser {
                 self.sink.emit(draft);
             }
             return;
+        }
+        match self.toolset.line(n, line, &mut self.sink) {
+            Some(toolset::Line::Open(section)) => {
+                self.open = Some(Open::Tools(section));
+                return;
+            }
+            Some(toolset::Line::Handled) => return,
+            None => {}
         }
         match self.nextest.line(n, line, &mut self.sink) {
             Some(nextest::Line::Failure(failure)) => {
@@ -566,6 +587,7 @@ impl LogDiagnoser {
             Open::Runner(failure) => failure.close(&mut self.sink),
             Open::Nextest(failure) => failure.close(&mut self.sink),
             Open::Js(section) => section.close(&mut self.sink),
+            Open::Tools(section) => section.close(&mut self.sink),
         }
     }
 }
@@ -657,6 +679,14 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "Failing test",
     "<<< ",
     ") test ",
+    // unittest's verbose verdicts; its failures hold `FAIL` or `ERROR`.
+    " ... ok",
+    " ... skipped",
+    " ... expected failure",
+    " ... unexpected success",
+    "UNEXPECTED SUCCESS",
+    // Apple's linker.
+    "Undefined symbols",
 ];
 
 /// Line starts that matter without any keyword (test runners' own lines).
@@ -681,6 +711,9 @@ const PREFIXES: &[&str] = &[
     " PASS ",
     "  ● ",
     "✖ ",
+    // The Kotlin compiler's errors and warnings, as Gradle prints them.
+    "e: ",
+    "w: ",
 ];
 
 /// Whether a line can matter to a parser; `keyword` is the prefilter's

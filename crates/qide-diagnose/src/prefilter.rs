@@ -39,7 +39,7 @@ pub(crate) const QUADGRAMS: &[&str] = &[
     "fata", "d -l", "segm", "kill", "to l", "le \"", "unab", "pm e", "med ", "ot o", "aili",
     ": **", "coul", "ed r", "d mo", "uded", "it s", "ired", "ct t", "mory", ") te", "ndef", "no s",
     "bort", "cann", "ssed", "n re", " cod", "xite", "xfai", "epti", "sser", ": in", "ot f", "ippe",
-    "xpec", "aile", "arni", "erro", "fail", "nect", "conn",
+    "xpec", "aile", "arni", "erro", "fail", "nect", "conn", ". ok",
 ];
 
 /// The line holds a keyword of the parsers' gate (`may_matter`).

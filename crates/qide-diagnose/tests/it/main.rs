@@ -2,6 +2,7 @@
 //! `test_data/`, fed line by line, with the diagnosis rendered as compact
 //! text and compared against snapshots (`UPDATE_EXPECT=1` refreshes them).
 
+mod build_tools;
 mod fingerprints;
 mod junit;
 mod logs;

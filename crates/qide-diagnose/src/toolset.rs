@@ -1,0 +1,184 @@
+//! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
+//! CMake, Gradle (and the Kotlin compiler it runs), ruff and pip, so the
+//! engine's line loop knows one more construct, not five; and the clang
+//! relabelling of C-family diagnostics.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::{
+    Diagnostic, cmake,
+    fingerprint::fingerprint,
+    gradle, pip, ruff,
+    sink::{Draft, Sink},
+    unittest,
+};
+
+static CLANG_SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\d+ (?:warnings?|errors?)(?: and \d+ errors?)? generated\.$")
+        .expect("valid regex")
+});
+
+/// Per-log state of the parsers behind this door.
+#[derive(Debug, Default)]
+pub(crate) struct Toolset {
+    ruff: ruff::Ruff,
+    pip: pip::Pip,
+    /// The log shows clang's own lines (`3 errors generated.`, `clang:
+    /// error: …`), so its `path:line:col: error:` lines are clang's, not
+    /// gcc's (they look the same).
+    clang: bool,
+}
+
+/// A multi-line construct of one of these tools, still being read.
+#[derive(Debug)]
+pub(crate) enum Section {
+    Unittest(unittest::Section),
+    Cmake(cmake::Block),
+    Gradle(gradle::Section),
+    Ruff(ruff::Block),
+    Pip(pip::Block),
+}
+
+/// What a line was to these parsers.
+pub(crate) enum Line {
+    /// A construct opened; the lines that follow go to it first.
+    Open(Box<Section>),
+    /// The line was read (a diagnostic or test result recorded).
+    Handled,
+}
+
+impl Toolset {
+    /// Looks at every line no open construct took, before the keyword
+    /// gate: ruff's full-form headers hold no keyword.
+    pub(crate) fn ungated(&mut self, n: u64, line: &str) {
+        self.ruff.remember(n, line);
+    }
+
+    /// Reads a line that passed the keyword gate.
+    pub(crate) fn line(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
+        let emit = |sink: &mut Sink, draft: Draft| {
+            sink.emit(draft);
+            Some(Line::Handled)
+        };
+        if let Some(case) = unittest::result_line(line) {
+            sink.test(n, "unittest", case);
+            return Some(Line::Handled);
+        }
+        if let Some(section) = unittest::section_start(n, line) {
+            return Some(Line::Open(Box::new(Section::Unittest(section))));
+        }
+        if let Some(draft) = unittest::summary_line(n, line) {
+            return emit(sink, draft);
+        }
+        match cmake::line(n, line) {
+            Some(cmake::Line::Block(block)) => {
+                return Some(Line::Open(Box::new(Section::Cmake(block))));
+            }
+            Some(cmake::Line::Draft(draft)) => return emit(sink, draft),
+            None => {}
+        }
+        match gradle::line(n, line, sink) {
+            Some(gradle::Line::Open(section)) => {
+                return Some(Line::Open(Box::new(Section::Gradle(section))));
+            }
+            Some(gradle::Line::Draft(draft)) => return emit(sink, draft),
+            Some(gradle::Line::Handled) => return Some(Line::Handled),
+            None => {}
+        }
+        match self.ruff.line(n, line) {
+            Some(ruff::Line::Block(block)) => {
+                return Some(Line::Open(Box::new(Section::Ruff(block))));
+            }
+            Some(ruff::Line::Draft(draft)) => return emit(sink, draft),
+            None => {}
+        }
+        match self.pip.line(n, line) {
+            Some(pip::Line::Block(block)) => {
+                return Some(Line::Open(Box::new(Section::Pip(block))));
+            }
+            Some(pip::Line::Draft(draft)) => return emit(sink, draft),
+            None => {}
+        }
+        if line.ends_with(" generated.") && CLANG_SUMMARY.is_match(line) {
+            self.clang = true;
+            if line.contains("error") {
+                return emit(
+                    sink,
+                    Draft::error(
+                        "clang",
+                        crate::Category::CompileError,
+                        line.to_string(),
+                        (n, n),
+                    )
+                    .cascade(),
+                );
+            }
+            return Some(Line::Handled);
+        }
+        if line.starts_with("clang") && line.contains(": error: ") {
+            self.clang = true;
+        }
+        None
+    }
+
+    /// Renames tools once the whole log is known: concise ruff output reads
+    /// like flake8's and clang's like gcc's until the log shows whose it is.
+    pub(crate) fn finish(&self, diagnostics: &mut [Diagnostic]) {
+        self.ruff.relabel(diagnostics);
+        if self.clang {
+            for d in diagnostics.iter_mut().filter(|d| d.tool == "gcc") {
+                d.tool = "clang".to_string();
+                d.fingerprint = fingerprint(
+                    d.category,
+                    &d.tool,
+                    d.code.as_deref(),
+                    &d.message,
+                    d.file.as_deref(),
+                );
+            }
+        }
+    }
+}
+
+impl Section {
+    /// Offers the next line; returns whether it was taken and whether the
+    /// construct is complete.
+    pub(crate) fn feed(&mut self, n: u64, line: &str) -> (bool, bool) {
+        match self {
+            Section::Unittest(section) => {
+                let taken = section.feed(n, line);
+                (taken, !taken || section.done())
+            }
+            Section::Cmake(block) => {
+                let taken = block.feed(n, line);
+                (taken, !taken || block.done())
+            }
+            Section::Gradle(section) => {
+                let taken = section.feed(n, line);
+                (taken, !taken)
+            }
+            Section::Ruff(block) => {
+                let taken = block.feed(n, line);
+                (taken, !taken)
+            }
+            Section::Pip(block) => {
+                let taken = block.feed(n, line);
+                (taken, !taken)
+            }
+        }
+    }
+
+    /// Emits what the construct found.
+    pub(crate) fn close(self, sink: &mut Sink) {
+        match self {
+            Section::Unittest(section) => section.close(sink),
+            Section::Cmake(block) => sink.emit(block.close()),
+            Section::Gradle(section) => section.close(sink),
+            Section::Ruff(block) => sink.emit(block.close()),
+            Section::Pip(block) => sink.emit(block.close()),
+        }
+    }
+}
