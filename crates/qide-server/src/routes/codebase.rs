@@ -423,15 +423,27 @@ fn json_bytes(bytes: Arc<[u8]>, started: Instant) -> Response {
 /// text of `HEAD` and the `lstat` of `HEAD`, the branch it names (loose and
 /// packed), the index and `info/exclude`. Git replaces each of these files
 /// by renaming a lock file over it, so a write brings a new inode as well
-/// as a new time. `None` when `root` is not the top of a repository or a
-/// linked worktree (`.git` missing, or a file that names no git
-/// directory): the caller then asks git every time.
+/// as a new time.
+///
+/// A project in no repository at all (no `.git` in the root or any
+/// directory above it, which is where git looks) is stamped as such, and
+/// stays so until a `.git` appears. `None` when `root` lies inside a larger
+/// repository (whose state moves with files outside the root) or has a
+/// `.git` file that names no git directory: the caller then asks git every
+/// time.
 fn git_stamp(root: &Path) -> Option<String> {
     use std::fmt::Write;
     use std::os::unix::fs::MetadataExt;
 
     let dot_git = root.join(".git");
-    let (git_dir, common_dir) = if std::fs::symlink_metadata(&dot_git).ok()?.is_dir() {
+    let Ok(metadata) = std::fs::symlink_metadata(&dot_git) else {
+        let in_a_repository = root
+            .ancestors()
+            .skip(1)
+            .any(|dir| std::fs::symlink_metadata(dir.join(".git")).is_ok());
+        return (!in_a_repository).then(|| "no repository".to_owned());
+    };
+    let (git_dir, common_dir) = if metadata.is_dir() {
         (dot_git.clone(), dot_git)
     } else {
         // A linked worktree or submodule: `gitdir: <path>`, and the shared

@@ -256,8 +256,7 @@ async fn the_map_ranks_definitions_within_budget_and_centres_on_a_build() {
     );
 }
 
-/// Waits until a repeat summary is answered from remembered bytes (the
-/// watcher has started and vouches), or fails the test.
+/// The summary as JSON, and its `Server-Timing` header.
 async fn summary_bytes(app: &TestApp) -> (String, serde_json::Value) {
     let response = app
         .http
@@ -322,4 +321,27 @@ async fn git_s_view_moves_on_the_very_next_call_while_the_answer_is_remembered()
     let (_, untracked) = summary_bytes(&app).await;
     assert_eq!(untracked["git"]["dirty"], true);
     assert_eq!(untracked["tree_hash"], first["tree_hash"]);
+}
+
+#[tokio::test]
+async fn a_project_that_becomes_a_repository_shows_it_on_the_next_call() {
+    let app = spawn_app_with(test_limits(), |root| {
+        write(root, "src/main.rs", "fn main() {}\n");
+    })
+    .await;
+    let root = app.dir.path();
+    let (_, first) = summary_bytes(&app).await;
+    assert!(first["git"]["head"].is_null());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, again) = summary_bytes(&app).await;
+    assert_eq!(again, first);
+
+    crate::harness::git(root, &["init", "-q", "-b", "main"]);
+    let (_, initialised) = summary_bytes(&app).await;
+    assert_eq!(initialised["git"]["branch"], "main");
+    crate::harness::git(root, &["add", "-A"]);
+    crate::harness::git(root, &["commit", "-q", "-m", "first"]);
+    let (_, committed) = summary_bytes(&app).await;
+    assert!(committed["git"]["head"].is_string());
+    assert_eq!(committed["git"]["dirty"], false);
 }
