@@ -275,6 +275,14 @@ impl Fallback {
                 continue;
             }
             let block = &self.blocks[i];
+            // A line a parser read, if only as a cascade, is known: it is
+            // never repeated as an unknown error.
+            if covered
+                .iter()
+                .any(|&(a, b)| block.start <= b && block.end >= a)
+            {
+                continue;
+            }
             let far = covered
                 .iter()
                 .all(|&(a, b)| block.end + apart < a || block.start > b + apart);

@@ -416,6 +416,11 @@ impl LogDiagnoser {
     /// Handles a line no open construct took.
     fn fresh_line(&mut self, n: u64, line: &str, maybe: bool) {
         self.toolset.ungated(n, line);
+        if line.starts_with(' ') && is_test_binary_start(line) {
+            // Test names are unique within one test binary only: two
+            // crates' `tests::it_works` are two tests.
+            self.sink.new_test_suite();
+        }
         if !self.seen_cargo && is_cargo_progress(line) {
             self.seen_cargo = true;
             return;
@@ -720,6 +725,14 @@ const PREFIXES: &[&str] = &[
 /// answer, whether the line holds one of [`KEYWORDS`].
 fn may_matter(line: &str, keyword: bool) -> bool {
     keyword || PREFIXES.iter().any(|p| line.starts_with(p))
+}
+
+/// Whether `line` is cargo's announcement of the next test binary
+/// (`     Running unittests src/lib.rs (target/debug/deps/app-1a2b)`) or of
+/// a crate's doc-tests.
+fn is_test_binary_start(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("Running ") && t.ends_with(')') || t.starts_with("Doc-tests ")
 }
 
 fn is_cargo_progress(line: &str) -> bool {

@@ -137,8 +137,15 @@ impl Sink {
         }
     }
 
-    /// Records a test outcome; a later report for the same name updates the
-    /// earlier one (a verbose line first, the failure details later).
+    /// Starts the results of another test binary: a name seen from now on
+    /// is a different test from the same name seen before.
+    pub(crate) fn new_test_suite(&mut self) {
+        self.test_index.clear();
+    }
+
+    /// Records a test outcome; a later report for the same name in the same
+    /// test binary updates the earlier one (a verbose line first, the
+    /// failure details later).
     pub(crate) fn test(&mut self, log_line: u64, tool: &'static str, case: TestCase) {
         let case = TestCase {
             file: case.file.map(|f| self.relative(f)),

@@ -15,7 +15,15 @@ pub(crate) const FLAKY: &str = "flaky";
 /// The results of `cases` for the store. The runner of each is the test
 /// tool of the build's steps; when steps run several, the one whose names
 /// the test's has.
+///
+/// A name the build reports more than once (`tests::it_works` in two crates
+/// of a workspace) is left out: the store tells tests apart by name, and two
+/// tests under one name, one failing and one passing, would look flaky.
 pub(crate) fn test_results(cases: &[TestCase], steps: &[StepRecord]) -> Vec<TestResult> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for case in cases {
+        *seen.entry(case.name.as_str()).or_default() += 1;
+    }
     let mut tools: Vec<qide_runner::TestTool> = Vec::new();
     for step in steps {
         if let Some(tool) = qide_runner::detect_test_tool(&step.run, None)
@@ -26,6 +34,7 @@ pub(crate) fn test_results(cases: &[TestCase], steps: &[StepRecord]) -> Vec<Test
     }
     cases
         .iter()
+        .filter(|case| seen.get(case.name.as_str()) == Some(&1))
         .map(|case| {
             let tool = match tools.as_slice() {
                 [only] => Some(*only),
@@ -288,5 +297,25 @@ mod tests {
         assert_eq!(two[1].tool.as_deref(), Some("pytest"));
         let none = test_results(&cases, &[step("make check")]);
         assert!(none.iter().all(|r| r.tool.is_none()));
+    }
+
+    #[test]
+    fn a_name_reported_twice_is_kept_out_of_the_history() {
+        let case = |name: &str, outcome| TestCase {
+            name: name.to_owned(),
+            outcome,
+            message: None,
+            file: None,
+            line: None,
+        };
+        // Two crates' `tests::it_works`: one fails, the other passes.
+        let cases = [
+            case("tests::it_works", TestOutcome::Failed),
+            case("tests::other", TestOutcome::Passed),
+            case("tests::it_works", TestOutcome::Passed),
+        ];
+        let stored = test_results(&cases, &[]);
+        let names: Vec<&str> = stored.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["tests::other"]);
     }
 }

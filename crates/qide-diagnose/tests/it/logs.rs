@@ -128,6 +128,24 @@ fn cargo_test_no_fail_fast() {
     );
 }
 
+/// Two crates of a workspace each have `tests::it_works`: one fails, the
+/// other passes. They are two tests, and the failure is not lost.
+#[test]
+fn cargo_test_same_name_in_two_crates() {
+    check(
+        "cargo_test/same_name_two_crates.log",
+        expect![[r#"
+            category: test_failure
+            E root libtest - alpha/src/lib.rs:7:9 test_failure L11-34 tests::it_works: assertion `left == right` failed
+            E cascade libtest - - test_failure L40-40 test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.07s
+            E cascade cargo - - test_failure L42-42 test failed, to rerun pass `-p alpha --lib`
+            E cascade cargo - - test_failure L62-62 1 target failed:
+            test FAILED tests::it_works @ alpha/src/lib.rs:7 | assertion `left == right` failed
+            test passed tests::it_works
+        "#]],
+    );
+}
+
 #[test]
 fn gcc_errors() {
     check(
