@@ -51,13 +51,22 @@ impl Ruff {
     /// Notes a line that may be a full-form header. Called for every line
     /// no open construct took, so it looks at the first bytes only before
     /// anything else.
+    #[inline]
     pub(crate) fn remember(&mut self, n: u64, line: &str) {
         let b = line.as_bytes();
         let maybe = match b.first() {
-            Some(b'A'..=b'Z') => b.get(1).is_some_and(|c| c.is_ascii_alphanumeric()),
+            // A rule code: one to four capitals, then a digit (`F401`).
+            Some(b'A'..=b'Z') => {
+                let letters = b.iter().take(5).take_while(|c| c.is_ascii_uppercase());
+                b.get(letters.count()).is_some_and(u8::is_ascii_digit)
+            }
             Some(b'i') => line.starts_with("invalid-syntax: "),
             _ => false,
         };
+        if !maybe && self.header.is_none() && self.before.is_none() {
+            // The common case: nothing to remember, nothing to forget.
+            return;
+        }
         let header = if maybe && HEADER.is_match(line) {
             Some((n, line.to_string()))
         } else {

@@ -53,6 +53,7 @@ pub(crate) enum Line {
 impl Toolset {
     /// Looks at every line no open construct took, before the keyword
     /// gate: ruff's full-form headers hold no keyword.
+    #[inline]
     pub(crate) fn ungated(&mut self, n: u64, line: &str) {
         self.ruff.remember(n, line);
     }
