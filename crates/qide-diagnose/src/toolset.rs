@@ -26,6 +26,9 @@ static CLANG_SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) struct Toolset {
     ruff: ruff::Ruff,
     pip: pip::Pip,
+    /// A line naming a unittest test alone (above its docstring), with
+    /// its number: the verdict on the next line is that test's.
+    unittest_name: Option<(u64, String)>,
     /// The log shows clang's own lines (`3 errors generated.`, `clang:
     /// error: …`), so its `path:line:col: error:` lines are clang's, not
     /// gcc's (they look the same).
@@ -56,6 +59,9 @@ impl Toolset {
     #[inline]
     pub(crate) fn ungated(&mut self, n: u64, line: &str) {
         self.ruff.remember(n, line);
+        if line.ends_with(')') {
+            self.unittest_name = unittest::name_line(line).map(|name| (n, name));
+        }
     }
 
     /// Reads a line that passed the keyword gate.
@@ -64,7 +70,11 @@ impl Toolset {
             sink.emit(draft);
             Some(Line::Handled)
         };
-        if let Some(case) = unittest::result_line(line) {
+        let named = match self.unittest_name.take() {
+            Some((at, name)) if at + 1 == n => Some(name),
+            _ => None,
+        };
+        if let Some(case) = unittest::result_line(line, named) {
             sink.test(n, "unittest", case);
             return Some(Line::Handled);
         }

@@ -19,6 +19,15 @@ static RESULT: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
+static NAME: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s*([A-Za-z_]\w*) \(([A-Za-z_][\w.]*)\)(?: \((.*)\))?$").expect("valid regex")
+});
+static VERDICT: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r" \.\.\. (ok|FAIL|ERROR|skipped(?: .*)?|expected failure|unexpected success)$")
+        .expect("valid regex")
+});
 static SECTION: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^(FAIL|ERROR|UNEXPECTED SUCCESS): ([A-Za-z_]\w*) \(([A-Za-z_][\w.]*)\)(.*)$")
@@ -54,27 +63,53 @@ fn test_id(method: &str, parens: &str, extra: &str) -> String {
     id
 }
 
-/// Reads a verbose result line (`test_x (mod.Class.test_x) ... ok`).
-pub(crate) fn result_line(line: &str) -> Option<TestCase> {
-    if !line.contains(" ... ") {
-        return None;
-    }
-    let caps = RESULT.captures(line)?;
-    let outcome = match &caps[4] {
+/// The outcome a verbose verdict word stands for.
+fn outcome(verdict: &str) -> TestOutcome {
+    match verdict {
         "ok" | "expected failure" => TestOutcome::Passed,
         "FAIL" | "ERROR" | "unexpected success" => TestOutcome::Failed,
         _ => TestOutcome::Skipped,
+    }
+}
+
+/// Reads a verbose result line (`test_x (mod.Class.test_x) ... ok`), or,
+/// for a test with a docstring, the verdict line under the name
+/// (`Each number is even. ... FAIL`) with `named`, the name line read just
+/// before ([`name_line`]).
+pub(crate) fn result_line(line: &str, named: Option<String>) -> Option<TestCase> {
+    if !line.contains(" ... ") {
+        return None;
+    }
+    let (name, verdict) = match RESULT.captures(line) {
+        Some(caps) => {
+            let extra = caps
+                .get(3)
+                .map_or(String::new(), |m| format!("({})", m.as_str()));
+            (test_id(&caps[1], &caps[2], &extra), outcome(&caps[4]))
+        }
+        None => (named?, outcome(&VERDICT.captures(line)?[1])),
     };
-    let extra = caps
-        .get(3)
-        .map_or(String::new(), |m| format!("({})", m.as_str()));
     Some(TestCase {
-        name: test_id(&caps[1], &caps[2], &extra),
-        outcome,
+        name,
+        outcome: verdict,
         message: None,
         file: None,
         line: None,
     })
+}
+
+/// The test id of a line that names a test alone, as verbose mode prints
+/// it above the docstring of a test that has one, and indented above each
+/// failing subtest (`  test_x (mod.Class.test_x) (i=1)`).
+pub(crate) fn name_line(line: &str) -> Option<String> {
+    if !line.ends_with(')') || !line.contains(" (") {
+        return None;
+    }
+    let caps = NAME.captures(line)?;
+    let extra = caps
+        .get(3)
+        .map_or(String::new(), |m| format!("({})", m.as_str()));
+    Some(test_id(&caps[1], &caps[2], &extra))
 }
 
 /// The `FAILED (failures=1, errors=1)` summary: a cascade of the sections.

@@ -69,6 +69,22 @@ fn unittest_import_error() {
 }
 
 #[test]
+fn unittest_subtests_docstrings_and_class_setup() {
+    check(
+        "unittest/subtests_and_setup.log",
+        expect![[r#"
+        category: test_failure
+        E root unittest - /tmp/caps/ut2/tests/test_more.py:15 test_failure L10-15 tests.test_more.BrokenSetupTest.setUpClass: RuntimeError: database not reachable
+        E root unittest - /tmp/caps/ut2/tests/test_more.py:9 test_failure L18-24 tests.test_more.EvenTest.test_even (i=1): AssertionError: 1 != 0
+        E cascade unittest - - test_failure L38-38 FAILED (failures=2, errors=1)
+        test FAILED tests.test_more.BrokenSetupTest.setUpClass @ /tmp/caps/ut2/tests/test_more.py:15 | RuntimeError: database not reachable
+        test FAILED tests.test_more.EvenTest.test_even (i=1) @ /tmp/caps/ut2/tests/test_more.py:9 | AssertionError: 1 != 0
+        test FAILED tests.test_more.EvenTest.test_even (i=3) @ /tmp/caps/ut2/tests/test_more.py:9 | AssertionError: 1 != 0
+    "#]],
+    );
+}
+
+#[test]
 fn cmake_configure_errors() {
     check(
         "cmake/configure_errors.log",
@@ -496,15 +512,18 @@ fn unittest_before_python_3_11_names_the_class_only() {
 #[test]
 fn a_passing_unittest_run_is_no_failure() {
     let log = "test_add (tests.test_calc.CalcTest.test_add) ... ok\n\
+               test_mul (tests.test_calc.CalcTest.test_mul)\n\
+               Multiplies two numbers. ... ok\n\
                test_sub (tests.test_calc.CalcTest.test_sub) ... skipped 'later'\n\
                \n\
                ----------------------------------------------------------------------\n\
-               Ran 2 tests in 0.001s\n\
+               Ran 3 tests in 0.001s\n\
                \n\
                OK (skipped=1)\n";
     expect![[r#"
         category: none
         test passed tests.test_calc.CalcTest.test_add
+        test passed tests.test_calc.CalcTest.test_mul
         test skipped tests.test_calc.CalcTest.test_sub
     "#]]
     .assert_eq(&render(&diagnose(log)));
