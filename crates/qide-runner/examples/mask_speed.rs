@@ -7,7 +7,11 @@ fn main() {
     let start = std::time::Instant::now();
     let mut changed = 0;
     for block in text.as_bytes().chunks(1 << 20) {
-        let block = String::from_utf8_lossy(block);
+        // As the capture path does: lossy only when the block is not UTF-8.
+        let block = match std::str::from_utf8(block) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(block),
+        };
         if let std::borrow::Cow::Owned(_) = qide_runner::mask_secrets(&block) {
             changed += 1;
         }

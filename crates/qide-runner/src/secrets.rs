@@ -83,8 +83,14 @@ const MARKERS: &[&str] = &[
     "key-",
 ];
 
-static MARKER_SCAN: LazyLock<Option<AhoCorasick>> =
-    LazyLock::new(|| AhoCorasick::builder().build(MARKERS).ok());
+/// Leftmost-first: only with leftmost semantics does the automaton search
+/// with its SIMD prefilter (Teddy), and any hit on a line will do.
+static MARKER_SCAN: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(MARKERS)
+        .ok()
+});
 
 static RULE_SET: LazyLock<Option<RegexSet>> =
     LazyLock::new(|| RegexSet::new(RULES.iter().map(|r| r.re.as_str())).ok());
@@ -129,7 +135,13 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     ];
     rules
         .iter()
-        .filter_map(|(pattern, group)| match Regex::new(pattern) {
+        .map(|(pattern, group)| {
+            // ASCII word boundaries: a Unicode `\b` sends the set's search
+            // from the lazy DFA to the far slower PikeVM on every line, and
+            // no secret here is made of non-ASCII letters.
+            (pattern.replace(r"\b", r"(?-u:\b)"), group)
+        })
+        .filter_map(|(pattern, group)| match Regex::new(&pattern) {
             Ok(re) => Some(Rule { re, group: *group }),
             Err(e) => {
                 tracing::error!(%e, pattern, "a secret detector does not compile");
