@@ -30,8 +30,8 @@ pub fn strip_ansi(text: &str) -> Cow<'_, str> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if (b >= 0x20 && b != 0x7f) || b == b'\t' {
-            i += 1;
+        if !is_control(b) {
+            i = next_control(bytes, i);
             continue;
         }
         out.push_str(&text[run..i]);
@@ -81,6 +81,29 @@ pub fn strip_ansi(text: &str) -> Cow<'_, str> {
     }
     out.push_str(&text[run..]);
     Cow::Owned(out)
+}
+
+/// Whether the stripped text leaves `b` out: C0 controls but tab, and DEL.
+#[inline]
+fn is_control(b: u8) -> bool {
+    (b < 0x20 && b != b'\t') || b == 0x7f
+}
+
+/// The index of the first control byte at or after `from`, or the length.
+/// Sixteen bytes at a time with a branch-free test, which vectorises:
+/// the runs of text between escapes are most of a coloured line.
+fn next_control(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 16) {
+        if chunk.iter().fold(false, |found, &b| found | is_control(b)) {
+            break;
+        }
+        i += 16;
+    }
+    bytes[i..]
+        .iter()
+        .position(|&b| is_control(b))
+        .map_or(bytes.len(), |k| i + k)
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@
 //! plain infrastructure lines (OOM kills, segfaults, DNS failures, full
 //! disks, missing commands, timeouts).
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::LazyLock};
 
 mod ansi;
 mod cargo_json;
@@ -724,7 +724,23 @@ const PREFIXES: &[&str] = &[
 /// Whether a line can matter to a parser; `keyword` is the prefilter's
 /// answer, whether the line holds one of [`KEYWORDS`].
 fn may_matter(line: &str, keyword: bool) -> bool {
-    keyword || PREFIXES.iter().any(|p| line.starts_with(p))
+    // The prefixes by first byte: most lines start with a byte no prefix
+    // starts with, and are ruled out with one look-up.
+    static BY_FIRST_BYTE: LazyLock<Vec<Vec<&'static str>>> = LazyLock::new(|| {
+        let mut by_first = vec![Vec::new(); 256];
+        for prefix in PREFIXES {
+            if let Some(&b) = prefix.as_bytes().first() {
+                by_first[usize::from(b)].push(*prefix);
+            }
+        }
+        by_first
+    });
+    keyword
+        || line.as_bytes().first().is_some_and(|&b| {
+            BY_FIRST_BYTE[usize::from(b)]
+                .iter()
+                .any(|p| line.starts_with(p))
+        })
 }
 
 /// Whether `line` is cargo's announcement of the next test binary
@@ -769,7 +785,10 @@ fn clean_line(text: &str) -> Cow<'_, str> {
     line = strip_timestamp(line);
     match strip_ansi(line) {
         Cow::Borrowed(s) => Cow::Borrowed(s.trim_end()),
-        Cow::Owned(s) => Cow::Owned(s.trim_end().to_string()),
+        Cow::Owned(mut s) => {
+            s.truncate(s.trim_end().len());
+            Cow::Owned(s)
+        }
     }
 }
 
