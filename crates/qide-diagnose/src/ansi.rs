@@ -13,16 +13,27 @@ use std::borrow::Cow;
 /// assert!(matches!(qide_diagnose::strip_ansi("plain"), std::borrow::Cow::Borrowed(_)));
 /// ```
 pub fn strip_ansi(text: &str) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    // A branch-free fold vectorises; `any` with its early exit does not,
-    // and this check runs on every line of every log.
-    let has_control = bytes
-        .iter()
-        .fold(false, |found, &b| found | ((b < 0x20) & (b != b'\t')));
-    if !has_control {
+    if !has_control(text) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
+    strip_into(text, &mut out);
+    Cow::Owned(out)
+}
+
+/// Whether [`strip_ansi`] would remove anything from `text`.
+pub(crate) fn has_control(text: &str) -> bool {
+    // A branch-free fold vectorises; `any` with its early exit does not,
+    // and this check runs on every line of every log.
+    text.as_bytes()
+        .iter()
+        .fold(false, |found, &b| found | ((b < 0x20) & (b != b'\t')))
+}
+
+/// Appends what [`strip_ansi`] returns for a `text` that [`has_control`]
+/// to `out`, so a caller can reuse one buffer for every line.
+pub(crate) fn strip_into(text: &str, out: &mut String) {
+    let bytes = text.as_bytes();
     // Runs of plain text are copied whole; escapes and controls are ASCII,
     // so every cut falls on a character boundary.
     let char_len = |i: usize| text[i..].chars().next().map_or(0, char::len_utf8);
@@ -80,7 +91,6 @@ pub fn strip_ansi(text: &str) -> Cow<'_, str> {
         run = i;
     }
     out.push_str(&text[run..]);
-    Cow::Owned(out)
 }
 
 /// Whether the stripped text leaves `b` out: C0 controls but tab, and DEL.

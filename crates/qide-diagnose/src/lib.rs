@@ -27,7 +27,7 @@
 //! plain infrastructure lines (OOM kills, segfaults, DNS failures, full
 //! disks, missing commands, timeouts).
 
-use std::{borrow::Cow, sync::LazyLock};
+use std::sync::LazyLock;
 
 mod ansi;
 mod cargo_json;
@@ -240,6 +240,8 @@ pub struct LogDiagnoser {
     /// segfault) waiting for the end of the log: builds often carry on past
     /// them, so only those among the last failure signals are root causes.
     infra: std::collections::VecDeque<sink::Draft>,
+    /// Where a line's escapes are stripped, kept from line to line.
+    buffer: String,
 }
 
 impl LogDiagnoser {
@@ -273,8 +275,15 @@ impl LogDiagnoser {
     /// log; lines arrive in increasing order but numbers may skip (dropped
     /// middle of an over-long log).
     pub fn push_line(&mut self, n: u64, text: &str) {
-        let cleaned = clean_line(text);
-        let line: &str = &cleaned;
+        // One buffer for every line that needs escapes stripped.
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let line = clean_line(text, &mut buffer);
+        self.read_line(n, line);
+        self.buffer = buffer;
+    }
+
+    /// Reads a cleaned line.
+    fn read_line(&mut self, n: u64, line: &str) {
         // One scan rules out most lines for both keyword checks.
         let sets = prefilter::sets(line);
         let error_looking = self.fallback.line(n, line, sets & prefilter::FALLBACK != 0);
@@ -772,7 +781,8 @@ fn is_cargo_progress(line: &str) -> bool {
 /// visible, without a CI timestamp prefix, ANSI escapes or trailing
 /// whitespace. Travis CI ends many lines with `\r` and an erase-line escape
 /// (`error: x\r\x1b[0K`), which must not hide the text before it.
-fn clean_line(text: &str) -> Cow<'_, str> {
+/// `buffer` holds the text when escapes had to be removed.
+fn clean_line<'a>(text: &'a str, buffer: &'a mut String) -> &'a str {
     let mut line = text.trim_end_matches(['\r', '\n']);
     while let Some(i) = memchr::memrchr(b'\r', line.as_bytes()) {
         let after = &line[i + 1..];
@@ -783,13 +793,12 @@ fn clean_line(text: &str) -> Cow<'_, str> {
         line = &line[..i];
     }
     line = strip_timestamp(line);
-    match strip_ansi(line) {
-        Cow::Borrowed(s) => Cow::Borrowed(s.trim_end()),
-        Cow::Owned(mut s) => {
-            s.truncate(s.trim_end().len());
-            Cow::Owned(s)
-        }
+    if !ansi::has_control(line) {
+        return line.trim_end();
     }
+    buffer.clear();
+    ansi::strip_into(line, buffer);
+    buffer.trim_end()
 }
 
 /// Whether `text` shows nothing: only whitespace and escape sequences.
@@ -850,7 +859,10 @@ mod tests {
                 "{text:?}"
             );
         }
-        assert_eq!(clean_line("error: x\r\x1b[0K"), "error: x");
-        assert_eq!(clean_line("50%\r100%\r\x1b[0K"), "100%");
+        let mut buffer = String::from("left from an earlier line");
+        assert_eq!(clean_line("error: x\r\x1b[0K", &mut buffer), "error: x");
+        assert_eq!(clean_line("50%\r100%\r\x1b[0K", &mut buffer), "100%");
+        assert_eq!(clean_line("\x1b[31mred\x1b[0m  ", &mut buffer), "red");
+        assert_eq!(clean_line("plain  ", &mut buffer), "plain");
     }
 }

@@ -58,6 +58,22 @@ impl Draft {
     }
 }
 
+/// At most this many [`Emitted`] keys are remembered, so memory stays
+/// bounded when many drafts differ only in what fingerprints ignore.
+const MAX_EMITTED: usize = 2 * MAX_DIAGNOSTICS;
+
+/// Everything a draft's fingerprint and its place in [`Sink::seen`] come
+/// from: two drafts with the same are the same diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Emitted {
+    category: Category,
+    tool: &'static str,
+    code: Option<String>,
+    message: String,
+    file: Option<String>,
+    line: Option<u32>,
+}
+
 /// Bookkeeping for one test beside its public [`TestCase`].
 #[derive(Debug, Clone)]
 struct TestMeta {
@@ -74,6 +90,11 @@ struct TestMeta {
 pub(crate) struct Sink {
     pub(crate) diagnostics: Vec<Diagnostic>,
     seen: HashSet<(String, Option<String>, Option<u32>)>,
+    /// What went into the fingerprints of kept or dropped drafts, at most
+    /// [`MAX_EMITTED`] of them: the same again is a duplicate without
+    /// computing its fingerprint, which most drafts are (a failure that
+    /// repeats, a summary that names it again).
+    emitted: HashSet<Emitted>,
     pub(crate) tests: Vec<TestCase>,
     test_meta: Vec<TestMeta>,
     test_index: HashMap<String, usize>,
@@ -92,6 +113,21 @@ impl Sink {
         if message.is_empty() {
             message = draft.severity.as_str().to_string();
         }
+        let emitted = Emitted {
+            category: draft.category,
+            tool: draft.tool,
+            code: draft.code.clone(),
+            message,
+            file,
+            line: draft.line,
+        };
+        if self.emitted.contains(&emitted) {
+            return;
+        }
+        if self.emitted.len() < MAX_EMITTED {
+            self.emitted.insert(emitted.clone());
+        }
+        let Emitted { message, file, .. } = emitted;
         let fingerprint = fingerprint(
             draft.category,
             draft.tool,
@@ -220,4 +256,37 @@ fn headline(message: &str) -> String {
         end -= 1;
     }
     format!("{}…", &line[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(message: &str, line: u32) -> Draft {
+        let mut draft = Draft::error("gcc", Category::CompileError, message.to_string(), (1, 1));
+        draft.file = Some("./src/a.c".to_string());
+        draft.line = Some(line);
+        draft
+    }
+
+    #[test]
+    fn a_repeated_draft_is_kept_once_and_memory_stays_bounded() {
+        let mut sink = Sink::default();
+        sink.emit(draft("expected ';'", 3));
+        sink.emit(draft("expected ';'", 3));
+        // The same file written with `./` is the same diagnostic.
+        let mut other = draft("expected ';'", 3);
+        other.file = Some("src/a.c".to_string());
+        sink.emit(other);
+        sink.emit(draft("expected ';'", 4));
+        let lines: Vec<_> = sink.diagnostics.iter().map(|d| d.line).collect();
+        assert_eq!(lines, [Some(3), Some(4)]);
+        // Messages that differ only in a number share one fingerprint: each
+        // is a duplicate, and only MAX_EMITTED of them are remembered.
+        for i in 0..3 * MAX_EMITTED {
+            sink.emit(draft(&format!("timed out after {i} s"), 9));
+        }
+        assert_eq!(sink.diagnostics.len(), 3);
+        assert_eq!(sink.emitted.len(), MAX_EMITTED);
+    }
 }
