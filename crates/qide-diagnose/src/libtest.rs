@@ -25,6 +25,13 @@ static PANIC: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// rustc's ` --> file:line:col` under an error, as printed in the section
+/// of a doctest that does not compile.
+static ARROW: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s*--> ([^\s:][^:]*):(\d+):(\d+)\s*$").expect("valid regex")
+});
+
 /// A test outcome line such as `test tests::add ... ok`.
 pub(crate) fn result_line(line: &str) -> Option<TestCase> {
     if !line.starts_with("test ") {
@@ -66,6 +73,9 @@ pub(crate) struct Section {
     message: Option<String>,
     /// The panic header was seen and its message is on the next line.
     want_message: bool,
+    /// A compiler error was read (a doctest that does not compile): its
+    /// first ` --> file:line:col` is where the failure is.
+    compile_error: bool,
 }
 
 /// Opens a section at `---- name stdout ----`.
@@ -99,6 +109,7 @@ impl Section {
             column: None,
             message: None,
             want_message: false,
+            compile_error: false,
         }
     }
 
@@ -138,6 +149,22 @@ impl Section {
             }
             self.end = n;
             return true;
+        }
+        if self.test.is_some() && self.file.is_none() {
+            if !self.compile_error
+                && line.starts_with("error")
+                && !line.starts_with("error: aborting")
+            {
+                self.compile_error = true;
+                self.message = Some(line.to_string());
+            } else if self.compile_error
+                && line.trim_start().starts_with("--> ")
+                && let Some(caps) = ARROW.captures(line)
+            {
+                self.file = Some(caps[1].to_string());
+                self.line = caps[2].parse().ok();
+                self.column = caps[3].parse().ok();
+            }
         }
         if self.message.is_none() && line.starts_with("Error: ") {
             // A test returning `Err` prints it with its Debug format.

@@ -10,7 +10,7 @@ use regex::Regex;
 
 use crate::{
     Category, TestCase, TestOutcome,
-    python::{exception_category, is_project_file},
+    python::{exception_category, frame_location, is_project_file},
     sink::{Draft, Sink},
 };
 
@@ -74,6 +74,9 @@ pub(crate) struct Section {
     project_location: Option<(String, u32)>,
     /// Past a `Captured stdout` divider: the test's own output, not pytest's.
     captured: bool,
+    /// Past an `E   File "x.py", line N` line: the source line and caret
+    /// that follow are not the message; the exception line is.
+    after_frame: bool,
 }
 
 /// What a top-level line meant to pytest.
@@ -107,6 +110,7 @@ impl Pytest {
                     location: None,
                     project_location: None,
                     captured: false,
+                    after_frame: false,
                 }))
             }
             b'F' | b'E' if line.starts_with("FAILED ") || line.starts_with("ERROR ") => {
@@ -207,6 +211,7 @@ impl Pytest {
             location: node_id.split("::").next().map(|f| (f.to_string(), 0)),
             project_location: None,
             captured: false,
+            after_frame: false,
         };
         emit(
             Finished {
@@ -304,7 +309,23 @@ impl Section {
         if !self.captured {
             if let Some(rest) = line.strip_prefix("E ") {
                 let rest = rest.trim();
-                if self.message.is_none() && !rest.is_empty() {
+                if rest.starts_with("File \"")
+                    && let Some(location) = frame_location(rest)
+                {
+                    // A SyntaxError raised while importing prints where the
+                    // bad code is in its `E` lines, under the import's frame:
+                    // that is the innermost place, so it wins.
+                    if is_project_file(&location.0) {
+                        self.project_location = Some(location.clone());
+                    }
+                    self.location = Some(location);
+                    self.after_frame = true;
+                } else if self.after_frame {
+                    if is_exception_line(rest) {
+                        self.message = Some(rest.to_string());
+                        self.after_frame = false;
+                    }
+                } else if self.message.is_none() && !rest.is_empty() {
                     self.message = Some(rest.to_string());
                 }
             } else if line.contains(".py:")
@@ -323,4 +344,16 @@ impl Section {
         }
         true
     }
+}
+
+/// Whether `text` reads as an exception line (`SyntaxError: expected ':'`)
+/// rather than source code or a caret under it.
+fn is_exception_line(text: &str) -> bool {
+    let name = text.split_once(':').map_or(text, |(name, _)| name);
+    name.rsplit('.').next().is_some_and(|short| {
+        short.starts_with(|c: char| c.is_ascii_uppercase())
+            && short.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }) && name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }

@@ -69,6 +69,12 @@ pub(crate) fn is_project_file(file: &str) -> bool {
     !FOREIGN.iter().any(|f| file.contains(f))
 }
 
+/// The file and line of a `File "x.py", line N` frame line.
+pub(crate) fn frame_location(line: &str) -> Option<(String, u32)> {
+    let caps = FRAME.captures(line)?;
+    Some((caps[1].to_string(), caps[2].parse().ok()?))
+}
+
 impl Traceback {
     fn frame(&mut self, line: &str) -> bool {
         let Some(caps) = FRAME.captures(line) else {

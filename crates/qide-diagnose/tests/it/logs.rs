@@ -581,3 +581,46 @@ fn unknown_tool_falls_back_to_error_looking_lines() {
         "#]],
     );
 }
+
+// Seeded failures (bench/seeded.sh): logs the benchmark found misread.
+
+#[test]
+fn cargo_test_doctest_that_does_not_compile_points_at_the_compiler_error() {
+    check(
+        "cargo_test/doctest_compile_error.log",
+        expect![[r#"
+        category: test_failure
+        W cascade generic - - lint L1-1 /tmp/seeded/fnv-1.0.7/Cargo.toml: no edition set: defaulting to the 2015 edition while the latest is 2024
+        E root libtest - lib.rs:34:36 test_failure L19-30 lib.rs - (line 30): error: expected `;`, found `map`
+        E cascade libtest - - test_failure L35-35 test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.21s
+        E root cargo - - unknown L37-37 doctest failed, to rerun pass `--doc`
+        test passed test::basic_tests
+        test FAILED lib.rs - (line 30) @ lib.rs:34 | error: expected `;`, found `map`
+        test passed lib.rs - (line 51)
+    "#]],
+    );
+}
+
+#[test]
+fn pytest_syntax_error_in_an_imported_module_points_at_the_bad_line() {
+    check(
+        "pytest/collection_syntax_error.log",
+        expect![[r#"
+        category: syntax_error
+        E root pytest - /tmp/seeded/six-1.17.0/six.py:810 syntax_error L8-31 error collecting test_six.py: SyntaxError: expected ':'
+        E cascade pytest - - test_failure L35-35 1 error in 0.54s
+    "#]],
+    );
+}
+
+#[test]
+fn pytest_syntax_error_in_the_test_module_points_at_the_bad_line() {
+    check(
+        "pytest/collection_syntax_error_in_test_module.log",
+        expect![[r#"
+            category: syntax_error
+            E root pytest - /tmp/seeded/six-1.17.0/test_six.py:925 syntax_error L8-35 error collecting test_six.py: SyntaxError: expected ':'
+            E cascade pytest - - test_failure L39-39 1 error in 0.34s
+        "#]],
+    );
+}
