@@ -30,6 +30,17 @@ pub(crate) fn has_control(text: &str) -> bool {
         .fold(false, |found, &b| found | ((b < 0x20) & (b != b'\t')))
 }
 
+/// Whether `text` has what [`has_control`] looks for, and whether it has
+/// non-ASCII text, in one pass.
+pub(crate) fn scan(text: &str) -> (bool, bool) {
+    // Branch-free, so it vectorises.
+    text.as_bytes()
+        .iter()
+        .fold((false, false), |(control, wide), &b| {
+            (control | ((b < 0x20) & (b != b'\t')), wide | (b >= 0x80))
+        })
+}
+
 /// Appends what [`strip_ansi`] returns for a `text` that [`has_control`]
 /// to `out`, so a caller can reuse one buffer for every line.
 pub(crate) fn strip_into(text: &str, out: &mut String) {

@@ -277,15 +277,15 @@ impl LogDiagnoser {
     pub fn push_line(&mut self, n: u64, text: &str) {
         // One buffer for every line that needs escapes stripped.
         let mut buffer = std::mem::take(&mut self.buffer);
-        let line = clean_line(text, &mut buffer);
-        self.read_line(n, line);
+        let (line, wide) = clean_line(text, &mut buffer);
+        self.read_line(n, line, wide);
         self.buffer = buffer;
     }
 
-    /// Reads a cleaned line.
-    fn read_line(&mut self, n: u64, line: &str) {
+    /// Reads a cleaned line; `wide` is false when it is ASCII.
+    fn read_line(&mut self, n: u64, line: &str, wide: bool) {
         // One scan rules out most lines for both keyword checks.
-        let sets = prefilter::sets(line);
+        let sets = prefilter::sets_of(line, wide);
         let error_looking = self.fallback.line(n, line, sets & prefilter::FALLBACK != 0);
         if let Some(novelty) = &mut self.novelty {
             novelty.line(n, line, error_looking);
@@ -781,9 +781,16 @@ fn is_cargo_progress(line: &str) -> bool {
 /// visible, without a CI timestamp prefix, ANSI escapes or trailing
 /// whitespace. Travis CI ends many lines with `\r` and an erase-line escape
 /// (`error: x\r\x1b[0K`), which must not hide the text before it.
-/// `buffer` holds the text when escapes had to be removed.
-fn clean_line<'a>(text: &'a str, buffer: &'a mut String) -> &'a str {
+/// `buffer` holds the text when escapes had to be removed. Also returns
+/// whether the raw line has non-ASCII text (the cleaned one has less).
+fn clean_line<'a>(text: &'a str, buffer: &'a mut String) -> (&'a str, bool) {
     let mut line = text.trim_end_matches(['\r', '\n']);
+    // One pass for both answers; most lines hold neither a carriage
+    // return nor an escape, and skip the rest.
+    let (control, wide) = ansi::scan(line);
+    if !control {
+        return (strip_timestamp(line).trim_end(), wide);
+    }
     while let Some(i) = memchr::memrchr(b'\r', line.as_bytes()) {
         let after = &line[i + 1..];
         if !invisible(after) {
@@ -794,11 +801,11 @@ fn clean_line<'a>(text: &'a str, buffer: &'a mut String) -> &'a str {
     }
     line = strip_timestamp(line);
     if !ansi::has_control(line) {
-        return line.trim_end();
+        return (line.trim_end(), wide);
     }
     buffer.clear();
     ansi::strip_into(line, buffer);
-    buffer.trim_end()
+    (buffer.trim_end(), wide)
 }
 
 /// Whether `text` shows nothing: only whitespace and escape sequences.
@@ -860,9 +867,14 @@ mod tests {
             );
         }
         let mut buffer = String::from("left from an earlier line");
-        assert_eq!(clean_line("error: x\r\x1b[0K", &mut buffer), "error: x");
-        assert_eq!(clean_line("50%\r100%\r\x1b[0K", &mut buffer), "100%");
-        assert_eq!(clean_line("\x1b[31mred\x1b[0m  ", &mut buffer), "red");
-        assert_eq!(clean_line("plain  ", &mut buffer), "plain");
+        let mut clean = |text| clean_line(text, &mut buffer).0.to_string();
+        assert_eq!(clean("error: x\r\x1b[0K"), "error: x");
+        assert_eq!(clean("50%\r100%\r\x1b[0K"), "100%");
+        assert_eq!(clean("\x1b[31mred\x1b[0m  "), "red");
+        assert_eq!(clean("plain  "), "plain");
+        assert_eq!(clean("2024-05-01T12:03:04.1234567Z error: x"), "error: x");
+        assert_eq!(clean("a\x7fb\r"), "a\x7fb");
+        assert!(clean_line("\u{e9}\x1b[0m", &mut buffer).1);
+        assert!(!clean_line("e\x1b[0m", &mut buffer).1);
     }
 }
