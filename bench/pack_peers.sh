@@ -52,9 +52,15 @@ echo "tree: $tree_src, $(rg --files --hidden "$tree" | wc -l) files, $(du -sh "$
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 tokens_of() { "$count_tokens" "$1" | cut -d' ' -f1; }
-# row TOOL TIMES OUTPUT [NOTE]: one line of the table.
+# row TOOL TIMES OUTPUT [NOTE]: one line of the table; a tool that wrote
+# nothing is reported as failed, with the note (its first error line).
 row() {
     local tokens held
+    if [ ! -s "$3" ]; then
+        printf '| %s | %s ms (runs: %s) | no output | failed | %s |\n' \
+            "$1" "$(printf '%s\n' $2 | median)" "$2" "${4:-}"
+        return
+    fi
     tokens="$(tokens_of "$3")"
     if [ "$tokens" -le "$budget" ]; then held="yes"; else held="**no**"; fi
     printf '| %s | %s ms (runs: %s) | %s | %s | %s |\n' \
@@ -89,13 +95,18 @@ if [ -n "$repomix" ]; then
     for flags in "" "--compress"; do
         times=()
         out="$scratch/repomix${flags// /}.xml"
+        note="no token budget option: packs everything"
         for _ in $(seq 1 "$runs"); do
+            rm -f "$out"
             start="$(now_ms)"
-            (cd "$tree" && "$repomix" $flags --quiet --no-file-summary --token-count-encoding o200k_base -o "$out" . >/dev/null 2>&1) || true
+            if ! (cd "$tree" && "$repomix" $flags --no-file-summary --token-count-encoding o200k_base \
+                -o "$out" . >"$scratch/repomix.log" 2>&1); then
+                note="$(grep -m1 '✖' "$scratch/repomix.log" || tail -1 "$scratch/repomix.log")"
+            fi
             times+=("$(($(now_ms) - start))")
         done
         rm -f "$tree/repomix-output.xml"
-        row "repomix $("$repomix" --version 2>/dev/null | tail -1) ${flags:-(default)}" "${times[*]}" "$out" "no token budget option: packs everything"
+        row "repomix $("$repomix" --version 2>/dev/null | tail -1) ${flags:-(default)}" "${times[*]}" "$out" "$note"
     done
 else
     echo "repomix: not found (npm install repomix in a scratch folder, then REPOMIX=.../node_modules/.bin/repomix)" >&2
@@ -105,7 +116,7 @@ if [ -n "$yek" ]; then
     times=()
     for _ in $(seq 1 "$runs"); do
         start="$(now_ms)"
-        "$yek" --tokens "$budget" "$tree" >"$scratch/yek.txt" 2>/dev/null
+        "$yek" --tokens "$budget" "$tree" >"$scratch/yek.txt" 2>/dev/null || true
         times+=("$(($(now_ms) - start))")
     done
     row "yek $("$yek" --version 2>/dev/null) --tokens $budget" "${times[*]}" "$scratch/yek.txt" "its own tokenizer decides the cut"
