@@ -64,6 +64,9 @@ class Case:
     before: str
     after: str
     hit: bool = False
+    # Whether the first root-cause error in log order is the one that names
+    # the place (what an agent reading the packet top-down meets first).
+    first: bool = False
     how: str = ""
     in_log: bool = False
     reported: list[str] = field(default_factory=list)
@@ -204,12 +207,15 @@ def score(case: Case, found: dict, root: Path, log_text: str) -> None:
     def near(line: int | None) -> bool:
         return line is not None and abs(line - case.line) <= TOLERANCE
 
+    seen_root = False
     for e in found["errors"]:
         where = f"{e['file']}:{e['line']}" if e["file"] else "(no file)"
         tag = "root" if e["root_cause"] else "cascade"
         case.reported.append(f"{tag} {e['tool']} {where} {e['message'][:90]}")
         if e["root_cause"] and e["file"] and same_file(e["file"], case.file, root) and near(e["line"]):
             case.hit, case.how = True, f"{e['tool']} error"
+            case.first = case.first or not seen_root
+        seen_root = seen_root or e["root_cause"]
     for t in found["failed_tests"]:
         where = f"{t['file']}:{t['line']}" if t["file"] else "(no file)"
         case.reported.append(f"failed test {t['name']} at {where}")
@@ -277,6 +283,24 @@ def registry_crate(name: str) -> Path | None:
     return hits[0] if hits else None
 
 
+def fetch_crates(scratch: Path, crates: list[str]) -> None:
+    """Puts the crates (`name-version`) missing from ~/.cargo/registry/src
+    there with `cargo fetch` of a scratch package depending on them."""
+    missing = [c for c in crates if registry_crate(c) is None]
+    if not missing:
+        return
+    pkg = scratch / "fetch"
+    (pkg / "src").mkdir(parents=True)
+    (pkg / "src/lib.rs").write_text("")
+    deps = "\n".join(f'{c.rsplit("-", 1)[0]} = "={c.rsplit("-", 1)[1]}"' for c in missing)
+    (pkg / "Cargo.toml").write_text(
+        f'[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\n{deps}\n\n[workspace]\n'
+    )
+    got = subprocess.run(["cargo", "fetch"], cwd=pkg, capture_output=True, text=True)
+    if got.returncode != 0:
+        print(f"cargo fetch of {', '.join(missing)} failed: {got.stderr.strip()[-300:]}", file=sys.stderr)
+
+
 def strip_dev_dependencies(toml: Path) -> None:
     """Drops dev-dependency and bench sections: their crates are not all in
     the offline registry, and the library and its own tests do not need them."""
@@ -311,7 +335,7 @@ def prepare_crate(scratch: Path, crate: str, strip: bool) -> Project | None:
 
 
 def prepare_zlib(scratch: Path) -> Project | None:
-    src = registry_crate("libz-sys-*")
+    src = registry_crate(ZLIB_CRATE)
     if src is None or not (src / "src/zlib").is_dir():
         print("skipping zlib: no libz-sys with its zlib sources in the cargo registry", file=sys.stderr)
         return None
@@ -370,7 +394,13 @@ def prepare_zod(scratch: Path) -> Project | None:
                    sources=["src/**/*.ts"], tests=[])
 
 
+# zlib's C sources, as the libz-sys crate ships them.
+ZLIB_CRATE = "libz-sys-1.1.22"
+CRATES = ["strsim-0.11.1", "either-1.19.0", "fnv-1.0.7", "semver-1.0.28", ZLIB_CRATE]
+
+
 def projects(scratch: Path, only: set[str] | None) -> list[Project]:
+    fetch_crates(scratch, CRATES)
     makers = {
         "strsim": lambda: prepare_crate(scratch, "strsim-0.11.1", strip=False),
         "either": lambda: prepare_crate(scratch, "either-1.19.0", strip=False),
@@ -395,16 +425,15 @@ def projects(scratch: Path, only: set[str] | None) -> list[Project]:
 
 
 def table(cases: list[Case], key: Callable[[Case], str], title: str) -> None:
+    if not cases:
+        return
     groups: dict[str, list[Case]] = {}
     for c in cases:
         groups.setdefault(key(c), []).append(c)
-    print(f"\n| {title} | seeded | hits | % |\n|---|---|---|---|")
-    for name, cs in groups.items():
-        hits = sum(c.hit for c in cs)
-        print(f"| {name} | {len(cs)} | {hits} | {100 * hits / len(cs):.1f} |")
-    hits = sum(c.hit for c in cases)
-    if cases:
-        print(f"| **all** | **{len(cases)}** | **{hits}** | **{100 * hits / len(cases):.1f}** |")
+    print(f"\n| {title} | seeded | hits | % | first root cause right |\n|---|---|---|---|---|")
+    for name, cs in [*groups.items(), ("**all**", cases)]:
+        hits, first = sum(c.hit for c in cs), sum(c.first for c in cs)
+        print(f"| {name} | {len(cs)} | {hits} | {100 * hits / len(cs):.1f} | {first} ({100 * first / len(cs):.1f}%) |")
 
 
 def main() -> None:
@@ -431,6 +460,11 @@ def main() -> None:
         print(f"- {c.project} {c.kind} {c.file}:{c.line} `{c.after}` ({printed}); reported:")
         for r in c.reported[:6] or ["nothing"]:
             print(f"    {r}")
+    # A hit among many reported places would be cheap; say how many there were.
+    roots = sorted(sum(r.startswith("root ") for r in c.reported) for c in cases)
+    if roots:
+        print(f"\nroot-cause errors reported per log: median {roots[len(roots) // 2]}, max {roots[-1]}; "
+              f"logs with exactly one: {sum(n == 1 for n in roots)} of {len(roots)}")
     print(f"\n{len(cases)} seeded failures in {time.monotonic() - started:.0f}s")
     if args.json:
         Path(args.json).write_text(json.dumps([c.__dict__ for c in cases], indent=1))

@@ -9,12 +9,14 @@
 #
 #   bench/seeded.sh [--per-kind N] [--seed N] [--only strsim,toolz,...] [--json FILE]
 #
-# Needs: cargo with the crates strsim 0.11.1, either 1.19.0, fnv 1.0.7,
-# semver 1.0.28 and libz-sys (zlib's C sources) in ~/.cargo/registry/src
-# (a build of this workspace puts them there); python3 with pytest and pip
-# reaching PyPI (toolz 1.2.0 and six 1.17.0 sources); gcc and make; npm
+# Needs: cargo (the crates strsim 0.11.1, either 1.19.0, fnv 1.0.7,
+# semver 1.0.28 and libz-sys 1.1.22, whose zlib C sources are the C project,
+# are taken from ~/.cargo/registry/src, fetched there from crates.io when
+# missing; their tests then build offline); python3 with pytest, and pip
+# reaching PyPI (the toolz 1.2.0 and six 1.17.0 sources); gcc and make; npm
 # reaching its registry (typescript 5.9.3, zod 3.25.76). A project whose
-# sources cannot be had is skipped with a note. Set SEEDED_KEEP=1 to keep the
+# sources cannot be had is skipped with a note. Takes about 5 minutes on
+# 2 cores. Not part of CI. Set SEEDED_KEEP=1 to keep the
 # scratch folder (the logs are under logs/).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
