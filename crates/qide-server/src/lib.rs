@@ -40,6 +40,7 @@ pub use auth::{Caller, SCOPES, new_token, token_hash};
 pub use error::AppError;
 pub use limits::{Rate, RateLimits};
 pub use openapi::{DocumentedOperation, document, document_json_pretty, documented_operations};
+pub use packet::count_tokens;
 pub use session::hash_password;
 pub use summary::LogSummarizer;
 pub use tls::{load_tls_config, serve_tls};

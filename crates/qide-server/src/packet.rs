@@ -24,8 +24,8 @@ static TOKENIZER: LazyLock<Option<CoreBPE>> = LazyLock::new(|| match tiktoken_rs
     }
 });
 
-/// Tokens of a text.
-pub(crate) fn count_tokens(text: &str) -> u64 {
+/// Tokens of a text, as budgets count them (o200k_base).
+pub fn count_tokens(text: &str) -> u64 {
     match TOKENIZER.as_ref() {
         Some(bpe) => bpe.encode_ordinary(text).len() as u64,
         // A conservative over-estimate, so budgets still hold.

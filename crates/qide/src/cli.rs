@@ -1001,19 +1001,14 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     if args.client.json {
                         print_json(&pack)?;
                     } else {
-                        for file in &pack.files {
-                            println!(
-                                "=== {} ({} tokens, {})",
-                                file.path, file.tokens, file.reason
-                            );
-                            println!("{}", file.content);
-                        }
+                        let (text, dropped) = output::pack_text(&pack, qide_server::count_tokens);
+                        print!("{text}");
                         eprintln!(
-                            "qide: {} files, {} tokens of {}; {} left out",
-                            pack.files.len(),
-                            pack.tokens,
+                            "qide: {} files, {} tokens of {} with their headers; {} left out",
+                            pack.files.len() - dropped,
+                            qide_server::count_tokens(&text),
                             pack.budget_tokens,
-                            pack.left_out_count
+                            pack.left_out_count + dropped as u64
                         );
                     }
                 }

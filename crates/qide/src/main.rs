@@ -37,11 +37,20 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    match runtime.block_on(cli::run(args)) {
+    let code = match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("qide: {e:#}");
             ExitCode::from(3)
         }
-    }
+    };
+    // Work abandoned on blocking threads (a map of a huge tree whose request
+    // timed out) must not hold the exit: dropping the runtime would wait
+    // for it without end. Builds are not among it: the server has already
+    // stopped them and recorded how they ended.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    code
 }
+
+/// How long blocking work may still run once the command is done.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);

@@ -223,6 +223,45 @@ pub(crate) fn patterns_table(list: &api::PatternList) -> String {
 }
 
 /// `qide codebase`.
+/// The pack as text for a model: each file under a
+/// `=== path (N tokens, reason)` line. The headers cost tokens as the
+/// contents do, so files are dropped from the end until the whole text,
+/// counted as one with `count`, fits the pack's budget. Returns the text and
+/// how many packed files were dropped.
+pub(crate) fn pack_text(pack: &api::CodebasePack, count: impl Fn(&str) -> u64) -> (String, usize) {
+    let render = |files: &[api::PackedFile]| {
+        let mut text = String::new();
+        for file in files {
+            text.push_str(&format!(
+                "=== {} ({} tokens, {})\n{}\n",
+                file.path, file.tokens, file.reason, file.content
+            ));
+        }
+        text
+    };
+    // A first cut by the parts' counts, then exact counts of the whole.
+    let mut kept = 0;
+    let mut spent = 0u64;
+    for file in &pack.files {
+        let header = format!(
+            "=== {} ({} tokens, {})\n",
+            file.path, file.tokens, file.reason
+        );
+        spent += count(&header) + file.tokens + 1;
+        if spent > pack.budget_tokens {
+            break;
+        }
+        kept += 1;
+    }
+    loop {
+        let text = render(&pack.files[..kept]);
+        if kept == 0 || count(&text) <= pack.budget_tokens {
+            return (text, pack.files.len() - kept);
+        }
+        kept -= 1;
+    }
+}
+
 pub(crate) fn codebase_summary(codebase: &api::Codebase) -> String {
     let s = &codebase.structure_summary;
     let mut out = String::new();
@@ -388,5 +427,54 @@ mod tests {
             text,
             format!("{CLEAR_ROW}qide: build #7 runn{CLEAR_ROW}short{CLEAR_ROW}")
         );
+    }
+
+    #[test]
+    fn a_printed_pack_holds_its_budget_with_the_headers() {
+        let count = qide_server::count_tokens;
+        // Many small files: their headers alone are a good part of the text.
+        let files: Vec<api::PackedFile> = (0..200)
+            .map(|i| {
+                let content = format!("pub fn f{i}() -> u32 {{ {i} }}");
+                api::PackedFile {
+                    path: format!("src/module_{i}/file_{i}.rs"),
+                    language: Some("rust".to_owned()),
+                    reason: "source".to_owned(),
+                    tokens: count(&content),
+                    content,
+                }
+            })
+            .collect();
+        let contents: u64 = files.iter().map(|f| f.tokens).sum();
+        let pack = api::CodebasePack {
+            mode: "pack".to_owned(),
+            root: "/p".to_owned(),
+            budget_tokens: contents,
+            tokens: contents,
+            build: None,
+            tree_hash: None,
+            files,
+            left_out: Vec::new(),
+            left_out_count: 0,
+        };
+        let (text, dropped) = pack_text(&pack, count);
+        assert!(
+            count(&text) <= pack.budget_tokens,
+            "{} tokens",
+            count(&text)
+        );
+        assert!(dropped > 0, "the headers must cost some files");
+        // The files kept are the first ones, whole.
+        let kept = pack.files.len() - dropped;
+        assert!(text.contains(&pack.files[kept - 1].content));
+        assert!(!text.contains(&format!("{}\n", pack.files[kept].path)));
+        // With room for everything, nothing is dropped.
+        let roomy = api::CodebasePack {
+            budget_tokens: contents * 3,
+            ..pack.clone()
+        };
+        let (text, dropped) = pack_text(&roomy, count);
+        assert_eq!(dropped, 0);
+        assert_eq!(text.matches("=== ").count(), 200);
     }
 }
