@@ -9,6 +9,10 @@
 //! seconds after copying (hard links move every file's ctime, and files
 //! changed within the racy window are always read). bench/README.md has the
 //! results.
+//!
+//! `-- TREE first-ever [RUNS]` times only the first-ever summary (the saved
+//! scans deleted before each run), for profiling that path alone with
+//! `perf record -g`.
 
 use std::time::{Duration, Instant};
 /// Prints medians for each path; asserts the one-walk path agrees with the
@@ -16,6 +20,11 @@ use std::time::{Duration, Instant};
 fn main() {
     let root = std::env::args().nth(1).unwrap();
     let root = std::path::Path::new(&root);
+    if std::env::args().nth(2).as_deref() == Some("first-ever") {
+        let runs = std::env::args().nth(3).map_or(5, |n| n.parse().unwrap());
+        first_ever(root, runs);
+        return;
+    }
     let mut old = vec![];
     let mut cold = vec![];
     let scans = root.join(".qide/codebase-scans-v1");
@@ -100,4 +109,32 @@ fn main() {
     }
     fb.sort();
     println!("unwatched (hash check) repeat median {:?}", fb[2]);
+}
+
+/// Times `runs` first-ever summaries (no saved scans, a fresh cache each
+/// time) and prints each, their median, the files read and the tree hash, so
+/// two builds can be compared for speed and for the same answer.
+fn first_ever(root: &std::path::Path, runs: usize) {
+    let scans = root.join(".qide/codebase-scans-v1");
+    let mut times = vec![];
+    let mut last = None;
+    for _ in 0..runs {
+        let _ = std::fs::remove_file(&scans);
+        let cache = qide_codebase::SummaryCache::unwatched();
+        let t = Instant::now();
+        let c = cache.summary(root).unwrap();
+        times.push(t.elapsed());
+        last = Some((c, cache.files_read()));
+    }
+    let (c, read) = last.unwrap();
+    let mut sorted = times.clone();
+    sorted.sort();
+    // The whole answer, digested: equal across builds means identical answers.
+    let answer = blake3::hash(format!("{:?}", c.summary).as_bytes());
+    println!(
+        "first ever: {times:?}; median {:?}; {read} files read; tree {}; answer b3:{}",
+        sorted[runs / 2],
+        c.tree_hash,
+        answer.to_hex()
+    );
 }

@@ -13,18 +13,16 @@
 /// `_netrc`, `.git-credentials`. Anything under a directory named `.env*`,
 /// `.ssh`, `.aws` or `.gnupg` counts too.
 pub fn is_secret(rel: &str) -> bool {
-    let mut components = rel.split('/').map(str::to_ascii_lowercase).peekable();
-    while let Some(component) = components.next() {
-        let is_file_name = components.peek().is_none();
-        if is_file_name {
-            return is_secret_file_name(&component);
-        }
-        if component.starts_with(".env") || matches!(component.as_str(), ".ssh" | ".aws" | ".gnupg")
-        {
-            return true;
-        }
-    }
-    false
+    // Compared without lowering a copy of each component: this runs for
+    // every walked file.
+    let (dirs, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let secret_dir = |dir: &str| {
+        starts_with_ignore_case(dir, ".env")
+            || [".ssh", ".aws", ".gnupg"]
+                .iter()
+                .any(|d| dir.eq_ignore_ascii_case(d))
+    };
+    (!dirs.is_empty() && dirs.split('/').any(secret_dir)) || is_secret_file_name(name)
 }
 
 fn is_secret_file_name(name: &str) -> bool {
@@ -38,9 +36,22 @@ fn is_secret_file_name(name: &str) -> bool {
     ];
     const SUFFIXES: &[&str] = &[".pem", ".key", ".p12", ".pfx", ".jks", ".keystore"];
     const NAMES: &[&str] = &[".npmrc", ".pypirc", ".netrc", "_netrc", ".git-credentials"];
-    PREFIXES.iter().any(|p| name.starts_with(p))
-        || SUFFIXES.iter().any(|s| name.ends_with(s))
-        || NAMES.contains(&name)
+    PREFIXES.iter().any(|p| starts_with_ignore_case(name, p))
+        || SUFFIXES.iter().any(|s| ends_with_ignore_case(name, s))
+        || NAMES.iter().any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// `text.starts_with(prefix)`, ASCII letters compared case-insensitively.
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// `text.ends_with(suffix)`, ASCII letters compared case-insensitively.
+fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// Whether the file is a dependency lock file: listed, but too long and too
@@ -186,9 +197,8 @@ const ENTRY_POINT_NAMES: &[&str] = &[
 /// otherwise a key where smaller sorts first (shallower paths first, then
 /// the order of [`ENTRY_POINT_NAMES`]). Tests are never entry points.
 pub(crate) fn entry_point_rank(rel: &str) -> Option<(usize, usize)> {
-    let index = ENTRY_POINT_NAMES
-        .iter()
-        .position(|n| *n == file_name(rel))?;
+    let name = file_name(rel);
+    let index = ENTRY_POINT_NAMES.iter().position(|n| *n == name)?;
     if is_test(rel) {
         return None;
     }
@@ -204,4 +214,40 @@ pub(crate) fn entry_point_rank(rel: &str) -> Option<(usize, usize)> {
 /// The last component of a `/`-separated path.
 pub(crate) fn file_name(rel: &str) -> &str {
     rel.rsplit_once('/').map_or(rel, |(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_matched_case_insensitively_by_name_and_by_directory() {
+        for secret in [
+            ".env",
+            ".ENV.local",
+            "config/Server.PEM",
+            "deploy/ID_RSA.pub",
+            "Credentials.json",
+            "home/.NPMRC",
+            ".Ssh/config",
+            "a/.env.d/settings.toml",
+            "x/.AWS/y/z.txt",
+            // Any directory whose name starts with `.env`, as before.
+            "src/.envelope/x.rs",
+        ] {
+            assert!(is_secret(secret), "{secret} is a secret");
+        }
+        for plain in [
+            "src/env.rs",
+            "pem",
+            "keys/public.txt",
+            "docs/ssh.md",
+            "monkey",
+            "",
+        ] {
+            assert!(!is_secret(plain), "{plain} is not a secret");
+        }
+        assert_eq!(entry_point_rank("src/main.rs"), Some((0, 0)));
+        assert_eq!(entry_point_rank("tests/main.rs"), None);
+    }
 }

@@ -300,13 +300,13 @@ where
                     None
                 },
                 None,
-                false,
+                None,
             ),
             EntryKind::File => {
                 read_and_hash(entry, scratch, max_read, hashing, remembered.as_ref(), now)?
             }
         };
-        let value = scan((entry, read.then_some(scratch.as_slice())))?;
+        let value = scan((entry, read.map(|read| &scratch[..read])))?;
         Some((value, contribution, stamp))
     })?;
     let Some(cache) = cache else {
@@ -355,8 +355,21 @@ where
 }
 
 /// Reads one regular file for [`hash_and_scan`]: its contribution (when
-/// hashing), the stamp to remember, and whether `scratch` now holds its whole
-/// content. `None` when the file vanished since the walk saw it.
+/// hashing), the stamp to remember, and how many bytes of `scratch` now hold
+/// its whole content (`None` when it was larger than `max_read` or could not
+/// be read). `None` altogether when the file vanished since the walk saw it.
+///
+/// This is the first-ever summary's inner loop, so it costs four system
+/// calls per file: the walk's `lstat`, then `open`, one `read` and `close`
+/// here. The walk's `lstat` is the stamp: it was taken before the read, and
+/// a stamp is remembered only when settled (older than
+/// [`TreeHashCache::RACY_WINDOW`] at the start of the scan), so any write
+/// during or after the read gives the file a later change time than the
+/// remembered stamp, and the next scan reads it again. The `lstat` size
+/// bounds the read, so a file that fits is read whole with one `read`
+/// into the thread's buffer, without a second `read` to find its end; a
+/// file that grew since the walk is described as the walk listed it, and
+/// its stamp has moved.
 fn read_and_hash(
     entry: &WalkEntry,
     scratch: &mut Vec<u8>,
@@ -364,49 +377,92 @@ fn read_and_hash(
     hashing: bool,
     remembered: Option<&HashMap<PathBuf, (Stamp, blake3::Hash)>>,
     now: SystemTime,
-) -> Option<(Option<Contribution>, Option<Stamp>, bool)> {
-    scratch.clear();
+) -> Option<(Option<Contribution>, Option<Stamp>, Option<usize>)> {
     let unreadable = |e: std::io::Error| {
         if e.kind() == ErrorKind::NotFound {
             return None;
         }
-        Some((hashing.then(|| contribution(entry)).flatten(), None, false))
+        Some((hashing.then(|| contribution(entry)).flatten(), None, None))
     };
-    let mut file = match File::open(&entry.abs) {
+    let mut file = match open_for_reading(&entry.abs) {
         Ok(file) => file,
         Err(e) => return unreadable(e),
     };
-    // fstat on the open file: the same stamp `lstat` gives a regular file,
-    // without resolving the path again.
-    let stamp = file.metadata().ok().map(|m| Stamp::of(&m));
-    if let Err(e) = (&mut file).take(max_read + 1).read_to_end(scratch) {
-        return unreadable(e);
-    }
-    let whole = scratch.len() as u64 <= max_read;
+    let content = if entry.size <= max_read {
+        let want = entry.size as usize;
+        // The buffer only grows, and stays initialised: no per-file
+        // allocation or zeroing once it has held the largest file read.
+        if scratch.len() < want {
+            scratch.resize(want, 0);
+        }
+        match read_up_to(&mut file, &mut scratch[..want]) {
+            Ok(read) => Some(read),
+            Err(e) => return unreadable(e),
+        }
+    } else {
+        None
+    };
     if !hashing {
-        return Some((None, None, whole));
+        return Some((None, None, content));
     }
-    let settled = stamp.is_some_and(|s| !s.is_racy(now));
-    let known = stamp.and_then(|stamp| {
-        let (old, hash) = remembered?.get(&entry.abs)?;
-        (settled && *old == stamp).then_some(*hash)
-    });
-    let hash = match known {
-        Some(hash) => hash,
-        None => {
+    let stamp = entry.stamp;
+    let settled = !stamp.is_racy(now);
+    let known = remembered
+        .and_then(|remembered| remembered.get(&entry.abs))
+        .and_then(|(old, hash)| (settled && *old == stamp).then_some(*hash));
+    let hash = match (known, content) {
+        (Some(hash), _) => hash,
+        (None, Some(read)) => blake3::hash(&scratch[..read]),
+        (None, None) => {
+            // Larger than any scan reads: streamed through the hasher, so
+            // its size costs no memory.
             let mut hasher = blake3::Hasher::new();
-            hasher.update(scratch);
-            if !whole && let Err(e) = hasher.update_reader(&mut file) {
+            if let Err(e) = hasher.update_reader(&mut file) {
                 return unreadable(e);
             }
             hasher.finalize()
         }
     };
-    // Re-stat: a write during the read would leave a digest of mixed content
-    // under the new stamp.
-    let unchanged = stamp.is_some() && file.metadata().ok().map(|m| Stamp::of(&m)) == stamp;
-    let stamp = stamp.filter(|_| settled && unchanged);
-    Some((Some(Contribution::File(hash)), stamp, whole))
+    let stamp = settled.then_some(stamp);
+    Some((Some(Contribution::File(hash)), stamp, content))
+}
+
+/// Opens a file to read its content, without updating its access time where
+/// the system allows it (`O_NOATIME`: the summary reads every file, and an
+/// access time written back for each would turn a read of the tree into a
+/// write of its inodes). The flag is refused for files the process does not
+/// own, which are then opened plainly.
+fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let no_atime = nix::fcntl::OFlag::O_NOATIME.bits();
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(no_atime)
+            .open(path)
+        {
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EPERM as i32) => {}
+            opened => return opened,
+        }
+    }
+    File::open(path)
+}
+
+/// Reads into `buf` until it is full or the file ends, and returns how much
+/// was read: one `read` for a file whose size the walk saw, since the buffer
+/// is exactly that size.
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Hashes one entry, reusing a remembered digest when the file's stamp is
