@@ -128,6 +128,11 @@ pub(crate) fn infra_line(line: &str) -> Option<InfraHit> {
             tool: "shell",
         });
     }
+    // Most lines hold no rule: a leftmost search, which runs on the SIMD
+    // prefilter, rules them out before the overlapping scan, which cannot.
+    if !INFRA_ANY.is_match(trimmed) {
+        return None;
+    }
     // One pass finds every rule that occurs; the earliest rule wins.
     let rule = INFRA_SCAN
         .find_overlapping_iter(trimmed)
@@ -140,6 +145,14 @@ pub(crate) fn infra_line(line: &str) -> Option<InfraHit> {
     }
     Some(InfraHit { category, tool })
 }
+
+static INFRA_ANY: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(INFRA_RULES.iter().map(|r| r.0))
+        // Reason: literal patterns always build.
+        .expect("valid rules")
+});
 
 static INFRA_SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
     // Reason: literal patterns always build.

@@ -14,10 +14,21 @@ use crate::{
     sink::{Draft, Sink},
 };
 
-static BANNER: LazyLock<Regex> = LazyLock::new(|| {
-    // Reason: a fixed, tested pattern.
-    Regex::new(r"^=+ (.+?) =+\s*$").expect("valid regex")
-});
+/// The title of a pytest banner line (`===== FAILURES =====`): what
+/// `^=+ (.+?) =+\s*$` captures, without a regex (LogChunks logs hold many
+/// lines of `=`, and the regex cost a ninth of the engine's time).
+fn banner_title(line: &str) -> Option<&str> {
+    let rest = line.trim_start_matches('=');
+    if rest.len() == line.len() {
+        return None;
+    }
+    let body = rest.strip_prefix(' ')?.trim_end();
+    let inner = body.trim_end_matches('=');
+    if inner.len() == body.len() {
+        return None;
+    }
+    inner.strip_suffix(' ').filter(|title| !title.is_empty())
+}
 static SECTION: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^_{3,} (.+?) _{3,}\s*$").expect("valid regex")
@@ -92,7 +103,7 @@ impl Pytest {
     pub(crate) fn line(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
         match line.as_bytes().first()? {
             b'=' => {
-                let title = BANNER.captures(line)?.get(1)?.as_str();
+                let title = banner_title(line)?;
                 match title {
                     "FAILURES" | "ERRORS" => self.in_report = true,
                     _ if COUNTS.is_match(title) => self.counts(n, title, sink),
@@ -118,7 +129,15 @@ impl Pytest {
                 self.summary(n, &caps[1], &caps[2], caps.get(3).map(|m| m.as_str()), sink);
                 Some(Line::Handled)
             }
-            b'0'..=b'9' if COUNTS.is_match(line) => {
+            // Many lines start with a digit (timestamps, versions): the
+            // regex runs only on `N word … in Ns` shapes.
+            b'0'..=b'9'
+                if line
+                    .trim_start_matches(|c: char| c.is_ascii_digit())
+                    .starts_with(' ')
+                    && line.contains(" in ")
+                    && COUNTS.is_match(line) =>
+            {
                 self.counts(n, line, sink);
                 Some(Line::Handled)
             }
@@ -299,7 +318,7 @@ impl Section {
     pub(crate) fn feed(&mut self, n: u64, line: &str) -> bool {
         if n != self.start
             && (line.starts_with("___") && SECTION.is_match(line)
-                || line.starts_with("==") && BANNER.is_match(line))
+                || line.starts_with("==") && banner_title(line).is_some())
         {
             return false;
         }
@@ -356,4 +375,49 @@ fn is_exception_line(text: &str) -> bool {
     }) && name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_titles_are_what_the_regex_captured() {
+        let regex = Regex::new(r"^=+ (.+?) =+\s*$").unwrap();
+        let expected = |line: &str| {
+            regex
+                .captures(line)
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().to_owned())
+        };
+        // Every line of up to seven characters over the bytes that matter.
+        let alphabet = ['=', ' ', 'a', '\t'];
+        let mut lines = vec![String::new()];
+        for _ in 0..7 {
+            let longer: Vec<String> = lines
+                .iter()
+                .filter(|l| l.chars().count() == lines.last().map_or(0, |l| l.chars().count()))
+                .flat_map(|l| alphabet.iter().map(move |c| format!("{l}{c}")))
+                .collect();
+            lines.extend(longer);
+        }
+        assert!(lines.len() > 20_000);
+        lines.extend(
+            [
+                "==================== FAILURES ====================",
+                "===== 1 failed, 2 passed in 0.12s =====\r",
+                "=== a = b ===",
+                "=== x= ===  ",
+                "== é ==",
+            ]
+            .map(str::to_owned),
+        );
+        for line in &lines {
+            assert_eq!(
+                banner_title(line).map(str::to_owned),
+                expected(line),
+                "{line:?}"
+            );
+        }
+    }
 }
