@@ -64,7 +64,7 @@ pub(crate) struct Scan {
 
 pub(crate) fn summarize(root: &Path) -> Result<Summary, Error> {
     let (_, scanned) = tree_hash::hash_and_scan(root, None, |_, _| None, MAX_READ_BYTES, scan)?;
-    Ok(assemble(&pairs(scanned)))
+    Ok(assemble(&scanned))
 }
 
 /// A summary with its tree hash and what to remember of its scan.
@@ -105,23 +105,17 @@ pub(crate) fn summarize_hashed(
         scan,
     )?;
     let tree_hash = hash.expect("hash_and_scan hashes when given a cache");
-    let records = ScanRecords {
-        by_path: scanned
-            .iter()
-            .filter_map(|s| {
-                let (stamp, digest) = s.settled?;
-                let scan = s.value.clone();
-                Some((
-                    s.entry.path.clone(),
-                    ScanRecord {
-                        stamp,
-                        digest,
-                        scan,
-                    },
-                ))
-            })
-            .collect(),
-    };
+    // The records and the summary are built from the same scan on both
+    // cores: on a large tree each costs tens of milliseconds, all after the
+    // walk, where nothing else runs.
+    let (records, summary) = std::thread::scope(|threads| {
+        let records = threads.spawn(|| ScanRecords::of(&scanned));
+        let summary = assemble(&scanned);
+        let records = records
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (records, summary)
+    });
     let files = scanned
         .iter()
         .filter(|s| s.entry.kind == EntryKind::File)
@@ -129,14 +123,10 @@ pub(crate) fn summarize_hashed(
     let files_read = files.saturating_sub(reused.into_inner());
     Ok(HashedSummary {
         tree_hash,
-        summary: assemble(&pairs(scanned)),
+        summary,
         records,
         files_read,
     })
-}
-
-fn pairs(scanned: Vec<Scanned<Scan>>) -> Vec<(WalkEntry, Scan)> {
-    scanned.into_iter().map(|s| (s.entry, s.value)).collect()
 }
 
 /// One settled file's scan, trusted while its stamp stands.
@@ -163,6 +153,21 @@ impl ScanRecords {
         let mut header = b"qide-codebase-scans-v1\0".to_vec();
         header.extend_from_slice(&MAX_READ_BYTES.to_le_bytes());
         header
+    }
+
+    /// The records of every settled file of a scan.
+    fn of(scanned: &[Scanned<Scan>]) -> ScanRecords {
+        let mut by_path = HashMap::with_capacity(scanned.len());
+        by_path.extend(scanned.iter().filter_map(|s| {
+            let (stamp, digest) = s.settled?;
+            let record = ScanRecord {
+                stamp,
+                digest,
+                scan: s.value.clone(),
+            };
+            Some((s.entry.path.clone(), record))
+        }));
+        ScanRecords { by_path }
     }
 
     /// Whether both remember the same files under the same stamps and
@@ -270,11 +275,14 @@ fn language_of(entry: &WalkEntry) -> Option<(&'static str, Kind)> {
 }
 
 /// The summary from every scanned file.
-fn assemble(scanned: &[(WalkEntry, Scan)]) -> Summary {
+fn assemble(scanned: &[Scanned<Scan>]) -> Summary {
     let mut languages: HashMap<&'static str, LanguageStat> = HashMap::new();
     let mut structure = Structure::default();
     let mut files = Vec::with_capacity(scanned.len());
-    for (entry, scan) in scanned {
+    for Scanned {
+        entry, value: scan, ..
+    } in scanned
+    {
         let language = scan.language.map(|(name, _)| name);
         files.push(FileEntry {
             path: entry.path.clone(),
@@ -395,11 +403,11 @@ fn is_in_server_dir(rel: &str) -> bool {
     dirs.split('/').any(|d| matches!(d, "server" | "backend"))
 }
 
-fn key_files(scanned: &[(WalkEntry, Scan)]) -> Vec<KeyFile> {
+fn key_files(scanned: &[Scanned<Scan>]) -> Vec<KeyFile> {
     let mut chosen: Vec<&WalkEntry> = scanned
         .iter()
-        .filter(|(entry, scan)| scan.is_text && is_key_file(&entry.path))
-        .map(|(entry, _)| entry)
+        .filter(|s| s.value.is_text && is_key_file(&s.entry.path))
+        .map(|s| &s.entry)
         .collect();
     chosen.sort_by_key(|entry| (entry.path.matches('/').count(), entry.path.as_str()));
     chosen.truncate(MAX_KEY_FILES);
@@ -426,9 +434,10 @@ fn key_files(scanned: &[(WalkEntry, Scan)]) -> Vec<KeyFile> {
         .collect()
 }
 
-fn source_previews(scanned: &[(WalkEntry, Scan)]) -> Vec<SourcePreview> {
+fn source_previews(scanned: &[Scanned<Scan>]) -> Vec<SourcePreview> {
     let candidates: Vec<(&WalkEntry, &Scan)> = scanned
         .iter()
+        .map(|s| (&s.entry, &s.value))
         .filter(|(entry, scan)| {
             scan.is_text
                 && scan.lines > 0
@@ -437,7 +446,6 @@ fn source_previews(scanned: &[(WalkEntry, Scan)]) -> Vec<SourcePreview> {
                     .is_some_and(|(_, kind)| language::is_source(kind))
                 && !is_lock_file(&entry.path)
         })
-        .map(|(entry, scan)| (entry, scan))
         .collect();
 
     let mut entry_points: Vec<_> = candidates

@@ -274,7 +274,7 @@ pub(crate) fn hash_and_scan<T, F, K>(
     scan: F,
 ) -> Result<HashedScan<T>, Error>
 where
-    T: Send,
+    T: Send + Sync,
     F: Fn(ScanInput<'_>) -> Option<T> + Sync,
     K: Fn(&WalkEntry, &Stamp) -> Option<(blake3::Hash, T)> + Sync,
 {
@@ -320,23 +320,33 @@ where
             .collect();
         return Ok((None, scanned));
     };
-    let fresh = scanned
-        .iter()
-        .filter_map(
-            |(entry, (_, contribution, stamp))| match (contribution, stamp) {
-                (Some(Contribution::File(hash)), Some(stamp)) => {
-                    Some((entry.abs.clone(), (*stamp, *hash)))
-                }
-                _ => None,
-            },
-        )
-        .collect();
-    *cache.digests.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
-    let hash = combine(
-        scanned
-            .iter()
-            .filter_map(|(entry, (_, contribution, _))| Some((entry, contribution.as_ref()?))),
-    );
+    // The digests to remember and the tree hash, on both cores: each costs
+    // tens of milliseconds on a large tree, after the walk.
+    let hash =
+        std::thread::scope(|threads| {
+            let scanned = &scanned;
+            let fresh = threads.spawn(move || {
+                let mut fresh = HashMap::with_capacity(scanned.len());
+                fresh.extend(scanned.iter().filter_map(
+                    |(entry, (_, contribution, stamp))| match (contribution, stamp) {
+                        (Some(Contribution::File(hash)), Some(stamp)) => {
+                            Some((entry.abs.clone(), (*stamp, *hash)))
+                        }
+                        _ => None,
+                    },
+                ));
+                fresh
+            });
+            let hash =
+                combine(scanned.iter().filter_map(|(entry, (_, contribution, _))| {
+                    Some((entry, contribution.as_ref()?))
+                }));
+            let fresh = fresh
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e));
+            *cache.digests.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+            hash
+        });
     let values = scanned
         .into_iter()
         .map(|(entry, (value, contribution, stamp))| {
