@@ -365,9 +365,15 @@ impl LogDiagnoser {
         // test, an error in a dependency the build went past) may not be
         // why the build failed.
         let drafts = if has_root_cause {
-            // Whatever a parser read (cascades too) is not repeated.
-            let covered: Vec<(u64, u64)> =
-                self.sink.diagnostics.iter().map(|d| d.log_lines).collect();
+            // Whatever a parser read (cascades and failed tests' verdict
+            // lines too) is not repeated.
+            let covered: Vec<(u64, u64)> = self
+                .sink
+                .diagnostics
+                .iter()
+                .map(|d| d.log_lines)
+                .chain(self.sink.failed_test_lines().map(|n| (n, n)))
+                .collect();
             let last = self
                 .sink
                 .diagnostics

@@ -173,6 +173,16 @@ impl Sink {
         }
     }
 
+    /// The log lines that first named each failed test (a verdict line
+    /// such as `test x ... FAILED`): read by a parser, so not news.
+    pub(crate) fn failed_test_lines(&self) -> impl Iterator<Item = u64> + '_ {
+        self.tests
+            .iter()
+            .zip(&self.test_meta)
+            .filter(|(case, _)| case.outcome == TestOutcome::Failed)
+            .map(|(_, meta)| meta.first_line)
+    }
+
     /// Starts the results of another test binary: a name seen from now on
     /// is a different test from the same name seen before.
     pub(crate) fn new_test_suite(&mut self) {

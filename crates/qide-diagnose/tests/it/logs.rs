@@ -146,6 +146,51 @@ fn cargo_test_same_name_in_two_crates() {
     );
 }
 
+/// A failed test's verdict line, thirty lines before its failure section,
+/// is the test's, not another root cause.
+#[test]
+fn cargo_test_failed_line_far_from_its_section() {
+    check(
+        "cargo_test/failed_line_far_from_its_section.log",
+        expect![[r#"
+        category: test_failure
+        E root libtest - alpha/src/lib.rs:8:21 test_failure L39-45 tests::check_01: assertion `left == right` failed
+        E cascade libtest - - test_failure L51-51 test result: FAILED. 29 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+        E cascade cargo - - test_failure L53-53 test failed, to rerun pass `-p alpha --lib`
+        test FAILED tests::check_01 @ alpha/src/lib.rs:8 | assertion `left == right` failed
+        test passed tests::check_02
+        test passed tests::check_03
+        test passed tests::check_04
+        test passed tests::check_05
+        test passed tests::check_06
+        test passed tests::check_07
+        test passed tests::check_08
+        test passed tests::check_09
+        test passed tests::check_10
+        test passed tests::check_11
+        test passed tests::check_12
+        test passed tests::check_13
+        test passed tests::check_14
+        test passed tests::check_15
+        test passed tests::check_16
+        test passed tests::check_17
+        test passed tests::check_18
+        test passed tests::check_19
+        test passed tests::check_20
+        test passed tests::check_21
+        test passed tests::check_22
+        test passed tests::check_23
+        test passed tests::check_24
+        test passed tests::check_25
+        test passed tests::check_26
+        test passed tests::check_27
+        test passed tests::check_28
+        test passed tests::check_29
+        test passed tests::check_30
+    "#]],
+    );
+}
+
 #[test]
 fn gcc_errors() {
     check(
