@@ -63,7 +63,8 @@ pub(crate) struct Scan {
 }
 
 pub(crate) fn summarize(root: &Path) -> Result<Summary, Error> {
-    let (_, scanned) = tree_hash::hash_and_scan(root, None, |_, _| None, MAX_READ_BYTES, scan)?;
+    let (_, scanned) =
+        tree_hash::hash_and_scan(root, None, true, |_, _| None, MAX_READ_BYTES, scan)?;
     Ok(assemble(&scanned))
 }
 
@@ -91,6 +92,8 @@ pub(crate) fn summarize_hashed(
     let (hash, scanned) = tree_hash::hash_and_scan(
         root,
         Some(hashes),
+        // Nothing remembered: every file will be read.
+        known.by_path.is_empty(),
         |entry, stamp| {
             let record = known.by_path.get(&entry.path)?;
             if record.stamp != *stamp {

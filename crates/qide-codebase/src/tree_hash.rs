@@ -266,9 +266,16 @@ pub(crate) type HashedScan<T> = (Option<String>, Vec<Scanned<T>>);
 /// remembers for exactly that stamp, if any. Only settled stamps (see
 /// [`Stamp::is_racy`]) are offered, so a file written within the racy window
 /// of this call is always read.
+///
+/// With `open_files`, each regular file is opened as the walk reaches it and
+/// its stamp taken from the open file (see [`walk::walk_map_opening`]), which
+/// saves resolving its path twice when nearly every file will be read, as
+/// when `known` remembers nothing (a first-ever summary). Without it, a file
+/// is stamped by `lstat` and opened only when `known` has no scan of it.
 pub(crate) fn hash_and_scan<T, F, K>(
     root: &Path,
     cache: Option<&TreeHashCache>,
+    open_files: bool,
     known: K,
     max_read: u64,
     scan: F,
@@ -283,7 +290,7 @@ where
         std::mem::take(&mut *cache.digests.lock().unwrap_or_else(PoisonError::into_inner))
     });
     let hashing = cache.is_some();
-    let scanned = walk::walk_map(root, |entry, scratch| {
+    let scanned = walk::walk_map_opening(root, open_files, |entry, file, scratch| {
         if hashing
             && entry.kind == EntryKind::File
             && !entry.stamp.is_racy(now)
@@ -302,9 +309,15 @@ where
                 None,
                 None,
             ),
-            EntryKind::File => {
-                read_and_hash(entry, scratch, max_read, hashing, remembered.as_ref(), now)?
-            }
+            EntryKind::File => read_and_hash(
+                entry,
+                file,
+                scratch,
+                max_read,
+                hashing,
+                remembered.as_ref(),
+                now,
+            )?,
         };
         let value = scan((entry, read.map(|read| &scratch[..read])))?;
         Some((value, contribution, stamp))
@@ -369,19 +382,23 @@ where
 /// its whole content (`None` when it was larger than `max_read` or could not
 /// be read). `None` altogether when the file vanished since the walk saw it.
 ///
+/// `opened` is the file as the walk opened it, if it did (otherwise it is
+/// opened here).
+///
 /// This is the first-ever summary's inner loop, so it costs four system
-/// calls per file: the walk's `lstat`, then `open`, one `read` and `close`
-/// here. The walk's `lstat` is the stamp: it was taken before the read, and
-/// a stamp is remembered only when settled (older than
-/// [`TreeHashCache::RACY_WINDOW`] at the start of the scan), so any write
-/// during or after the read gives the file a later change time than the
-/// remembered stamp, and the next scan reads it again. The `lstat` size
-/// bounds the read, so a file that fits is read whole with one `read`
-/// into the thread's buffer, without a second `read` to find its end; a
-/// file that grew since the walk is described as the walk listed it, and
-/// its stamp has moved.
+/// calls per file: `open` and `fstat` as the walk reaches it (or `lstat`,
+/// then `open` here), one `read` and `close`. The walk's stamp is the one
+/// remembered: it was taken before the read, and a stamp is remembered only
+/// when settled (older than [`TreeHashCache::RACY_WINDOW`] at the start of
+/// the scan), so any write during or after the read gives the file a later
+/// change time than the remembered stamp, and the next scan reads it again.
+/// The stamp's size bounds the read, so a file that fits is read whole with
+/// one `read` into the thread's buffer, without a second `read` to find its
+/// end; a file that grew since the walk is described as the walk listed it,
+/// and its stamp has moved.
 fn read_and_hash(
     entry: &WalkEntry,
+    opened: Option<File>,
     scratch: &mut Vec<u8>,
     max_read: u64,
     hashing: bool,
@@ -394,7 +411,11 @@ fn read_and_hash(
         }
         Some((hashing.then(|| contribution(entry)).flatten(), None, None))
     };
-    let mut file = match open_for_reading(&entry.abs) {
+    let opened = match opened {
+        Some(file) => Ok(file),
+        None => walk::open_for_reading(&entry.abs),
+    };
+    let mut file = match opened {
         Ok(file) => file,
         Err(e) => return unreadable(e),
     };
@@ -435,28 +456,6 @@ fn read_and_hash(
     };
     let stamp = settled.then_some(stamp);
     Some((Some(Contribution::File(hash)), stamp, content))
-}
-
-/// Opens a file to read its content, without updating its access time where
-/// the system allows it (`O_NOATIME`: the summary reads every file, and an
-/// access time written back for each would turn a read of the tree into a
-/// write of its inodes). The flag is refused for files the process does not
-/// own, which are then opened plainly.
-fn open_for_reading(path: &Path) -> std::io::Result<File> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let no_atime = nix::fcntl::OFlag::O_NOATIME.bits();
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(no_atime)
-            .open(path)
-        {
-            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EPERM as i32) => {}
-            opened => return opened,
-        }
-    }
-    File::open(path)
 }
 
 /// Reads into `buf` until it is full or the file ends, and returns how much

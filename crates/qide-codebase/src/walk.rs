@@ -30,6 +30,7 @@
 //!   vanished mid-walk) are skipped, not fatal: the walk is best-effort below
 //!   the root, like ripgrep's.
 
+use std::fs::File;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -117,10 +118,30 @@ where
     T: Send,
     F: Fn(&WalkEntry, &mut Vec<u8>) -> Option<T> + Sync,
 {
+    walk_map_opening(root, false, |entry, _, scratch| map(entry, scratch))
+}
+
+/// [`walk_map`], and with `open_files` each regular file is opened for
+/// reading (see [`open_for_reading`]) before `map` sees it, and its stamp
+/// taken from the open file (`fstat`) rather than by path (`lstat`): a
+/// caller that reads every file then resolves each path once, not twice.
+/// `map` gets the open file, or `None` for symlinks, files that could not be
+/// opened (it may try again, to report the error), and without
+/// `open_files`.
+pub(crate) fn walk_map_opening<T, F>(
+    root: &Path,
+    open_files: bool,
+    map: F,
+) -> Result<Vec<(WalkEntry, T)>, Error>
+where
+    T: Send,
+    F: Fn(&WalkEntry, Option<File>, &mut Vec<u8>) -> Option<T> + Sync,
+{
     let root = canonical_root(root)?;
     let sink = Mutex::new(Vec::new());
     let mut visitors = CollectorBuilder {
         root: &root,
+        open_files,
         map: &map,
         sink: &sink,
     };
@@ -173,6 +194,34 @@ fn is_walked(entry: &DirEntry) -> bool {
 /// The kept entry for a walker's `DirEntry`, or `None` for directories,
 /// special files and names that are not UTF-8.
 pub(crate) fn to_walk_entry(root: &Path, entry: &DirEntry) -> Option<WalkEntry> {
+    to_walk_entry_opening(root, entry, false).map(|(entry, _)| entry)
+}
+
+/// [`to_walk_entry`], and with `open_file` a regular file is opened and its
+/// stamp taken from the open file, which is returned with it.
+fn to_walk_entry_opening(
+    root: &Path,
+    entry: &DirEntry,
+    open_file: bool,
+) -> Option<(WalkEntry, Option<File>)> {
+    if open_file
+        && entry.file_type().is_some_and(|t| t.is_file())
+        && let Ok(file) = open_for_reading(entry.path())
+        && let Ok(metadata) = file.metadata()
+        // The walk saw a regular file; anything else now (it was replaced
+        // since) is judged by `lstat` below, like any entry.
+        && metadata.is_file()
+    {
+        let path = relative_path(root, entry.path())?;
+        let walked = WalkEntry {
+            path,
+            abs: entry.path().to_path_buf(),
+            kind: EntryKind::File,
+            size: metadata.len(),
+            stamp: Stamp::of(&metadata),
+        };
+        return Some((walked, Some(file)));
+    }
     let file_type = entry.file_type()?;
     let kind = if file_type.is_file() {
         EntryKind::File
@@ -185,13 +234,43 @@ pub(crate) fn to_walk_entry(root: &Path, entry: &DirEntry) -> Option<WalkEntry> 
     // The walker does not follow links, so this is `lstat`: a symlink's own
     // size, never its target's.
     let metadata = entry.metadata().ok()?;
-    Some(WalkEntry {
+    let walked = WalkEntry {
         path,
         abs: entry.path().to_path_buf(),
         kind,
         size: metadata.len(),
         stamp: Stamp::of(&metadata),
-    })
+    };
+    Some((walked, None))
+}
+
+/// Opens a file to read its content: never through a symlink (the walk never
+/// follows one; a file replaced by a link since the walk saw it fails with
+/// `ELOOP`), never blocking (a file replaced by a FIFO must not hang the
+/// walk), and without updating its access time where the system allows it
+/// (`O_NOATIME`: the summary reads every file, and an access time written
+/// back for each would turn a read of the tree into a write of its inodes).
+/// `O_NOATIME` is refused for files the process does not own, which are
+/// then opened without it.
+pub(crate) fn open_for_reading(path: &Path) -> std::io::Result<File> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use nix::fcntl::OFlag;
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK;
+        let open = |flags: OFlag| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(flags.bits())
+                .open(path)
+        };
+        match open(flags | OFlag::O_NOATIME) {
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EPERM as i32) => open(flags),
+            opened => opened,
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    File::open(path)
 }
 
 /// `path` relative to `root`, `/`-separated, if it lies under `root` and is
@@ -214,6 +293,7 @@ pub(crate) fn relative_path(root: &Path, path: &Path) -> Option<String> {
 /// Builds one [`Collector`] per walker thread.
 struct CollectorBuilder<'a, T, F> {
     root: &'a Path,
+    open_files: bool,
     map: &'a F,
     sink: &'a Mutex<Vec<(WalkEntry, T)>>,
 }
@@ -221,11 +301,12 @@ struct CollectorBuilder<'a, T, F> {
 impl<'a, T, F> ParallelVisitorBuilder<'a> for CollectorBuilder<'a, T, F>
 where
     T: Send + 'a,
-    F: Fn(&WalkEntry, &mut Vec<u8>) -> Option<T> + Sync,
+    F: Fn(&WalkEntry, Option<File>, &mut Vec<u8>) -> Option<T> + Sync,
 {
     fn build(&mut self) -> Box<dyn ParallelVisitor + 'a> {
         Box::new(Collector {
             root: self.root,
+            open_files: self.open_files,
             map: self.map,
             sink: self.sink,
             found: Vec::new(),
@@ -238,6 +319,7 @@ where
 /// the shared sink once, when the thread's walk ends and it is dropped.
 struct Collector<'a, T, F> {
     root: &'a Path,
+    open_files: bool,
     map: &'a F,
     sink: &'a Mutex<Vec<(WalkEntry, T)>>,
     found: Vec<(WalkEntry, T)>,
@@ -247,14 +329,14 @@ struct Collector<'a, T, F> {
 impl<T, F> ParallelVisitor for Collector<'_, T, F>
 where
     T: Send,
-    F: Fn(&WalkEntry, &mut Vec<u8>) -> Option<T> + Sync,
+    F: Fn(&WalkEntry, Option<File>, &mut Vec<u8>) -> Option<T> + Sync,
 {
     fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
         // Errors (unreadable directories, malformed ignore files) are partial
         // failures: skip the entry, keep walking.
         if let Ok(entry) = entry
-            && let Some(entry) = to_walk_entry(self.root, &entry)
-            && let Some(value) = (self.map)(&entry, &mut self.scratch)
+            && let Some((entry, file)) = to_walk_entry_opening(self.root, &entry, self.open_files)
+            && let Some(value) = (self.map)(&entry, file, &mut self.scratch)
         {
             self.found.push((entry, value));
         }
