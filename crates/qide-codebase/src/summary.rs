@@ -270,7 +270,12 @@ impl ScanRecords {
 /// The language of a kept entry, as the scan tells it: none for secrets and
 /// symlinks.
 fn language_of(entry: &WalkEntry) -> Option<(&'static str, Kind)> {
-    if is_secret(&entry.path) || entry.kind == EntryKind::Symlink {
+    language_of_known(entry, is_secret(&entry.path))
+}
+
+/// [`language_of`] for an entry already known to be a secret or not.
+fn language_of_known(entry: &WalkEntry, secret: bool) -> Option<(&'static str, Kind)> {
+    if secret || entry.kind == EntryKind::Symlink {
         None
     } else {
         language::detect(classify::file_name(&entry.path))
@@ -340,7 +345,7 @@ fn scan((entry, content): ScanInput<'_>) -> Option<Scan> {
     let mut scan = Scan {
         lines: 0,
         tokens: 0,
-        language: language_of(entry),
+        language: language_of_known(entry, secret),
         is_text: false,
         frontend_package: false,
         backend_package: false,
@@ -451,22 +456,28 @@ fn source_previews(scanned: &[Scanned<Scan>]) -> Vec<SourcePreview> {
         })
         .collect();
 
-    let mut entry_points: Vec<_> = candidates
+    // Each candidate's entry-point rank, worked out once.
+    let ranked: Vec<_> = candidates
         .iter()
-        .filter_map(|&(entry, _)| entry_point_rank(&entry.path).map(|rank| (rank, entry)))
+        .map(|&(entry, scan)| (entry_point_rank(&entry.path), entry, scan))
+        .collect();
+    let mut entry_points: Vec<_> = ranked
+        .iter()
+        .filter_map(|&(rank, entry, _)| Some((rank?, entry)))
         .collect();
     entry_points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.path.cmp(&b.1.path)));
 
-    let mut largest: Vec<_> = candidates
+    let mut largest: Vec<_> = ranked
         .iter()
-        .filter(|(entry, _)| entry_point_rank(&entry.path).is_none() && !is_test(&entry.path))
+        .filter(|(rank, entry, _)| rank.is_none() && !is_test(&entry.path))
+        .map(|&(_, entry, scan)| (entry, scan))
         .collect();
     largest.sort_by(|a, b| b.1.lines.cmp(&a.1.lines).then(a.0.path.cmp(&b.0.path)));
 
     entry_points
         .into_iter()
         .map(|(_, entry)| entry)
-        .chain(largest.into_iter().map(|(entry, _)| *entry))
+        .chain(largest.into_iter().map(|(entry, _)| entry))
         .filter_map(preview)
         .take(MAX_PREVIEWS)
         .collect()
