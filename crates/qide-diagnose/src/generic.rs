@@ -22,6 +22,13 @@ static TSC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(\S+?)(?:\((\d+),(\d+)\):|:(\d+):(\d+) -) (error|warning) (TS\d+): (.*)$")
         .expect("valid regex")
 });
+static MSBUILD: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(
+        r"^\s*((?:[A-Za-z]:)?[^\s(:][^(]*?)(?:\((\d+)(?:,(\d+))?(?:,\d+,\d+)?\))? ?: ((?i:fatal error|error|warning)) ([A-Za-z]{1,4}\d{1,5}): (.*?)(?: \[[^\]]+\])?$",
+    )
+    .expect("valid regex")
+});
 static LINT: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^(\S+?\.pyi?):(\d+):(\d+): ([A-Z]{1,4}\d{1,4}) (?:\[\*\] )?(.*)$")
@@ -108,6 +115,7 @@ pub(crate) fn header(n: u64, line: &str, context_start: Option<u64>) -> Option<B
     let draft = undefined_symbols(line)
         .or_else(|| located(line))
         .or_else(|| tsc(line))
+        .or_else(|| msbuild(line))
         .or_else(|| lint(line))
         .or_else(|| go(line))?;
     let excerpt_next = draft.tool == "gcc";
@@ -206,6 +214,63 @@ fn tsc(line: &str) -> Option<Draft> {
         file: Some(caps[1].to_string()),
         line: number(2, 4),
         column: number(3, 5),
+        log_lines: (0, 0),
+        root_cause: severity == Severity::Error,
+        category,
+    })
+}
+
+/// MSBuild's form, shared by `dotnet build`, the C#, F# and VB compilers,
+/// MSVC and NuGet: `path(line[,col[,end_line,end_col]]): error CODE: message
+/// [project]`, or `path : error CODE: …` without a line (a project file),
+/// or `TOOL : fatal error CODE: …` (the linker), often indented when the
+/// summary repeats it. From the documented format (no .NET SDK runs where
+/// QIDE's test logs are made).
+fn msbuild(line: &str) -> Option<Draft> {
+    if !(line.contains(": error ")
+        || line.contains(": warning ")
+        || line.contains(": fatal error "))
+    {
+        return None;
+    }
+    let caps = MSBUILD.captures(line)?;
+    let severity = match caps[4].to_ascii_lowercase().as_str() {
+        "warning" => Severity::Warning,
+        _ => Severity::Error,
+    };
+    let code = caps[5].to_string();
+    let message = caps[6].trim().to_string();
+    let prefix: String = code.chars().take_while(char::is_ascii_alphabetic).collect();
+    let tool = match prefix.to_ascii_uppercase().as_str() {
+        "CS" => "csc",
+        "FS" => "fsc",
+        "BC" => "vbc",
+        "C" | "LNK" => "msvc",
+        "NU" => "nuget",
+        _ => "msbuild",
+    };
+    let category = match severity {
+        Severity::Warning => Category::Lint,
+        // The C# compiler's 1000s are the parser's; CS0246 is a type or
+        // namespace not found (a missing package or `using`), NU1101 a
+        // package no source has.
+        Severity::Error if tool == "csc" && code.len() == 6 && code[2..].starts_with('1') => {
+            Category::SyntaxError
+        }
+        Severity::Error if code == "CS0246" || code == "NU1101" || code == "NU1102" => {
+            Category::MissingDependency
+        }
+        Severity::Error => error_category(tool, &message),
+    };
+    Some(Draft {
+        severity,
+        tool,
+        code: Some(code),
+        message,
+        // `LINK : fatal error …` names the tool, not a file.
+        file: Some(caps[1].trim().to_string()).filter(|f| f.contains(['.', '/', '\\'])),
+        line: caps.get(2).and_then(|m| m.as_str().parse().ok()),
+        column: caps.get(3).and_then(|m| m.as_str().parse().ok()),
         log_lines: (0, 0),
         root_cause: severity == Severity::Error,
         category,

@@ -548,3 +548,22 @@ fn karma_verdicts_are_not_gradle_tests() {
     let diagnosis = diagnose(log);
     assert!(diagnosis.diagnostics.iter().all(|d| d.tool != "gradle"));
 }
+
+/// MSBuild's documented console output (the .NET SDK does not run here):
+/// restore, C#, MSVC and linker errors, each once though the summary
+/// repeats them.
+#[test]
+fn msbuild_dotnet_build_documented() {
+    check(
+        "msbuild/dotnet_build.log",
+        expect![[r#"
+        category: missing_dependency
+        E root nuget NU1101 /src/App/App.csproj missing_dependency L3-5 Unable to find package Acme.Missing. No packages exist with this id in source(s): nuget.org
+        E root csc CS1002 /src/App/Program.cs:12:31 syntax_error L6-6 ; expected
+        W cascade csc CS0168 /src/App/Program.cs:20:13 lint L7-7 The variable 'e' is declared but never used
+        E root csc CS0246 /src/App/Services/Store.cs:5:7 missing_dependency L8-8 The type or namespace name 'Newtonsoft' could not be found (are you missing a using directive or an assembly reference?)
+        E root msvc C2065 C:\src\native\main.cpp:7 compile_error L9-9 'undeclared': undeclared identifier
+        E root msvc LNK1104 - compile_error L10-10 cannot open file 'acme.lib'
+    "#]],
+    );
+}
