@@ -1,12 +1,13 @@
 //! The project summary: files, key files, source previews and structure.
 //!
 //! Every kept file is scanned once, in parallel on the walker's threads:
-//! size, line count and binary check, reading at most [`MAX_READ_BYTES`] of
-//! it. The server's [`SummaryCache`](crate::SummaryCache) computes the tree
-//! hash in the same walk, from the same bytes (larger files are then read
-//! to their end for the digest only), so the tree is read once, not twice. The few files chosen as key files or previews are then read again,
-//! sequentially, which costs little next to the walk and keeps memory flat on
-//! large trees.
+//! size, line count and binary check, for files of at most
+//! [`MAX_READ_BYTES`]. The server's [`SummaryCache`](crate::SummaryCache)
+//! computes the tree hash in the same walk, from the same bytes (larger
+//! files are streamed through the hasher only), so the tree is read once,
+//! not twice. The few files chosen as key files or previews are then read
+//! again, sequentially, which costs little next to the walk and keeps memory
+//! flat on large trees.
 //!
 //! A [`ScanRecords`] remembers each settled file's scan and digest by its
 //! stamp (size, times, inode), in memory and in `.qide/codebase-scans-v1`,
