@@ -760,6 +760,51 @@ mod tests {
     }
 
     #[test]
+    fn a_first_ever_summary_reads_files_at_and_past_the_read_limit_as_the_tree_hash_does() {
+        use crate::summary::MAX_READ_BYTES;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let limit = MAX_READ_BYTES as usize;
+        // Lines ending exactly at the limit, one byte past it, and nothing.
+        let at_limit = "x\n".repeat(limit / 2);
+        let past_limit = format!("{at_limit}y");
+        for (rel, content) in [
+            ("at_limit.txt", at_limit.as_str()),
+            ("past_limit.txt", past_limit.as_str()),
+            ("empty.txt", ""),
+            ("src/lib.rs", "pub fn a() {}\n"),
+        ] {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, content).unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("src/lib.rs", root.join("link.rs")).unwrap();
+
+        let first = SummaryCache::unwatched().summary(root).unwrap();
+        // The independent path: each file opened by path and streamed.
+        assert_eq!(first.tree_hash, crate::tree_hash(root).unwrap());
+        assert_eq!(*first.summary, crate::summarize(root).unwrap());
+        let lines = |rel: &str| {
+            let file = first.summary.files.iter().find(|f| f.path == rel);
+            file.map(|f| (f.size, f.lines))
+        };
+        assert_eq!(
+            lines("at_limit.txt"),
+            Some((limit as u64, limit as u64 / 2))
+        );
+        assert_eq!(lines("past_limit.txt"), Some((limit as u64 + 1, 0)));
+        assert_eq!(lines("empty.txt"), Some((0, 0)));
+
+        // The last byte past the limit moves the hash: the whole file is
+        // hashed, not the part a scan would read.
+        std::fs::write(root.join("past_limit.txt"), format!("{at_limit}z")).unwrap();
+        let changed = SummaryCache::unwatched().summary(root).unwrap();
+        assert_ne!(changed.tree_hash, first.tree_hash);
+        assert_eq!(changed.tree_hash, crate::tree_hash(root).unwrap());
+    }
+
+    #[test]
     fn damaged_or_foreign_scan_records_only_cost_a_full_read() {
         let dir = settled_project();
         let root = dir.path();
