@@ -19,6 +19,52 @@ async fn get(app: &crate::harness::TestApp, path: &str) -> (u16, Value) {
     (status, response.json().await.unwrap())
 }
 
+/// Writes a step that prints libtest output for `tests`, each `once:NAME`
+/// (fails on the first run only) or `always:NAME`, and exits as cargo test
+/// would; returns the run counter (kept outside the project, so the tree
+/// hash does not move between runs) and the step's command.
+fn fake_cargo_test(
+    app: &crate::harness::TestApp,
+    tests: &[&str],
+) -> (tempfile::NamedTempFile, String) {
+    let counter = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        app.path("fake_cargo_test.sh"),
+        r#"n=$(cat "$1" 2>/dev/null); n=${n:-0}; echo $((n + 1)) > "$1"; shift
+echo "running $# tests"
+failed=""
+for t in "$@"; do
+  name=${t#*:}
+  if [ "${t%%:*}" = always ] || [ "$n" -eq 0 ]; then
+    failed="$failed $name"; echo "test $name ... FAILED"
+  else
+    echo "test $name ... ok"
+  fi
+done
+if [ -z "$failed" ]; then
+  echo "test result: ok. $# passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"
+  exit 0
+fi
+echo; echo 'failures:'; echo
+for name in $failed; do
+  echo "---- $name stdout ----"; echo
+  echo "thread '$name' panicked at src/lib.rs:5:9:"; echo "$name broke"; echo
+done
+echo 'failures:'
+for name in $failed; do echo "    $name"; done; echo
+echo 'test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out'
+exit 101
+"#,
+    )
+    .unwrap();
+    let run = format!(
+        "sh fake_cargo_test.sh {} {}",
+        counter.path().display(),
+        tests.join(" ")
+    );
+    (counter, run)
+}
+
 #[tokio::test]
 async fn suspect_files_carry_their_diff_hunks_on_request() {
     let app = spawn_app_with(test_limits(), |dir| {
@@ -125,31 +171,8 @@ async fn suspect_files_carry_their_diff_hunks_on_request() {
 #[tokio::test]
 async fn a_rerun_names_its_build_and_a_pass_on_the_same_tree_labels_the_test_flaky() {
     let app = spawn_app().await;
-    // Two libtest-style tests; `random` fails on the first run only (the
-    // counter lives outside the project, so the tree hash does not move).
-    let counter = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        app.path("fake_cargo_test.sh"),
-        r#"n=$(cat "$1" 2>/dev/null); n=${n:-0}; echo $((n + 1)) > "$1"
-echo 'running 2 tests'
-if [ "$n" -eq 0 ]; then echo 'test tests::random ... FAILED'; else echo 'test tests::random ... ok'; fi
-echo 'test tests::broken ... FAILED'
-echo; echo 'failures:'; echo
-if [ "$n" -eq 0 ]; then
-  echo '---- tests::random stdout ----'; echo
-  echo "thread 'tests::random' panicked at src/lib.rs:5:9:"; echo 'odd run'; echo
-fi
-echo '---- tests::broken stdout ----'; echo
-echo "thread 'tests::broken' panicked at src/lib.rs:9:5:"; echo 'broken'; echo
-echo 'failures:'
-if [ "$n" -eq 0 ]; then echo '    tests::random'; fi
-echo '    tests::broken'; echo
-echo 'test result: FAILED. 0 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out'
-exit 101
-"#,
-    )
-    .unwrap();
-    let run = format!("sh fake_cargo_test.sh {}", counter.path().display());
+    // Two libtest-style tests: `random` fails on the first run only.
+    let (_counter, run) = fake_cargo_test(&app, &["once:tests::random", "always:tests::broken"]);
     let first = app.run(vec![step("test", &run)]).await;
     assert_eq!(first.status, api::BuildStatus::Failed);
     assert_eq!(first.rerun_of, None);
@@ -223,29 +246,8 @@ exit 101
 #[tokio::test]
 async fn a_build_that_failed_only_on_flaky_tests_is_listed_as_flaky() {
     let app = spawn_app().await;
-    // One libtest-style test that fails on the first run only (the counter
-    // lives outside the project, so the tree hash does not move).
-    let counter = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        app.path("fake_cargo_test.sh"),
-        r#"n=$(cat "$1" 2>/dev/null); n=${n:-0}; echo $((n + 1)) > "$1"
-echo 'running 1 test'
-if [ "$n" -ne 0 ]; then
-  echo 'test tests::random ... ok'
-  echo 'test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out'
-  exit 0
-fi
-echo 'test tests::random ... FAILED'
-echo; echo 'failures:'; echo
-echo '---- tests::random stdout ----'; echo
-echo "thread 'tests::random' panicked at src/lib.rs:5:9:"; echo 'odd run'; echo
-echo 'failures:'; echo '    tests::random'; echo
-echo 'test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out'
-exit 101
-"#,
-    )
-    .unwrap();
-    let run = format!("sh fake_cargo_test.sh {}", counter.path().display());
+    // One libtest-style test that fails on the first run only.
+    let (_counter, run) = fake_cargo_test(&app, &["once:tests::random"]);
     let first = app.run(vec![step("test", &run)]).await;
     assert_eq!(first.status, api::BuildStatus::Failed);
     assert_eq!(first.failure_category.as_deref(), Some("test_failure"));
