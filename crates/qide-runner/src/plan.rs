@@ -70,6 +70,10 @@ pub struct BuildSection {
     /// Literal strings masked in every log line before it is stored.
     #[serde(default)]
     pub redact: Vec<String>,
+    /// How many builds of the project may run at once, when `qide serve`
+    /// is not given `--max-concurrent-builds`.
+    #[serde(default)]
+    pub max_concurrent_builds: Option<usize>,
 }
 
 /// `[profiles.NAME]` of `qide.toml`.

@@ -416,7 +416,8 @@ pub(crate) struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, env = "QIDE_TLS_KEY", requires = "tls_cert", value_name = "PEM")]
     tls_key: Option<PathBuf>,
-    /// Builds that may run at the same time (default 1: builds share the
+    /// Builds that may run at the same time (default: `[build]
+    /// max_concurrent_builds` of qide.toml, else 1, since builds share the
     /// project's working tree).
     #[arg(long, env = "QIDE_MAX_CONCURRENT_BUILDS", value_name = "N")]
     max_concurrent_builds: Option<usize>,

@@ -125,6 +125,8 @@ pub(crate) async fn start(options: ServeOptions) -> anyhow::Result<Running> {
             bail!("--max-concurrent-builds must be at least 1");
         }
         limits.max_concurrent_builds = max;
+    } else if let Some(max) = configured_concurrency(&root)? {
+        limits.max_concurrent_builds = max;
     }
     let runner = Runner::new(store.clone(), root.clone(), limits, summarizer);
     let orphans = runner.kill_orphans();
@@ -270,6 +272,23 @@ pub(crate) async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         () = token.cancelled() => {}
     }
     running.stop().await
+}
+
+/// `[build] max_concurrent_builds` of the project's `qide.toml`, if set. A
+/// file that does not parse is left to each build to report (its steps
+/// come from it too), but a cap of 0 would run nothing and is refused.
+fn configured_concurrency(root: &Path) -> anyhow::Result<Option<usize>> {
+    let config = match qide_runner::ProjectConfig::load(root) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::warn!(%e, "qide.toml: using the default build concurrency");
+            return Ok(None);
+        }
+    };
+    match config.and_then(|c| c.build.max_concurrent_builds) {
+        Some(0) => bail!("[build] max_concurrent_builds in qide.toml must be at least 1"),
+        max => Ok(max),
+    }
 }
 
 async fn shutdown_signal() {

@@ -224,3 +224,57 @@ fn client_commands_reach_an_https_server_that_trusts_its_certificate() {
     assert_ne!(code, 0);
     assert!(err.contains("no PEM certificate"), "{err}");
 }
+
+#[tokio::test]
+async fn qide_toml_sets_how_many_builds_run_at_once() {
+    // Two builds that each wait for the other's marker: they finish only
+    // if both run at the same time.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("qide.toml"),
+        "[build]\nmax_concurrent_builds = 2\n",
+    )
+    .unwrap();
+    let server = crate::server::start(dir.path()).await;
+    let client = server.client();
+    let meet = |me: &str, other: &str| qide_api::RunRequest {
+        steps: Some(vec![qide_api::StepRequest {
+            name: Some(me.to_owned()),
+            run: format!(
+                "touch {me}.here; i=0; while [ ! -e {other}.here ]; do i=$((i+1)); \
+                 [ $i -gt 100 ] && exit 1; sleep 0.1; done"
+            ),
+            timeout_s: None,
+            env: Default::default(),
+        }]),
+        ..Default::default()
+    };
+    let a = client.run_build(&meet("a", "b")).await.unwrap();
+    let b = client.run_build(&meet("b", "a")).await.unwrap();
+    for id in [a.id, b.id] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let build = loop {
+            let build = client.build(id, Some(30)).await.unwrap();
+            if build.status.is_finished() {
+                break build;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "build {id} never finished"
+            );
+        };
+        assert_eq!(build.status, qide_api::BuildStatus::Success, "build {id}");
+    }
+    drop(server);
+
+    // A cap of 0 would run nothing: refused, naming where it came from.
+    std::fs::write(
+        dir.path().join("qide.toml"),
+        "[build]\nmax_concurrent_builds = 0\n",
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let (code, _, err) = run_with_stdin(&["serve", d, "--bind", "127.0.0.1:0"], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("max_concurrent_builds in qide.toml"), "{err}");
+}
