@@ -202,12 +202,34 @@ impl SummaryCache {
     /// The summary of the project under `root`: the remembered one while
     /// the tree has not changed since it was computed, a fresh one otherwise.
     pub fn summary(&self, root: &Path) -> Result<CachedSummary, Error> {
+        self.summary_and_changes(root).map(|(cached, _)| cached)
+    }
+
+    /// [`summary`](Self::summary) and then
+    /// [`changes_anywhere`](Self::changes_anywhere), after one sync with
+    /// the watcher instead of two: the server keys its rendering of the
+    /// summary by both.
+    pub fn summary_and_changes(&self, root: &Path) -> Result<(CachedSummary, Option<u64>), Error> {
         let root = canonical_root(root)?;
         let status = self.status_of(&root);
-        let ticket = status
-            .as_deref()
-            .filter(|status| status.sync(&root))
-            .and_then(WatchStatus::ticket);
+        let synced = status.as_deref().is_some_and(|status| status.sync(&root));
+        let cached = self.summary_synced(&root, status.as_deref(), synced)?;
+        let changes = status
+            .filter(|_| synced)
+            .and_then(|status| status.changes_if_settled());
+        Ok((cached, changes))
+    }
+
+    /// The summary of `root` (canonical), with `synced` telling whether the
+    /// watcher of `status` has just reported every earlier change.
+    fn summary_synced(
+        &self,
+        root: &Path,
+        status: Option<&WatchStatus>,
+        synced: bool,
+    ) -> Result<CachedSummary, Error> {
+        let root = root.to_path_buf();
+        let ticket = status.filter(|_| synced).and_then(WatchStatus::ticket);
         {
             // Held through the check, so concurrent callers wait for one
             // check rather than each walking.
@@ -223,7 +245,7 @@ impl SummaryCache {
                 // reads only files whose metadata moved.
                 let tree_hash = self.tree_hash(&root)?;
                 if tree_hash == last.cached.tree_hash {
-                    last.generation = vouched(status.as_deref(), ticket);
+                    last.generation = vouched(status, ticket);
                     return Ok(last.cached.clone());
                 }
             }
@@ -247,7 +269,7 @@ impl SummaryCache {
         *self.lock_last() = Some(Last {
             root: root.clone(),
             cached: fresh.clone(),
-            generation: vouched(status.as_deref(), ticket),
+            generation: vouched(status, ticket),
         });
         if status.is_none() && !self.unwatched {
             self.start_watch(&root);
@@ -338,13 +360,7 @@ impl SummaryCache {
         if !status.sync(&root) {
             return None;
         }
-        let changes = status.changes_anywhere.load(Ordering::Acquire);
-        let last_new = *status
-            .last_new_anywhere
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let settled = last_new.is_none_or(|at| at.elapsed() >= SummaryCache::SETTLE);
-        (settled && status.ticket().is_some()).then_some(changes)
+        status.changes_if_settled()
     }
 
     /// The rendering remembered for the summary with `tree_hash` under
@@ -437,6 +453,18 @@ impl SummaryCache {
 }
 
 impl WatchStatus {
+    /// The count of changes anywhere, once synced, if the watch vouches for
+    /// it (see [`SummaryCache::changes_anywhere`]).
+    fn changes_if_settled(&self) -> Option<u64> {
+        let changes = self.changes_anywhere.load(Ordering::Acquire);
+        let last_new = *self
+            .last_new_anywhere
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let settled = last_new.is_none_or(|at| at.elapsed() >= SummaryCache::SETTLE);
+        (settled && self.ticket().is_some()).then_some(changes)
+    }
+
     /// Waits until the watcher has reported every change made before this
     /// call, by writing a cookie file and waiting for its event. False when
     /// the watch is not ready or broken, the cookie cannot be written, or

@@ -229,32 +229,28 @@ pub(crate) fn patterns_table(list: &api::PatternList) -> String {
 /// counted as one with `count`, fits the pack's budget. Returns the text and
 /// how many packed files were dropped.
 pub(crate) fn pack_text(pack: &api::CodebasePack, count: impl Fn(&str) -> u64) -> (String, usize) {
-    let render = |files: &[api::PackedFile]| {
-        let mut text = String::new();
-        for file in files {
-            text.push_str(&format!(
-                "=== {} ({} tokens, {})\n{}\n",
-                file.path, file.tokens, file.reason, file.content
-            ));
-        }
-        text
-    };
+    let headers: Vec<String> = pack
+        .files
+        .iter()
+        .map(|f| format!("=== {} ({} tokens, {})\n", f.path, f.tokens, f.reason))
+        .collect();
     // A first cut by the parts' counts, then exact counts of the whole.
     let mut kept = 0;
     let mut spent = 0u64;
-    for file in &pack.files {
-        let header = format!(
-            "=== {} ({} tokens, {})\n",
-            file.path, file.tokens, file.reason
-        );
-        spent += count(&header) + file.tokens + 1;
+    for (file, header) in pack.files.iter().zip(&headers) {
+        spent += count(header) + file.tokens + 1;
         if spent > pack.budget_tokens {
             break;
         }
         kept += 1;
     }
     loop {
-        let text = render(&pack.files[..kept]);
+        let mut text = String::new();
+        for (file, header) in pack.files.iter().zip(&headers).take(kept) {
+            text.push_str(header);
+            text.push_str(&file.content);
+            text.push('\n');
+        }
         if kept == 0 || count(&text) <= pack.budget_tokens {
             return (text, pack.files.len() - kept);
         }

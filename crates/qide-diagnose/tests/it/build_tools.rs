@@ -5,7 +5,7 @@
 
 use expect_test::expect;
 
-use crate::{check, diagnose, read_log, render};
+use crate::{check, diagnose, read_log, render, root_fingerprints};
 
 #[test]
 fn unittest_verbose() {
@@ -396,15 +396,6 @@ fn gradle_dependency_resolution_documented() {
             E cascade gradle - - unknown L19-19 BUILD FAILED in 1s
         "#]],
     );
-}
-/// The root causes' fingerprints of a log.
-fn root_fingerprints(text: &str) -> Vec<String> {
-    diagnose(text)
-        .diagnostics
-        .into_iter()
-        .filter(|d| d.root_cause)
-        .map(|d| d.fingerprint)
-        .collect()
 }
 
 #[test]

@@ -2,16 +2,7 @@
 
 use qide_diagnose::{Category, fingerprint};
 
-use crate::{diagnose, read_log};
-
-fn fingerprints(text: &str) -> Vec<String> {
-    diagnose(text)
-        .diagnostics
-        .into_iter()
-        .filter(|d| d.root_cause)
-        .map(|d| d.fingerprint)
-        .collect()
-}
+use crate::{diagnose, read_log, root_fingerprints};
 
 #[test]
 fn format_is_fp_and_16_hex_digits() {
@@ -55,7 +46,7 @@ fn panic_keeps_its_id_across_thread_ids_addresses_temp_paths_and_timings() {
              failures:\n",
             thread % 9 + 1
         );
-        fingerprints(&log)
+        root_fingerprints(&log)
     };
     let a = run(6076, "0x7fbc347b1310", "/tmp/.tmpA1b2C3", "0.13s");
     let b = run(91, "0x55d0c0ffee00", "/tmp/.tmpZz9", "12.5s");
@@ -69,7 +60,7 @@ fn python_traceback_keeps_its_id_in_another_checkout() {
     let elsewhere = log
         .replace("/tmp/caps/py1/", "/home/ci/build/4711/")
         .replace("line 9", "line 19");
-    assert_eq!(fingerprints(&log), fingerprints(&elsewhere));
+    assert_eq!(root_fingerprints(&log), root_fingerprints(&elsewhere));
 }
 
 #[test]
@@ -85,7 +76,7 @@ fn different_failures_get_different_ids() {
         "pytest/failures.log",
     ]
     .iter()
-    .flat_map(|log| fingerprints(&read_log(log)))
+    .flat_map(|log| root_fingerprints(&read_log(log)))
     .collect();
     let mut unique = ids.clone();
     unique.sort();

@@ -24,6 +24,16 @@ pub(crate) fn diagnose(text: &str) -> Diagnosis {
 }
 
 /// Reads a log from `test_data/`.
+/// The fingerprints of a log's root causes, in log order.
+pub(crate) fn root_fingerprints(text: &str) -> Vec<String> {
+    diagnose(text)
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.root_cause)
+        .map(|d| d.fingerprint)
+        .collect()
+}
+
 pub(crate) fn read_log(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("test_data")

@@ -368,11 +368,10 @@ async fn summary(state: &AppState) -> Result<Response, AppError> {
     let root = state.root.clone();
     let cache = state.codebase.clone();
     let (cached, key) = tokio::task::spawn_blocking(move || {
-        let cached = cache.summary(&root)?;
-        // Read before git runs: a change while it runs then moves the key
-        // past the one the answer is filed under.
-        let key = cache
-            .changes_anywhere(&root)
+        // The count is read before git runs: a change while it runs then
+        // moves the key past the one the answer is filed under.
+        let (cached, changes) = cache.summary_and_changes(&root)?;
+        let key = changes
             .zip(git_stamp(&root))
             .map(|(changes, git)| format!("{changes}\0{git}"));
         Ok::<_, qide_codebase::Error>((cached, key))

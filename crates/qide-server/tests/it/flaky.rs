@@ -6,7 +6,7 @@
 use qide_api as api;
 use serde_json::Value;
 
-use crate::harness::{git, spawn_app, spawn_app_with, step, test_limits};
+use crate::harness::{git, git_repo, spawn_app, spawn_app_with, step, test_limits};
 
 async fn get(app: &crate::harness::TestApp, path: &str) -> (u16, Value) {
     let response = app
@@ -75,9 +75,7 @@ async fn suspect_files_carry_their_diff_hunks_on_request() {
             "if [ -f broken ]; then echo 'b.c:10:5: error: conflicting types for v10'; exit 1; fi\n",
         )
         .unwrap();
-        git(dir, &["init", "-q"]);
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-qm", "start"]);
+        git_repo(dir);
     })
     .await;
     let steps = || vec![step("check", "sh check.sh")];

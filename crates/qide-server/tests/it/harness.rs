@@ -206,3 +206,10 @@ pub(crate) fn git(dir: &Path, args: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Makes `dir` a git repository whose one commit holds all its files.
+pub(crate) fn git_repo(dir: &Path) {
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "start"]);
+}

@@ -9,7 +9,7 @@ use qide_api as api;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::harness::{TestApp, git, spawn_app_with, step, test_limits};
+use crate::harness::{TestApp, git_repo, spawn_app_with, step, test_limits};
 
 /// The official schema of OpenAPI 3.1 documents (see its `$comment`).
 const OAS_31_SCHEMA: &str = include_str!("data/openapi-3.1-schema.json");
@@ -234,9 +234,7 @@ async fn app_with_history() -> (TestApp, i64, i64) {
         .unwrap();
         std::fs::write(dir.join(".env"), "API_KEY=not-for-models\n").unwrap();
         std::os::unix::fs::symlink("/etc", dir.join("outside")).unwrap();
-        git(dir, &["init", "-q"]);
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-qm", "start"]);
+        git_repo(dir);
     })
     .await;
     let green = app.run(vec![step("build", "echo all good")]).await;

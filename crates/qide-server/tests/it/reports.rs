@@ -274,7 +274,7 @@ async fn failures_are_known_across_builds_with_their_reports_until_resolved() {
 
 #[tokio::test]
 async fn suspect_changes_rank_files_changed_since_the_last_green_build() {
-    use crate::harness::git;
+    use crate::harness::{git, git_repo};
     let app = crate::harness::spawn_app_with(crate::harness::test_limits(), |dir| {
         std::fs::write(dir.join("a.c"), "int a;\n").unwrap();
         std::fs::write(dir.join("b.c"), "int b;\n").unwrap();
@@ -283,9 +283,7 @@ async fn suspect_changes_rank_files_changed_since_the_last_green_build() {
             "if [ -f broken ]; then echo 'b.c:1:5: error: conflicting types for b'; exit 1; fi\n",
         )
         .unwrap();
-        git(dir, &["init", "-q"]);
-        git(dir, &["add", "-A"]);
-        git(dir, &["commit", "-qm", "start"]);
+        git_repo(dir);
     })
     .await;
     let steps = || vec![step("check", "sh check.sh")];
