@@ -50,6 +50,13 @@
 //! so an unchanged tree is not serialised again
 //! ([`SummaryCache::rendering`]).
 //!
+//! Two things that decide what the walk keeps are invisible to the watch's
+//! generation: a repository's `.git/info/exclude` (under `.git/`, whose
+//! events are otherwise skipped, so a change to it counts as a change), and
+//! git's global settings outside the tree (the global excludes file and the
+//! configuration naming it): each call stamps those
+//! ([`git_settings_stamp`]) and checks the tree hash when the stamp moved.
+//!
 //! The watcher also counts changes the summary ignores (ignored files, build
 //! output; not `.git/` or `.qide/`), for callers whose answer depends on
 //! more than the walked tree, such as `git status`: see
@@ -63,6 +70,7 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
+use crate::git_settings::git_settings_stamp;
 use crate::summary::ScanRecords;
 use crate::walk::{NEVER_WALKED, SKIPPED_DIRS, canonical_root};
 use crate::{Error, MapCache, MapFocus, RepoMap, Summary, TreeHashCache, tree_hash_cached};
@@ -137,6 +145,9 @@ struct Last {
     /// The watch generation of the last check that found this summary
     /// current, if that check can be trusted by generation.
     generation: Option<u64>,
+    /// [`git_settings_stamp`] when that check started: the global excludes
+    /// file decides what the walk keeps, and the watch cannot see it.
+    settings: String,
 }
 
 /// A watcher and what it has seen.
@@ -230,6 +241,9 @@ impl SummaryCache {
     ) -> Result<CachedSummary, Error> {
         let root = root.to_path_buf();
         let ticket = status.filter(|_| synced).and_then(WatchStatus::ticket);
+        // Taken before the check, so a change during it moves the stamp past
+        // the one remembered.
+        let settings = git_settings_stamp(None);
         {
             // Held through the check, so concurrent callers wait for one
             // check rather than each walking.
@@ -237,15 +251,19 @@ impl SummaryCache {
             if let Some(last) = last.as_mut().filter(|l| l.root == root) {
                 if let (Some(ticket), Some(generation)) = (ticket, last.generation)
                     && ticket.generation == generation
+                    && settings == last.settings
                 {
                     return Ok(last.cached.clone());
                 }
                 // Not vouched for by the watch: no watch, not ready yet, or
-                // something changed, perhaps only an ignored file. The hash
-                // reads only files whose metadata moved.
+                // something changed, perhaps only an ignored file or a
+                // global excludes file the watch cannot see. The hash reads
+                // only files whose metadata moved, with the ignore rules of
+                // now.
                 let tree_hash = self.tree_hash(&root)?;
                 if tree_hash == last.cached.tree_hash {
                     last.generation = vouched(status, ticket);
+                    last.settings = settings;
                     return Ok(last.cached.clone());
                 }
             }
@@ -270,6 +288,7 @@ impl SummaryCache {
             root: root.clone(),
             cached: fresh.clone(),
             generation: vouched(status, ticket),
+            settings,
         });
         if status.is_none() && !self.unwatched {
             self.start_watch(&root);
@@ -599,7 +618,12 @@ impl WatchStatus {
             }
             self.changes_anywhere.fetch_add(1, Ordering::AcqRel);
         }
-        if event.paths.iter().all(|p| is_never_walked(root, p)) {
+        // `.git/info/exclude` is git's bookkeeping, but the walk reads it.
+        if event
+            .paths
+            .iter()
+            .all(|p| is_never_walked(root, p) && !is_git_exclude(root, p))
+        {
             return;
         }
         if may_be_new_directory {
@@ -632,6 +656,21 @@ fn is_never_walked(root: &Path, path: &Path) -> bool {
     }) || parts.iter().any(
         |part| matches!(part, Component::Normal(name) if NEVER_WALKED.iter().any(|n| name == n)),
     )
+}
+
+/// Whether `path` is a repository's `.git/info/exclude` (the project's own
+/// or a nested repository's): ignore rules the walk reads from inside `.git`.
+fn is_git_exclude(root: &Path, path: &Path) -> bool {
+    let Ok(relative) = path.strip_prefix(root) else {
+        return false;
+    };
+    let mut parts = relative.components().rev();
+    [parts.next(), parts.next(), parts.next()]
+        == [
+            Some(Component::Normal("exclude".as_ref())),
+            Some(Component::Normal("info".as_ref())),
+            Some(Component::Normal(".git".as_ref())),
+        ]
 }
 
 /// Whether `path` is `.git` or `.qide` or lies under one of them, at any
@@ -679,6 +718,10 @@ mod tests {
         assert!(!bumps_anywhere(modify, ".qide/logs/1.log"));
         assert!(!bumps(modify, ".qide"));
         assert!(!bumps(modify, ".git/index"));
+        // The walk reads a repository's own excludes, nested ones too.
+        assert!(bumps(modify, ".git/info/exclude"));
+        assert!(bumps(modify, "vendor/lib/.git/info/exclude"));
+        assert!(!bumps(modify, ".git/info/attributes"));
         assert!(!bumps(modify, "target/debug/app"));
         assert!(!bumps(modify, "web/node_modules/x/index.js"));
         // The summary's own reads must not make it stale; a write must.

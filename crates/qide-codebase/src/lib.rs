@@ -24,6 +24,7 @@
 mod cache;
 mod classify;
 mod error;
+mod git_settings;
 mod language;
 mod map;
 mod outline;
@@ -39,6 +40,7 @@ use std::path::Path;
 pub use cache::{CachedSummary, SummaryCache};
 pub use classify::{is_lock_file, is_secret};
 pub use error::Error;
+pub use git_settings::{GitDirs, git_settings_stamp};
 pub use map::{
     DAMPING, MAX_DEFINERS, MIN_REFERENCE_NAME, MapCache, MapFile, MapFocus, MapReason, RepoMap,
     repo_map, symbols_in_message,

@@ -136,3 +136,30 @@ fn every_write_is_seen_by_the_call_right_after_it() {
         .collect();
     assert!(left.is_empty(), "cookies left behind: {left:?}");
 }
+
+#[test]
+fn a_change_to_git_s_excludes_alone_is_seen_by_a_watched_tree() {
+    let dir = project(&[
+        ("src/main.rs", "fn main() {}\n"),
+        ("notes.txt", "todo\n"),
+        (".git/info/exclude", "# nothing yet\n"),
+    ]);
+    let cache = SummaryCache::new();
+    let paths = |cache: &SummaryCache| -> Vec<String> {
+        let summary = cache.summary(dir.path()).unwrap().summary;
+        summary.files.iter().map(|f| f.path.clone()).collect()
+    };
+    assert_eq!(paths(&cache), ["notes.txt", "src/main.rs"]);
+    wait_for_watch(&cache, dir.path());
+    assert_eq!(paths(&cache), ["notes.txt", "src/main.rs"]);
+    let walks = cache.walks();
+    assert_eq!(paths(&cache), ["notes.txt", "src/main.rs"]);
+    assert_eq!(cache.walks(), walks, "the watch vouches for the tree");
+
+    // Only `.git/info/exclude` changes: under `.git/`, which the walk never
+    // keeps, but its rules are the walk's.
+    write(dir.path(), ".git/info/exclude", "notes.txt\n");
+    assert_eq!(paths(&cache), ["src/main.rs"]);
+    write(dir.path(), ".git/info/exclude", "# nothing again\n");
+    assert_eq!(paths(&cache), ["notes.txt", "src/main.rs"]);
+}

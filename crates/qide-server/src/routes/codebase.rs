@@ -420,7 +420,9 @@ fn json_bytes(bytes: Arc<[u8]>, started: Instant) -> Response {
 /// What moves whenever git's view of the repository at `root` may have
 /// moved, short of the working tree (which the caller keys separately): the
 /// text of `HEAD` and the `lstat` of `HEAD`, the branch it names (loose and
-/// packed), the index and `info/exclude`. Git replaces each of these files
+/// packed), the index and `info/exclude`, and git's settings: the
+/// repository's and the global configuration files and the excludes files
+/// they name (`qide_codebase::git_settings_stamp`). Git replaces each of these files
 /// by renaming a lock file over it, so a write brings a new inode as well
 /// as a new time.
 ///
@@ -472,6 +474,14 @@ fn git_stamp(root: &Path) -> Option<String> {
         files.push(common_dir.join(reference));
     }
     let mut stamp = head.trim().to_owned();
+    // git's configuration and the excludes files it names decide what
+    // `git status` ignores; the watcher sees none of them.
+    stamp.push_str(&qide_codebase::git_settings_stamp(Some(
+        qide_codebase::GitDirs {
+            git_dir: &git_dir,
+            common_dir: &common_dir,
+        },
+    )));
     for file in files {
         match std::fs::symlink_metadata(&file) {
             Ok(m) => {

@@ -345,3 +345,41 @@ async fn a_project_that_becomes_a_repository_shows_it_on_the_next_call() {
     assert!(committed["git"]["head"].is_string());
     assert_eq!(committed["git"]["dirty"], false);
 }
+
+#[tokio::test]
+async fn a_change_to_git_s_settings_alone_moves_git_s_view_on_the_next_call() {
+    let outside = tempfile::tempdir().unwrap();
+    let excludes = outside.path().join("ignores");
+    std::fs::write(&excludes, "notes.txt\n").unwrap();
+    let app = spawn_app_with(test_limits(), |root| {
+        write(root, "src/main.rs", "fn main() {}\n");
+        crate::harness::git(root, &["init", "-q", "-b", "main"]);
+        crate::harness::git(root, &["add", "-A"]);
+        crate::harness::git(root, &["commit", "-q", "-m", "first"]);
+        write(root, "notes.txt", "todo\n");
+    })
+    .await;
+    let root = app.dir.path();
+    let (_, first) = summary_bytes(&app).await;
+    assert_eq!(first["git"]["dirty"], true, "notes.txt is untracked");
+    // Long enough for the watcher to start and settle, as above.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, again) = summary_bytes(&app).await;
+    assert_eq!(again, first);
+
+    // Only `.git/config` changes: it now names an excludes file outside
+    // the project that lists the untracked file.
+    let excludes_file = excludes.to_str().unwrap();
+    crate::harness::git(root, &["config", "core.excludesFile", excludes_file]);
+    let (_, configured) = summary_bytes(&app).await;
+    assert_eq!(configured["git"]["dirty"], false);
+    assert_eq!(configured["tree_hash"], first["tree_hash"]);
+
+    // Only that excludes file changes, outside the project.
+    std::fs::write(&excludes, "# nothing\n").unwrap();
+    let (_, unexcluded) = summary_bytes(&app).await;
+    assert_eq!(unexcluded["git"]["dirty"], true);
+    std::fs::write(&excludes, "notes.txt\n").unwrap();
+    let (_, excluded) = summary_bytes(&app).await;
+    assert_eq!(excluded["git"]["dirty"], false);
+}
