@@ -6,11 +6,13 @@
 //! WAL mode) and PostgreSQL with the same SQL, differing only where the two
 //! dialects must. One contract test suite runs against both.
 
+mod log_text;
 mod migrations;
 mod sql;
 
 use std::collections::BTreeMap;
 
+pub use log_text::{LogPacker, PackedText};
 pub use qide_api::BuildStatus;
 pub use sql::{Backend, SqlStore};
 
@@ -584,6 +586,20 @@ pub trait Store: Send + Sync + 'static {
     /// the new gap, in one transaction; `NotFound` if the build does not
     /// exist.
     async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()>;
+
+    /// Stores new chunks (their text packed beforehand with a
+    /// [`LogPacker`], so compression need not wait for the database),
+    /// deletes the chunks numbered in `drop` (the log cap dropping the
+    /// middle; a chunk appended in the same call may be among them) and
+    /// records the log's new size, all in one transaction; `NotFound` if the
+    /// build does not exist. Once it returns, the chunks survive a crash.
+    async fn write_log(
+        &self,
+        build_id: i64,
+        append: &[(&LogChunk, &PackedText)],
+        drop: &[i64],
+        meta: &LogMeta,
+    ) -> Result<()>;
 
     /// Chunks holding lines at or after `from_line`, in line order, at most
     /// `max_chunks` of them: the chunk holding `from_line` comes first, and a

@@ -16,8 +16,9 @@ use crate::{
     BuildFilter, BuildFinish, BuildRecord, BuildStatus, Calibration, CategoryCount, Claim,
     ClaimOutcome, DiagnosisRecord, Dropped, LogChunk, LogMeta, NewBuild, NewReport, PatternFilter,
     PatternRecord, ReportRecord, Result, StepRecord, StepUpdate, Store, StoreError, TokenRecord,
-    WorkspaceState, migrations,
+    WorkspaceState, log_text, migrations,
 };
+use crate::{LogPacker, PackedText};
 
 mod stats;
 mod test_results;
@@ -423,40 +424,13 @@ fn report_from_row(row: &AnyRow) -> Result<ReportRecord> {
     })
 }
 
-/// `log_chunks.encoding` of text stored as it is.
-const ENCODING_RAW: i64 = 0;
-/// `log_chunks.encoding` of text stored as an LZ4 block, length first.
-const ENCODING_LZ4: i64 = 1;
-
-/// Log text as stored: LZ4 when it saves at least an eighth, else as is.
-/// Build logs repeat themselves, so this usually cuts writes severalfold.
-fn encode_text(text: &[u8]) -> (i64, Vec<u8>) {
-    let packed = lz4_flex::block::compress_prepend_size(text);
-    if packed.len() < text.len() - text.len() / 8 {
-        (ENCODING_LZ4, packed)
-    } else {
-        (ENCODING_RAW, text.to_vec())
-    }
-}
-
-fn decode_text(encoding: i64, stored: Vec<u8>, seq: i64) -> Result<Vec<u8>> {
-    match encoding {
-        ENCODING_RAW => Ok(stored),
-        ENCODING_LZ4 => lz4_flex::block::decompress_size_prepended(&stored)
-            .map_err(|e| StoreError::Corrupt(format!("log chunk {seq}: {e}"))),
-        other => Err(StoreError::Corrupt(format!(
-            "log chunk {seq}: unknown encoding {other}"
-        ))),
-    }
-}
-
 fn chunk_from_row(row: &AnyRow) -> Result<LogChunk> {
     let seq: i64 = row.try_get("seq")?;
     let chunk = LogChunk {
         seq,
         step_idx: row.try_get("step_idx")?,
         first_line: row.try_get("first_line")?,
-        text: decode_text(row.try_get("encoding")?, row.try_get("text")?, seq)?,
+        text: log_text::unpack(row.try_get("encoding")?, row.try_get("text")?, seq)?,
         streams: row.try_get("streams")?,
     };
     let newlines = chunk.text.iter().filter(|&&b| b == b'\n').count();
@@ -585,37 +559,49 @@ impl Store for SqlStore {
         chunk: &LogChunk,
         meta: &LogMeta,
     ) -> Result<()> {
-        // The build row first, so an unknown build is `NotFound` rather
-        // than a foreign-key failure.
-        let (encoding, text) = encode_text(&chunk.text);
-        let mut tx = self.begin_write().await?;
-        write_log_meta(&mut tx, build_id, meta).await?;
-        sqlx::query(
-            "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams, encoding) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(build_id)
-        .bind(chunk.seq)
-        .bind(chunk.step_idx)
-        .bind(chunk.first_line)
-        .bind(chunk.line_count())
-        .bind(text)
-        .bind(chunk.streams.clone())
-        .bind(encoding)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let packed = LogPacker::new()?.pack(&chunk.text);
+        self.write_log(build_id, &[(chunk, &packed)], &[], meta)
+            .await
     }
 
     async fn drop_log_chunk(&self, build_id: i64, seq: i64, meta: &LogMeta) -> Result<()> {
+        self.write_log(build_id, &[], &[seq], meta).await
+    }
+
+    async fn write_log(
+        &self,
+        build_id: i64,
+        append: &[(&LogChunk, &PackedText)],
+        drop: &[i64],
+        meta: &LogMeta,
+    ) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        // The build row first, so an unknown build is `NotFound` rather
+        // than a foreign-key failure.
         write_log_meta(&mut tx, build_id, meta).await?;
-        sqlx::query("DELETE FROM log_chunks WHERE build_id = $1 AND seq = $2")
+        for (chunk, packed) in append {
+            sqlx::query(
+                "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams, encoding) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
             .bind(build_id)
-            .bind(seq)
+            .bind(chunk.seq)
+            .bind(chunk.step_idx)
+            .bind(chunk.first_line)
+            .bind(chunk.line_count())
+            .bind(packed.bytes.as_slice())
+            .bind(chunk.streams.as_slice())
+            .bind(packed.encoding)
             .execute(&mut *tx)
             .await?;
+        }
+        for seq in drop {
+            sqlx::query("DELETE FROM log_chunks WHERE build_id = $1 AND seq = $2")
+                .bind(build_id)
+                .bind(seq)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }

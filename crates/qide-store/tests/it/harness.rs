@@ -75,6 +75,17 @@ impl TestDb {
         opened.expect("reopening the test database")
     }
 
+    /// The URL of this database, for tests that must write a row the way an
+    /// older QIDE did, below the store's API.
+    pub(crate) fn url(&self) -> String {
+        match &self.place {
+            Place::Sqlite { dir } => {
+                format!("sqlite://{}?mode=rwc", dir.path().join("qide.db").display())
+            }
+            Place::Postgres { admin_url, name } => database_url(admin_url, name),
+        }
+    }
+
     /// The URL of a second, empty database beside this one (a new SQLite
     /// file in the same dir, or a new PostgreSQL database), for tests of a
     /// first open. It goes away with this one.

@@ -1,7 +1,8 @@
 //! Contract tests for build logs: line-numbered chunks, reading from a line
 //! or from the end, dropping the middle, and binary text.
 
-use qide_store::{Dropped, LogChunk, LogMeta, Store, StoreError};
+use qide_store::{Dropped, LogChunk, LogMeta, LogPacker, Store, StoreError};
+use sqlx::Connection;
 
 use crate::harness::{TestDb, chunk, running_build};
 
@@ -10,6 +11,8 @@ contract_tests!(
     dropped_chunk_leaves_a_gap_that_reads_skip,
     log_text_round_trips_arbitrary_bytes,
     logs_of_builds_do_not_mix,
+    one_write_appends_and_drops_chunks_together,
+    chunks_stored_as_lz4_by_earlier_versions_still_read,
 );
 
 /// Four chunks over two steps: lines 1-3, 4-5, 6-9 and 10.
@@ -312,4 +315,130 @@ async fn logs_of_builds_do_not_mix(db: &TestDb) {
     );
     let err = store.drop_log_chunk(unknown, 0, &bigger).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+/// A chunk of `lines` build-log lines, big and repetitive enough that it is
+/// stored compressed.
+fn big_chunk(seq: i64, first_line: i64, lines: usize) -> LogChunk {
+    let text: Vec<String> = (0..lines)
+        .map(|i| {
+            format!(
+                "   Compiling dep-{} v1.{}.0 (line {})",
+                i % 17,
+                i % 3,
+                first_line + i as i64
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = text.iter().map(String::as_str).collect();
+    chunk(seq, 0, first_line, &refs)
+}
+
+async fn one_write_appends_and_drops_chunks_together(db: &TestDb) {
+    let store: &dyn Store = &db.store;
+    let id = running_build(store, 1).await;
+    let mut packer = LogPacker::new().unwrap();
+    let chunks = [
+        big_chunk(0, 1, 5000),
+        big_chunk(1, 5001, 5000),
+        big_chunk(2, 10_001, 10),
+    ];
+    let packed: Vec<_> = chunks.iter().map(|c| packer.pack(&c.text)).collect();
+    assert!(
+        packed[0].stored_len() * 4 < chunks[0].text.len(),
+        "build logs are stored compressed"
+    );
+    let pairs: Vec<_> = chunks.iter().zip(&packed).collect();
+    let mut meta = LogMeta {
+        line_count: 10_010,
+        bytes: chunks.iter().map(|c| c.text.len() as i64 + 1).sum(),
+        dropped: None,
+    };
+    store.write_log(id, &pairs[..2], &[], &meta).await.unwrap();
+    assert_eq!(store.log_chunks_from(id, 1, 10).await.unwrap(), chunks[..2]);
+
+    // The cap drops chunk 0 while chunk 2 arrives; the same write may also
+    // drop a chunk it appends (a tiny tail), leaving neither behind.
+    let late = big_chunk(3, 10_011, 1);
+    let late_packed = packer.pack(&late.text);
+    meta.line_count = 10_011;
+    meta.dropped = Some(Dropped {
+        first_line: 1,
+        last_line: 5000,
+        bytes: chunks[0].text.len() as i64 + 1,
+    });
+    store
+        .write_log(id, &[pairs[2], (&late, &late_packed)], &[0, 3], &meta)
+        .await
+        .unwrap();
+    assert_eq!(store.get_build(id).await.unwrap().log, meta);
+    assert_eq!(store.log_chunks_from(id, 1, 10).await.unwrap(), chunks[1..]);
+    assert_eq!(store.log_chunks_last(id, 1).await.unwrap(), chunks[2..]);
+
+    // One transaction: a batch whose second chunk repeats a stored seq
+    // stores none of it, drops nothing and leaves the meta as it was.
+    let fresh = big_chunk(4, 20_000, 3);
+    let fresh_packed = packer.pack(&fresh.text);
+    let repeat = big_chunk(1, 30_000, 3);
+    let repeat_packed = packer.pack(&repeat.text);
+    let failed = LogMeta {
+        line_count: 40_000,
+        bytes: 1,
+        dropped: None,
+    };
+    assert!(
+        store
+            .write_log(
+                id,
+                &[(&fresh, &fresh_packed), (&repeat, &repeat_packed)],
+                &[2],
+                &failed
+            )
+            .await
+            .is_err()
+    );
+    assert_eq!(store.get_build(id).await.unwrap().log, meta);
+    assert_eq!(store.log_chunks_from(id, 1, 10).await.unwrap(), chunks[1..]);
+
+    let err = store
+        .write_log(id + 1000, &[(&fresh, &fresh_packed)], &[], &meta)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+}
+
+async fn chunks_stored_as_lz4_by_earlier_versions_still_read(db: &TestDb) {
+    let store: &dyn Store = &db.store;
+    let id = running_build(store, 1).await;
+    let old = big_chunk(0, 1, 2000);
+    let new = big_chunk(1, 2001, 2000);
+    // Written as QIDE wrote log chunks before zstd: an LZ4 block, length
+    // first, with encoding 1.
+    let mut conn = sqlx::AnyConnection::connect(&db.url()).await.unwrap();
+    sqlx::query(
+        "INSERT INTO log_chunks (build_id, seq, step_idx, first_line, line_count, text, streams, encoding) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1)",
+    )
+    .bind(id)
+    .bind(old.seq)
+    .bind(old.step_idx)
+    .bind(old.first_line)
+    .bind(old.line_count())
+    .bind(lz4_flex::block::compress_prepend_size(&old.text))
+    .bind(old.streams.clone())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let meta = LogMeta {
+        line_count: 4000,
+        bytes: (old.text.len() + new.text.len() + 2) as i64,
+        dropped: None,
+    };
+    store.append_log_chunk(id, &new, &meta).await.unwrap();
+    assert_eq!(
+        store.log_chunks_from(id, 1, 10).await.unwrap(),
+        [old.clone(), new.clone()]
+    );
+    assert_eq!(store.log_chunks_last(id, 10).await.unwrap(), [old, new]);
 }
