@@ -74,7 +74,7 @@ pub(crate) struct Block {
 const MAX_BLOCK_LINES: u32 = 60;
 
 /// The tool that prints located messages for files with this name.
-fn tool_for(file: &str) -> &'static str {
+pub(crate) fn tool_for(file: &str) -> &'static str {
     let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
     match ext {
         "c" | "h" | "cc" | "cpp" | "cxx" | "c++" | "hpp" | "hh" | "hxx" | "m" | "mm" | "cu"
@@ -91,7 +91,7 @@ fn tool_for(file: &str) -> &'static str {
     }
 }
 
-fn error_category(tool: &str, message: &str) -> Category {
+pub(crate) fn error_category(tool: &str, message: &str) -> Category {
     if message.starts_with("package ") && message.ends_with(" does not exist") {
         return Category::MissingDependency;
     }

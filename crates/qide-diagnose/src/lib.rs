@@ -34,6 +34,7 @@ mod cargo_json;
 mod classify;
 mod cmake;
 mod fallback;
+mod findings;
 mod fingerprint;
 mod generic;
 mod gotest;
@@ -233,6 +234,8 @@ pub struct LogDiagnoser {
     toolset: toolset::Toolset,
     /// The error-looking lines reported when no parser finds a root cause.
     fallback: fallback::Fallback,
+    /// Linters' `path:line: message` findings that name no severity.
+    findings: findings::Findings,
     /// The lines new since a green log of the same steps, when the caller
     /// has one ([`LogDiagnoser::with_baseline`]).
     novelty: Option<novelty::Novelty>,
@@ -357,6 +360,13 @@ impl LogDiagnoser {
             .diagnostics
             .iter()
             .any(|d| d.root_cause && d.severity == Severity::Error);
+        // Findings that name no severity explain a failure nothing else
+        // does (an error-looking line says there was one), but only
+        // perhaps: the fallback still reports as if nothing had.
+        let unexplained = !has_root_cause && self.fallback.recent_start(1).is_some();
+        for draft in std::mem::take(&mut self.findings).finish(unexplained) {
+            self.sink.emit(draft);
+        }
         let infra_lines = self.settle_infra();
         // Without a root cause the fallback is the answer. With one, the
         // error-looking lines well after the last of them, and those apart
@@ -431,6 +441,9 @@ impl LogDiagnoser {
     /// Handles a line no open construct took.
     fn fresh_line(&mut self, n: u64, line: &str, maybe: bool) {
         self.toolset.ungated(n, line);
+        if line.starts_with("[qide] step ") {
+            self.findings.step_ended(line);
+        }
         if line.starts_with(' ') && is_test_binary_start(line) {
             // Test names are unique within one test binary only: two
             // crates' `tests::it_works` are two tests.
@@ -454,6 +467,8 @@ impl LogDiagnoser {
                 && let Some(failure) = self.runners.line(n, line)
             {
                 self.open = Some(Open::Runner(failure));
+            } else if let Some(draft) = self.findings.line(n, line) {
+                self.sink.emit(draft);
             }
             return;
         }
@@ -547,6 +562,10 @@ impl LogDiagnoser {
         }
         if let Some(block) = generic::header(n, line, context_start) {
             self.open = Some(Open::Located(block));
+            return;
+        }
+        if let Some(draft) = self.findings.line(n, line) {
+            self.sink.emit(draft);
             return;
         }
         if let Some(hit) = classify::infra_line(line) {

@@ -5,6 +5,7 @@
 mod build_tools;
 mod fingerprints;
 mod junit;
+mod linters;
 mod logs;
 mod novelty;
 mod robustness;
