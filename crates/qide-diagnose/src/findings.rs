@@ -3,8 +3,9 @@
 //! luacheck, yamllint, buf, phpstan, hlint, go vet, reek, fasterer,
 //! dotenv-linter, misspell, sorbet, standard…), with the variants of
 //! protolint (`[path:line:col] msg`), tslint (`path[line, col]: msg`),
-//! eslint's compact formatter (`path: line N, col M, Error - msg`) and
-//! loggers' `[error] `/`[warn] ` prefixes (sbt).
+//! eslint's compact formatter (`path: line N, col M, Error - msg`),
+//! loggers' `[error] `/`[warn] ` prefixes (sbt) and xcpretty's and
+//! xcbeautify's `❌ `/`⚠️ ` marks (Xcode builds).
 //!
 //! Unlike a compiler's `path:line: error: msg` ([`crate::generic`]), many of
 //! these name no severity, and a line only counts when its path ends in a
@@ -98,7 +99,21 @@ impl Findings {
 /// Reads a finding: the draft (severity Warning when the line names none)
 /// and how the line named its severity.
 fn parse(line: &str) -> Option<(Draft, Label)> {
-    let (prefix_label, rest) = logger_prefix(line);
+    // Every line no parser took comes here: most are ruled out by their
+    // first byte or their first word.
+    let (prefix_label, rest) = match line.as_bytes().first()? {
+        b'[' => logger_prefix(line),
+        // xcpretty's and xcbeautify's marks: `❌  path:line:col: message`.
+        0xE2 => match (line.strip_prefix('❌'), line.strip_prefix("⚠️")) {
+            (Some(rest), _) => (Label::Error, rest.trim_start()),
+            (_, Some(rest)) => (Label::Warning, rest.trim_start()),
+            _ => return None,
+        },
+        b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'~' | b' ') => {
+            (Label::None, line)
+        }
+        _ => return None,
+    };
     // A finding is flush left, or indented by a formatter (standard, reek).
     let body = rest.strip_prefix("  ").unwrap_or(rest);
     let (bracketed, body) = match body.strip_prefix('[') {
@@ -107,13 +122,14 @@ fn parse(line: &str) -> Option<(Draft, Label)> {
     };
     let path_len = path_len(body)?;
     let (file, after) = body.split_at(path_len);
+    // The position first: it rules out `Note:` and `remote:` cheaply.
+    let (line_no, column, message) = position(after, bracketed)?;
     let known = known_file(file);
     // An unknown name still counts under a directory when the finding names
     // its severity (rubocop on `bin/rails`).
     if !known && !file.contains(['/', '\\']) {
         return None;
     }
-    let (line_no, column, message) = position(after, bracketed)?;
     let colon =
         message.len() < after.len() && after.as_bytes()[after.len() - message.len() - 1] == b':';
     let message = message.trim();
@@ -183,10 +199,17 @@ fn path_len(text: &str) -> Option<usize> {
         [d, b':', b'\\' | b'/', ..] if d.is_ascii_alphabetic() => 2,
         _ => 0,
     };
-    let end = skip
-        + bytes[skip..]
-            .iter()
-            .position(|&b| matches!(b, b':' | b'[' | b' ' | b'\t' | b'(' | b'"' | b'\''))?;
+    // Bytes that end a path, as a table: this runs on most lines.
+    static ENDS: [bool; 256] = {
+        let mut ends = [false; 256];
+        let mut i = 0;
+        while i < 7 {
+            ends[[b':', b'[', b' ', b'\t', b'(', b'"', b'\''][i] as usize] = true;
+            i += 1;
+        }
+        ends
+    };
+    let end = skip + bytes[skip..].iter().position(|&b| ENDS[usize::from(b)])?;
     (end > 0 && matches!(bytes[end], b':' | b'[')).then_some(end)
 }
 
@@ -590,6 +613,26 @@ mod tests {
                     Some(5),
                     "Style/TrailingComma: Put a comma after the last item.",
                     Label::None,
+                ),
+            ),
+            (
+                "❌  /Users/ci/App/Source/JSON.swift:97:2: unknown attribute 'dynamicMemberLookup'",
+                (
+                    "/Users/ci/App/Source/JSON.swift",
+                    97,
+                    Some(2),
+                    "unknown attribute 'dynamicMemberLookup'",
+                    Label::Error,
+                ),
+            ),
+            (
+                "⚠️  /Users/ci/App/Source/JSON.swift:12:5: variable 'x' was never used",
+                (
+                    "/Users/ci/App/Source/JSON.swift",
+                    12,
+                    Some(5),
+                    "variable 'x' was never used",
+                    Label::Warning,
                 ),
             ),
             (
