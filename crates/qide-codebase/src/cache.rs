@@ -363,6 +363,21 @@ impl SummaryCache {
         self.map.repo_map(root, budget_tokens, focus, count)
     }
 
+    /// The repo map within about `time_limit` (see
+    /// [`MapCache::repo_map_within`]): partial when parsing every changed
+    /// file would take longer, with the rest parsed in the background.
+    pub fn repo_map_within(
+        &self,
+        root: &Path,
+        budget_tokens: u64,
+        focus: &MapFocus,
+        count: impl Fn(&str) -> u64,
+        time_limit: Duration,
+    ) -> Result<RepoMap, Error> {
+        self.map
+            .repo_map_within(root, budget_tokens, focus, count, time_limit)
+    }
+
     /// A number that moves whenever anything under `root` changes, ignored
     /// files and build output included, `.git/` and `.qide/` excluded; read
     /// after syncing with the watcher, so every change made before this call

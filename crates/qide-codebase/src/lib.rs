@@ -42,8 +42,8 @@ pub use classify::{is_lock_file, is_secret};
 pub use error::Error;
 pub use git_settings::{GitDirs, git_settings_stamp};
 pub use map::{
-    DAMPING, MAX_DEFINERS, MIN_REFERENCE_NAME, MapCache, MapFile, MapFocus, MapReason, RepoMap,
-    repo_map, symbols_in_message,
+    DAMPING, MAP_DEADLINE, MAX_DEFINERS, MIN_REFERENCE_NAME, MapCache, MapFile, MapFocus,
+    MapReason, RepoMap, repo_map, symbols_in_message,
 };
 pub use outline::{Definition, MAX_MEMBER_INDENT, MAX_SIGNATURE_BYTES, can_outline, outline};
 pub use pack::{BYTES_PER_TOKEN_BOUND, LeftOut, LeftOutReason, Pack, PackReason, PackedFile, pack};

@@ -55,9 +55,9 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::classify::{entry_point_rank, file_name, is_lock_file, is_secret, is_test};
 use crate::outline::{Definition, can_outline};
@@ -67,6 +67,12 @@ use crate::tags::{FileTags, TagMethod, file_tags, has_grammar};
 use crate::tree_hash::Stamp;
 use crate::walk::{self, EntryKind};
 use crate::{Error, language};
+
+/// Hash tables keyed by names and paths: foldhash is several times faster
+/// than the standard SipHash on short keys, and seeded per table.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`FastMap`].
+type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 
 /// Names shorter than this make no edges: too many false matches.
 pub const MIN_REFERENCE_NAME: usize = 3;
@@ -176,9 +182,42 @@ pub struct RepoMap {
     pub parsed: u64,
     /// Files whose tags were reused from the cache.
     pub reused: u64,
+    /// Source files in the project that the map reads (the walk's kept
+    /// files in a language with a grammar or an outline, at most
+    /// [`MAX_READ_BYTES`], not secret or lock files).
+    pub files_total: u64,
+    /// Of those, the files whose tags the map was made from: read on this
+    /// call or earlier.
+    pub files_parsed: u64,
+    /// The deadline came before every file was parsed: the map is made
+    /// from `files_parsed` of `files_total` files, and parsing goes on in
+    /// the background (see [`MapCache::repo_map_within`]).
+    pub partial: bool,
+    /// The time limit the map was made within, if it had one.
+    pub time_limit: Option<Duration>,
 }
 
 impl RepoMap {
+    /// For a partial map, a sentence saying what was left out and why, for
+    /// the reader of the map; `None` for a complete one.
+    pub fn note(&self) -> Option<String> {
+        if !self.partial {
+            return None;
+        }
+        let limit = self.time_limit.map_or(String::new(), |l| {
+            format!(" within the {:.1} s time limit", l.as_secs_f64())
+        });
+        Some(format!(
+            "partial map: {} of {} source files were parsed{limit} (failing files and their \
+             neighbours first, then entry points, the files they name, and shallow, small \
+             files), so definitions in the other {} are missing and the ranking may change. \
+             They are being parsed in the background: a repeat call is more complete.",
+            self.files_parsed,
+            self.files_total,
+            self.files_total - self.files_parsed,
+        ))
+    }
+
     /// How the shown definitions were found: `tree_sitter`,
     /// `regex_outline`, or `tree_sitter+regex_outline` when both were used.
     pub fn method(&self) -> &'static str {
@@ -192,16 +231,86 @@ impl RepoMap {
     }
 }
 
+/// How long a map is given before it answers with the files it has parsed
+/// (see [`MapCache::repo_map_within`]): well under the server's 30 s request
+/// timeout, so a cold map of a large tree (tens of thousands of source
+/// files, minutes of parsing) answers with the best map it can make rather
+/// than timing out, and leaves a third of the timeout for the rest of the
+/// request (the tree hash, serialising the answer).
+pub const MAP_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The share of a map's time limit kept for ranking and fitting what was
+/// parsed, at least: parsing stops when only this much is left. The share
+/// grows when the last ranking took longer (see [`MapCache::reserve`]).
+const RANK_RESERVE_SHARE: f64 = 0.2;
+/// The most of a map's time limit kept for ranking: the rest is parsing.
+const RANK_RESERVE_MAX_SHARE: f64 = 0.7;
+
+/// How fast the slowest files parse, in bytes per second (large generated
+/// tables: 200–500 KB/s here, where ordinary sources parse at several
+/// MB/s). Near its deadline a worker takes only files that this rate says
+/// will be done in time, so one large file does not hold the answer back.
+const SLOW_PARSE_BYTES_PER_SEC: f64 = 250_000.0;
+
+/// Directory names whose files are parsed after the project's own sources:
+/// they show how the code is used, not what it is.
+const PERIPHERAL_DIRS: &[&str] = &["tests", "test", "examples", "benches", "fuzz"];
+
 /// Per-file tags remembered between calls, so a repeat map re-parses only
 /// what changed. Entries for files no longer in the tree are dropped on
 /// every call.
 #[derive(Debug, Default)]
 pub struct MapCache {
-    files: Mutex<HashMap<PathBuf, CachedTags>>,
+    /// The tags, shared with the background parsing a partial map leaves
+    /// behind.
+    shared: Arc<SharedTags>,
     /// The last ranking, the tree state and the focus it was made for.
     last_ranking: Mutex<Option<RememberedRanking>>,
     /// How many times a ranking was computed, for tests and diagnostics.
     rankings: AtomicU64,
+    /// Seconds per mapped file the last ranking and fitting took, to keep
+    /// time for them when a deadline cuts parsing short.
+    rank_cost: Mutex<Option<f64>>,
+}
+
+/// The tag cache and the background parsing that fills it.
+#[derive(Debug, Default)]
+struct SharedTags {
+    files: Mutex<HashMap<PathBuf, CachedTags>>,
+    /// Raised to stop the background parsing left by the last partial map:
+    /// the next call (which orders the files for its own focus) or dropping
+    /// the cache.
+    background: Mutex<Option<Arc<AtomicBool>>>,
+    /// Files parsed by background work so far, for tests and diagnostics.
+    background_parsed: AtomicU64,
+}
+
+impl SharedTags {
+    /// Stops the background parsing, if any; a file being parsed is
+    /// finished and kept.
+    fn stop_background(&self) {
+        if let Some(stop) = self
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            stop.store(true, Ordering::Release);
+        }
+    }
+
+    fn remember(&self, abs: &Path, cached: &CachedTags) {
+        self.files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(abs.to_path_buf(), cached.clone());
+    }
+}
+
+impl Drop for MapCache {
+    fn drop(&mut self) {
+        self.shared.stop_background();
+    }
 }
 
 /// A ranking and what it was computed from.
@@ -225,9 +334,33 @@ struct CachedTags {
     tags: Option<Arc<FileTags>>,
 }
 
-/// What the walk learns about one file.
-struct Scanned {
-    cached: CachedTags,
+/// A source file the walk found whose tags are not known for its stamp.
+#[derive(Debug, Clone)]
+struct Pending {
+    abs: PathBuf,
+    path: String,
+    language: &'static str,
+    stamp: Stamp,
+    /// Its size as the walk saw it.
+    size: u64,
+    /// What the cache had for the file, so unchanged content (a stamp moved
+    /// by a `touch`) is not parsed again.
+    old: Option<CachedTags>,
+}
+
+/// What the walk learns about one source file.
+enum Found {
+    /// The cache's tags, for an unchanged settled stamp.
+    Ready(CachedTags),
+    Pending(Pending),
+}
+
+/// One file's place in the map being made: its tags once known.
+struct Slot {
+    path: String,
+    /// `None` while the file is not read.
+    cached: Option<CachedTags>,
+    /// Read and parsed on this call.
     parsed: bool,
 }
 
@@ -238,8 +371,9 @@ impl MapCache {
     }
 
     /// The ranked map of the project under `root` within `budget_tokens`,
-    /// centred on `focus`. `count` counts the tokens of a rendered file. See
-    /// the module documentation.
+    /// centred on `focus`, with every source file parsed however long that
+    /// takes. `count` counts the tokens of a rendered file. See the module
+    /// documentation.
     pub fn repo_map(
         &self,
         root: &Path,
@@ -247,10 +381,66 @@ impl MapCache {
         focus: &MapFocus,
         count: impl Fn(&str) -> u64,
     ) -> Result<RepoMap, Error> {
-        let now = SystemTime::now();
-        let remembered =
-            std::mem::take(&mut *self.files.lock().unwrap_or_else(PoisonError::into_inner));
-        let scanned = walk::walk_map(root, |entry, scratch| {
+        self.map_until(root, budget_tokens, focus, count, None)
+    }
+
+    /// [`repo_map`](Self::repo_map), answering within about `time_limit`
+    /// (see [`MAP_DEADLINE`]) with the files parsed by then.
+    ///
+    /// Files whose tags the cache does not hold are parsed on all cores in
+    /// order of likely relevance, none of which needs a parse to tell: the
+    /// focus files, then their neighbours (same directory, or named like a
+    /// name they refer to or a symbol of the focus) and the project's entry
+    /// points, then files named like a name those refer to, then the rest,
+    /// shallow before deep, the project's own sources before tests and
+    /// examples, small before large. When the limit comes, the map is
+    /// ranked and fitted from what was parsed, with [`RepoMap::partial`]
+    /// set, and the remaining files go on being parsed in the background,
+    /// into this cache, so the next call is more complete and faster; that
+    /// call (or dropping the cache) stops the background work. Every call
+    /// parses at least one file per core per stage, so repeated calls finish
+    /// the map whatever the limit.
+    pub fn repo_map_within(
+        &self,
+        root: &Path,
+        budget_tokens: u64,
+        focus: &MapFocus,
+        count: impl Fn(&str) -> u64,
+        time_limit: Duration,
+    ) -> Result<RepoMap, Error> {
+        let started = Instant::now();
+        let deadline = started.checked_add(time_limit);
+        self.map_until(
+            root,
+            budget_tokens,
+            focus,
+            count,
+            deadline.map(|d| (started, d)),
+        )
+    }
+
+    /// How many files background parsing has added to this cache.
+    pub fn background_parsed(&self) -> u64 {
+        self.shared.background_parsed.load(Ordering::Relaxed)
+    }
+
+    /// Makes the map; `limits` is the call's start and deadline, if any.
+    fn map_until(
+        &self,
+        root: &Path,
+        budget_tokens: u64,
+        focus: &MapFocus,
+        count: impl Fn(&str) -> u64,
+        limits: Option<(Instant, Instant)>,
+    ) -> Result<RepoMap, Error> {
+        self.shared.stop_background();
+        let remembered = self
+            .shared
+            .files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let found = walk::walk_map(root, |entry, _| {
             if entry.kind != EntryKind::File
                 || entry.size > MAX_READ_BYTES
                 || is_secret(&entry.path)
@@ -262,71 +452,339 @@ impl MapCache {
             if !has_grammar(language, &entry.path) && !can_outline(language) {
                 return None;
             }
-            let stamp = Stamp::of(&std::fs::symlink_metadata(&entry.abs).ok()?);
             let old = remembered.get(&entry.abs);
             if let Some(old) = old
                 && old.settled
-                && old.stamp == stamp
+                && old.stamp == entry.stamp
             {
-                return Some(Scanned {
-                    cached: old.clone(),
-                    parsed: false,
-                });
+                return Some(Found::Ready(old.clone()));
             }
-            scratch.clear();
-            File::open(&entry.abs)
-                .and_then(|f| f.take(MAX_READ_BYTES).read_to_end(scratch))
-                .ok()?;
-            let digest = blake3::hash(scratch);
-            // Re-stat: a write during the read leaves the stamp unsettled.
-            let unchanged =
-                std::fs::symlink_metadata(&entry.abs).is_ok_and(|m| Stamp::of(&m) == stamp);
-            let settled = unchanged && !stamp.is_racy(now);
-            if let Some(old) = old
-                && old.digest == digest
-            {
-                return Some(Scanned {
-                    cached: CachedTags {
-                        stamp,
-                        settled,
-                        digest,
-                        tags: old.tags.clone(),
-                    },
-                    parsed: false,
-                });
-            }
-            let tags = if is_binary(scratch) {
-                None
-            } else {
-                let text = utf8_prefix(scratch.clone());
-                file_tags(language, &entry.path, &text).map(Arc::new)
-            };
-            Some(Scanned {
-                cached: CachedTags {
-                    stamp,
-                    settled,
-                    digest,
-                    tags,
-                },
-                parsed: true,
-            })
+            Some(Found::Pending(Pending {
+                abs: entry.abs.clone(),
+                path: entry.path.clone(),
+                language,
+                stamp: entry.stamp,
+                size: entry.size,
+                old: old.cloned(),
+            }))
         })?;
-        *self.files.lock().unwrap_or_else(PoisonError::into_inner) = scanned
-            .iter()
-            .map(|(entry, scanned)| (entry.abs.clone(), scanned.cached.clone()))
-            .collect();
+        drop(remembered);
+        {
+            // Files gone from the tree leave the cache.
+            let present: FastSet<&Path> = found.iter().map(|(e, _)| e.abs.as_path()).collect();
+            let mut files = self
+                .shared
+                .files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            files.retain(|abs, _| present.contains(abs.as_path()));
+        }
 
-        let parsed = scanned.iter().filter(|(_, s)| s.parsed).count() as u64;
-        let files: Vec<(&str, &FileTags)> = scanned
+        let mut slots: Vec<Slot> = Vec::with_capacity(found.len());
+        let mut pending: Vec<(usize, Pending)> = Vec::new();
+        for (i, (entry, found)) in found.into_iter().enumerate() {
+            let cached = match found {
+                Found::Ready(cached) => Some(cached),
+                Found::Pending(p) => {
+                    pending.push((i, p));
+                    None
+                }
+            };
+            slots.push(Slot {
+                path: entry.path,
+                cached,
+                parsed: false,
+            });
+        }
+
+        let parse_until = limits.map(|(started, deadline)| {
+            deadline
+                .checked_sub(self.reserve(slots.len(), deadline - started))
+                .unwrap_or(started)
+        });
+        let left = self.parse_pending(&mut slots, pending, focus, parse_until);
+        let files_pending = left.len() as u64;
+        if !left.is_empty() {
+            self.parse_in_background(left);
+        }
+
+        let ranking_started = Instant::now();
+        let parsed = slots.iter().filter(|s| s.parsed).count() as u64;
+        let known = slots.iter().filter(|s| s.cached.is_some()).count() as u64;
+        let files: Vec<(&str, &FileTags)> = slots
             .iter()
-            .filter_map(|(entry, s)| Some((entry.path.as_str(), s.cached.tags.as_deref()?)))
+            .filter_map(|s| Some((s.path.as_str(), s.cached.as_ref()?.tags.as_deref()?)))
             .collect();
-        let ranking = self.ranking(&scanned, &files, focus);
+        let ranking = self.ranking(&slots, &files, focus);
         let mut map = fit(&files, &ranking, budget_tokens, &count);
+        let per_file = ranking_started.elapsed().as_secs_f64() / (files.len().max(1) as f64);
+        *self
+            .rank_cost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(per_file);
         map.parsed = parsed;
-        map.reused = scanned.len() as u64 - parsed;
+        map.reused = known - parsed;
+        map.files_total = slots.len() as u64;
+        map.files_parsed = known;
+        map.partial = files_pending > 0;
+        map.time_limit = limits.map(|(started, deadline)| deadline - started);
         Ok(map)
     }
+
+    /// How much of a call's `time_limit` to keep for ranking and fitting a
+    /// map of `files` files: the cost per file of the last ranking, twice
+    /// over, and at least [`RANK_RESERVE_SHARE`] of the limit; never more
+    /// than [`RANK_RESERVE_MAX_SHARE`] of it, so some parsing always
+    /// happens.
+    fn reserve(&self, files: usize, time_limit: Duration) -> Duration {
+        let last = *self
+            .rank_cost
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let estimate = last.map_or(0.0, |per_file| 2.0 * per_file * files as f64);
+        let secs = estimate
+            .max(RANK_RESERVE_SHARE * time_limit.as_secs_f64())
+            .min(RANK_RESERVE_MAX_SHARE * time_limit.as_secs_f64());
+        Duration::from_secs_f64(secs)
+    }
+
+    /// Reads and parses the `pending` files of `slots` in the order
+    /// [`repo_map_within`](Self::repo_map_within) describes, on all cores,
+    /// until `deadline`. Returns the files not reached, in that order.
+    fn parse_pending(
+        &self,
+        slots: &mut [Slot],
+        pending: Vec<(usize, Pending)>,
+        focus: &MapFocus,
+        deadline: Option<Instant>,
+    ) -> Vec<Pending> {
+        let never = AtomicBool::new(false);
+        let parse = |slots: &mut [Slot], stage: Vec<(usize, Pending)>| -> Vec<(usize, Pending)> {
+            let (done, left) = parse_in_order(&self.shared, stage, deadline, &never);
+            for (i, cached, parsed) in done {
+                slots[i].cached = Some(cached);
+                slots[i].parsed = parsed;
+            }
+            left
+        };
+
+        // Stage 1: the focus files, in the caller's order.
+        let (mut first, rest): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(_, p)| focus.files.contains(&p.path));
+        first.sort_by_key(|(_, p)| focus.files.iter().position(|f| *f == p.path));
+        let mut left = parse(slots, first);
+
+        // Stage 2: the focus files' neighbours and the project's surface.
+        let focus_slots: Vec<&Slot> = slots
+            .iter()
+            .filter(|s| focus.files.contains(&s.path))
+            .collect();
+        let mut names: FastSet<String> = focus.symbols.iter().cloned().collect();
+        names.extend(referred_names(&focus_slots));
+        let focus_dirs: HashSet<&str> = focus.files.iter().map(|f| parent_dir(f)).collect();
+        let (second, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(_, p)| {
+            focus_dirs.contains(parent_dir(&p.path))
+                || names.contains(module_name(&p.path))
+                || is_surface(&p.path)
+        });
+        let mut second = second;
+        second.sort_by_cached_key(|(_, p)| importance(p));
+        left.extend(parse(slots, second));
+
+        // Stage 3: files named like what the focus and the surface refer to
+        // first, then the rest.
+        let known: Vec<&Slot> = slots
+            .iter()
+            .filter(|s| focus.files.contains(&s.path) || is_surface(&s.path))
+            .collect();
+        names.extend(referred_names(&known));
+        let mut third = rest;
+        third.sort_by_cached_key(|(_, p)| (!names.contains(module_name(&p.path)), importance(p)));
+        left.extend(parse(slots, third));
+        left.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// Goes on parsing `left` (in its order) on a thread of its own, into
+    /// the cache, until done or stopped (see [`SharedTags::background`]).
+    fn parse_in_background(&self, left: Vec<Pending>) {
+        let stop = Arc::new(AtomicBool::new(false));
+        *self
+            .shared
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(stop.clone());
+        let shared = self.shared.clone();
+        // A plain thread, not the caller's pool: nothing waits for it, and
+        // it ends with the process.
+        let _ = std::thread::Builder::new()
+            .name("qide-map-parse".to_owned())
+            .spawn(move || {
+                let stage: Vec<(usize, Pending)> = left.into_iter().enumerate().collect();
+                let (done, _) = parse_in_order(&shared, stage, None, &stop);
+                shared
+                    .background_parsed
+                    .fetch_add(done.len() as u64, Ordering::Relaxed);
+            });
+    }
+}
+
+/// Reads and tags the files of `stage` in order, each core taking the next
+/// one, remembering each in `shared` as it is done, until `deadline` (each
+/// core parses at least one file first; near the deadline, only files small
+/// enough to be done in time are taken) or `stop`. Returns the files done,
+/// with their slot, tags and whether they were parsed (not reused by
+/// digest), and the files not reached, in order.
+#[allow(clippy::type_complexity)]
+fn parse_in_order(
+    shared: &SharedTags,
+    stage: Vec<(usize, Pending)>,
+    deadline: Option<Instant>,
+    stop: &AtomicBool,
+) -> (Vec<(usize, CachedTags, bool)>, Vec<(usize, Pending)>) {
+    if stage.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(stage.len());
+    let taken: Vec<AtomicBool> = stage.iter().map(|_| AtomicBool::new(false)).collect();
+    let done: Mutex<Vec<(usize, CachedTags, bool)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut scratch = Vec::new();
+                let mut mine = 0usize;
+                loop {
+                    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                    if stop.load(Ordering::Acquire) || (mine > 0 && left == Some(Duration::ZERO)) {
+                        break;
+                    }
+                    let k = next.fetch_add(1, Ordering::AcqRel);
+                    let Some((slot, pending)) = stage.get(k) else {
+                        break;
+                    };
+                    // A file that may not be done in time is left for later.
+                    let worst =
+                        Duration::from_secs_f64(pending.size as f64 / SLOW_PARSE_BYTES_PER_SEC);
+                    if mine > 0 && left.is_some_and(|left| worst > left) {
+                        continue;
+                    }
+                    taken[k].store(true, Ordering::Release);
+                    if let Some((cached, parsed)) = read_tags(pending, &mut scratch) {
+                        // Only a parse counts as progress: a file read again
+                        // to find its content unchanged (a recent stamp) is
+                        // cheap, and counting it could leave every call
+                        // re-reading the same first files.
+                        mine += usize::from(parsed);
+                        shared.remember(&pending.abs, &cached);
+                        done.lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push((*slot, cached, parsed));
+                    }
+                }
+            });
+        }
+    });
+    let left = stage
+        .into_iter()
+        .zip(&taken)
+        .filter(|(_, taken)| !taken.load(Ordering::Acquire))
+        .map(|(item, _)| item)
+        .collect();
+    (
+        done.into_inner().unwrap_or_else(PoisonError::into_inner),
+        left,
+    )
+}
+
+/// Reads one file and finds its tags, reusing the old ones when its content
+/// is unchanged. Also says whether it was parsed. `None` when it cannot be
+/// read.
+fn read_tags(pending: &Pending, scratch: &mut Vec<u8>) -> Option<(CachedTags, bool)> {
+    scratch.clear();
+    File::open(&pending.abs)
+        .and_then(|f| f.take(MAX_READ_BYTES).read_to_end(scratch))
+        .ok()?;
+    let digest = blake3::hash(scratch);
+    // Re-stat: a write since the walk leaves the stamp unsettled.
+    let unchanged =
+        std::fs::symlink_metadata(&pending.abs).is_ok_and(|m| Stamp::of(&m) == pending.stamp);
+    let settled = unchanged && !pending.stamp.is_racy(SystemTime::now());
+    if let Some(old) = &pending.old
+        && old.digest == digest
+    {
+        let cached = CachedTags {
+            stamp: pending.stamp,
+            settled,
+            digest,
+            tags: old.tags.clone(),
+        };
+        return Some((cached, false));
+    }
+    let tags = if is_binary(scratch) {
+        None
+    } else {
+        let text = utf8_prefix(scratch.clone());
+        file_tags(pending.language, &pending.path, &text).map(Arc::new)
+    };
+    let cached = CachedTags {
+        stamp: pending.stamp,
+        settled,
+        digest,
+        tags,
+    };
+    Some((cached, true))
+}
+
+/// The names the files of `slots` refer to or declare as modules (Rust's
+/// `mod parser;`): files named so are likely what they use.
+fn referred_names(slots: &[&Slot]) -> Vec<String> {
+    let mut names = Vec::new();
+    for slot in slots {
+        let Some(tags) = slot.cached.as_ref().and_then(|c| c.tags.as_deref()) else {
+            continue;
+        };
+        names.extend(tags.references.iter().map(|(name, _)| name.clone()));
+        names.extend(
+            tags.definitions
+                .iter()
+                .filter(|d| d.kind == "mod")
+                .map(|d| d.name.clone()),
+        );
+    }
+    names
+}
+
+/// The directory of a relative path, `""` at the root.
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// The name other code uses for the module in `path`: the file's stem, or
+/// its directory's name for a file that stands for its directory
+/// (`mod.rs`, `__init__.py`, `index.ts`…).
+fn module_name(path: &str) -> &str {
+    let name = file_name(path);
+    let stem = name.split_once('.').map_or(name, |(stem, _)| stem);
+    match stem {
+        "mod" | "__init__" | "index" | "lib" | "main" => file_name(parent_dir(path)),
+        _ => stem,
+    }
+}
+
+/// How early to parse a file when nothing else tells: the project's own
+/// sources before tests and examples, shallow before deep, small before
+/// large (a large file costs more, and is more often generated).
+fn importance(pending: &Pending) -> (bool, usize, u64) {
+    let peripheral = is_test(&pending.path)
+        || pending
+            .path
+            .split('/')
+            .any(|part| PERIPHERAL_DIRS.contains(&part));
+    let depth = pending.path.matches('/').count();
+    (peripheral, depth, pending.size)
 }
 
 impl MapCache {
@@ -336,22 +794,26 @@ impl MapCache {
         self.rankings.load(Ordering::Relaxed)
     }
 
-    /// The ranking of `files` (the tagged ones among `scanned`) for `focus`:
+    /// The ranking of `files` (the tagged ones among `slots`) for `focus`:
     /// the remembered one when the tree state and the focus are those it was
     /// made for, a fresh one (then remembered) otherwise.
     fn ranking(
         &self,
-        scanned: &[(walk::WalkEntry, Scanned)],
+        slots: &[Slot],
         files: &[(&str, &FileTags)],
         focus: &MapFocus,
     ) -> Arc<Ranking> {
         // The tags, and so the ranking, follow from each file's path and
-        // content (binary content has no tags, and that is in the digest).
+        // content (binary content has no tags, and that is in the digest);
+        // a file not yet read is marked as such.
         let mut state = blake3::Hasher::new();
-        for (entry, scanned) in scanned {
-            state.update(&(entry.path.len() as u64).to_le_bytes());
-            state.update(entry.path.as_bytes());
-            state.update(scanned.cached.digest.as_bytes());
+        for slot in slots {
+            state.update(&(slot.path.len() as u64).to_le_bytes());
+            state.update(slot.path.as_bytes());
+            match &slot.cached {
+                Some(cached) => state.update(cached.digest.as_bytes()),
+                None => state.update(b"unread"),
+            };
         }
         let tree_state = state.finalize();
         let mut last = self
@@ -489,7 +951,7 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
     let mentioned: HashSet<&str> = focus.symbols.iter().map(String::as_str).collect();
 
     // Names, numbered, and the files defining each.
-    let mut name_ids: HashMap<&str, u32> = HashMap::new();
+    let mut name_ids: FastMap<&str, u32> = FastMap::default();
     let mut definers: Vec<Vec<u32>> = Vec::new();
     for (i, (_, tags)) in files.iter().enumerate() {
         for definition in tags.definitions.iter().filter(|d| is_ranked(d)) {
@@ -505,11 +967,21 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
         }
     }
 
+    // Each (name, defining file) pair is numbered, so the rank flowing to
+    // it is a vector, not a map: `slot_start[id]` plus the file's place
+    // among the name's definers.
+    let mut slot_start: Vec<u32> = Vec::with_capacity(definers.len() + 1);
+    let mut slots = 0u32;
+    for list in &definers {
+        slot_start.push(slots);
+        slots += list.len() as u32;
+    }
+
     // Edges: referring file → defining file, per name.
     struct Edge {
         from: u32,
         to: u32,
-        name: u32,
+        slot: u32,
         weight: f64,
     }
     let mut edges: Vec<Edge> = Vec::new();
@@ -533,10 +1005,7 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
             if focus_place[from].is_some() {
                 weight *= 50.0;
             }
-            for &to in to_files {
-                if to as usize == from {
-                    continue;
-                }
+            for (k, &to) in to_files.iter().enumerate() {
                 inbound[to as usize] += u64::from(*refs);
                 if focus_place[from].is_some() {
                     referenced_by_focus[to as usize] = true;
@@ -544,7 +1013,7 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
                 edges.push(Edge {
                     from: from as u32,
                     to,
-                    name: id,
+                    slot: slot_start[id as usize] + k as u32,
                     weight,
                 });
             }
@@ -587,10 +1056,20 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
             *p += floor;
         }
     }
-    let graph: Vec<(usize, usize, f64)> = edges
-        .iter()
-        .map(|e| (e.from as usize, e.to as usize, e.weight))
-        .collect();
+    // PageRank walks files, not names: one edge per pair of files, with the
+    // weights of its names summed, is the same graph with far fewer edges.
+    let mut graph: Vec<(usize, usize, f64)> = Vec::new();
+    let mut pairs: Vec<(u32, f64)> = Vec::new();
+    for from_edges in edges.chunk_by(|a, b| a.from == b.from) {
+        let from = from_edges[0].from as usize;
+        pairs.clear();
+        pairs.extend(from_edges.iter().map(|e| (e.to, e.weight)));
+        pairs.sort_unstable_by_key(|&(to, _)| to);
+        for to_pairs in pairs.chunk_by(|a, b| a.0 == b.0) {
+            let weight = to_pairs.iter().map(|&(_, w)| w).sum();
+            graph.push((from, to_pairs[0].0 as usize, weight));
+        }
+    }
     let file_rank = personalised_pagerank(n, &graph, &personal);
 
     // Each file's rank flows along its edges to the names they point at.
@@ -598,11 +1077,10 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
     for edge in &edges {
         out_weight[edge.from as usize] += edge.weight;
     }
-    let mut name_rank: HashMap<(u32, u32), f64> = HashMap::new();
+    let mut name_rank = vec![0.0; slots as usize];
     for edge in &edges {
         let from = edge.from as usize;
-        *name_rank.entry((edge.to, edge.name)).or_insert(0.0) +=
-            file_rank[from] * edge.weight / out_weight[from];
+        name_rank[edge.slot as usize] += file_rank[from] * edge.weight / out_weight[from];
     }
 
     let test_file: Vec<bool> = files.iter().map(|(path, _)| is_test(path)).collect();
@@ -615,7 +1093,7 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
             continue;
         }
         let share = file_rank[i] / ranked.len() as f64;
-        let mut same_name: HashMap<&str, f64> = HashMap::new();
+        let mut same_name: FastMap<&str, f64> = FastMap::default();
         for &j in &ranked {
             *same_name
                 .entry(tags.definitions[j].name.as_str())
@@ -626,7 +1104,11 @@ fn rank(files: &[(&str, &FileTags)], focus: &MapFocus) -> Ranking {
             let name = definition.name.as_str();
             let flowed = name_ids
                 .get(name)
-                .and_then(|&id| name_rank.get(&(i as u32, id)))
+                .and_then(|&id| {
+                    let id = id as usize;
+                    let k = definers[id].iter().position(|&f| f as usize == i)?;
+                    Some(name_rank[slot_start[id] as usize + k])
+                })
                 .map_or(0.0, |r| r / same_name[name]);
             let mut score = flowed + file_rank[i] * BASE_SHARE;
             // A failing file's own definitions, and the ones a diagnostic

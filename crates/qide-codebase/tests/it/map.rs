@@ -493,3 +493,109 @@ fn a_repeat_map_reparses_only_changed_files() {
     // `Store` and `open_store` lost a referrer.
     assert_eq!(fifth.files[0].score, 4);
 }
+
+/// A crate of `modules` modules that each call the next one's function,
+/// with `lib.rs` declaring them all.
+fn chain_project(modules: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lib = String::from("pub fn crate_entry_point() {\n    module_00::step_00();\n}\n");
+    for i in 0..modules {
+        lib.push_str(&format!("pub mod module_{i:02};\n"));
+        let next = (i + 1) % modules;
+        write(
+            dir.path(),
+            &format!("src/module_{i:02}.rs"),
+            format!(
+                "pub fn step_{i:02}() {{\n    crate::module_{next:02}::step_{next:02}();\n}}\n\
+                 pub struct StepState{i:02} {{\n    pub count: u64,\n}}\n"
+            ),
+        );
+    }
+    write(dir.path(), "src/lib.rs", lib);
+    dir
+}
+
+#[test]
+fn a_map_out_of_time_is_partial_says_so_and_the_next_call_is_more_complete() {
+    use std::time::Duration;
+    let dir = chain_project(40);
+    let root = dir.path();
+    let cache = MapCache::new();
+    let focus = MapFocus::files(&["src/module_17.rs".to_owned()]);
+    // No time at all: every core still parses a file per stage, the
+    // failing file first, and the map is made from what was parsed.
+    let first = cache
+        .repo_map_within(root, 200, &focus, words, Duration::ZERO)
+        .unwrap();
+    assert!(first.partial);
+    assert_eq!(first.files_total, 41);
+    assert!(
+        (2..41).contains(&first.files_parsed),
+        "{} parsed",
+        first.files_parsed
+    );
+    assert!(first.tokens <= 200);
+    assert_eq!(first.files[0].path, "src/module_17.rs");
+    assert_eq!(first.files[0].reason, MapReason::Failing);
+    assert_eq!(first.time_limit, Some(Duration::ZERO));
+    let note = first.note().expect("a partial map says so");
+    assert!(
+        note.starts_with(&format!(
+            "partial map: {} of 41 source files were parsed within the 0.0 s time limit",
+            first.files_parsed
+        )),
+        "{note}"
+    );
+
+    // The next call keeps what was parsed and adds to it.
+    let second = cache
+        .repo_map_within(root, 200, &focus, words, Duration::ZERO)
+        .unwrap();
+    assert!(
+        second.files_parsed > first.files_parsed,
+        "{} then {}",
+        first.files_parsed,
+        second.files_parsed
+    );
+    assert!(second.reused >= first.files_parsed);
+
+    // Given time, the map is complete and is the map a fresh cache makes.
+    let complete = cache
+        .repo_map_within(root, 200, &focus, words, Duration::from_secs(3600))
+        .unwrap();
+    assert!(!complete.partial);
+    assert_eq!(complete.note(), None);
+    assert_eq!(complete.files_parsed, 41);
+    let fresh = MapCache::new().repo_map(root, 200, &focus, words).unwrap();
+    assert_eq!(complete.files, fresh.files);
+    assert_eq!(complete.left_out, fresh.left_out);
+}
+
+#[test]
+fn a_partial_map_leaves_the_rest_to_background_parsing() {
+    use std::time::{Duration, Instant};
+    let dir = chain_project(60);
+    let root = dir.path();
+    let cache = MapCache::new();
+    let whole = MapFocus::default();
+    let first = cache
+        .repo_map_within(root, 300, &whole, words, Duration::ZERO)
+        .unwrap();
+    assert!(first.partial);
+    // Entry points come before the modules they declare.
+    assert!(first.files.iter().any(|f| f.path == "src/lib.rs"));
+    let left = first.files_total - first.files_parsed;
+    let waited = Instant::now() + Duration::from_secs(60);
+    while cache.background_parsed() < left {
+        assert!(Instant::now() < waited, "background parsing never finished");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Everything is in the cache now: nothing left to parse.
+    let next = cache
+        .repo_map_within(root, 300, &whole, words, Duration::ZERO)
+        .unwrap();
+    assert!(!next.partial);
+    assert_eq!((next.parsed, next.files_parsed), (0, 61));
+    let fresh = MapCache::new().repo_map(root, 300, &whole, words).unwrap();
+    assert_eq!(next.files, fresh.files);
+}
