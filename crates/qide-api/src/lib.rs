@@ -716,9 +716,17 @@ pub struct LeftOutFile {
 /// more than `budget_tokens`; a file that does not fit whole may appear with
 /// its top-level definitions only (`truncated`).
 ///
+/// A map answers within a time limit (10 s on the server). When parsing
+/// every source file would take longer (a cold map of a large tree), the
+/// map is made from the files parsed by then, failing files and their
+/// neighbours first: `partial` is true, `files_parsed` of `files_total`
+/// says how much was seen and `note` says so in a sentence. The rest go on
+/// being parsed on the server, so a repeat call is more complete.
+///
 /// ```json
 /// {"mode": "map", "method": "regex_outline", "root": "/src/demo", "budget_tokens": 4096,
 ///  "tokens": 880, "build": null, "tree_hash": "b3:5d1f…",
+///  "partial": false, "files_total": 2, "files_parsed": 2, "note": null,
 ///  "files": [{"path": "src/store.rs", "language": "Rust", "reason": "ranked", "score": 12,
 ///             "tokens": 40, "truncated": false,
 ///             "definitions": [{"kind": "struct", "name": "Store", "line": 10,
@@ -749,6 +757,21 @@ pub struct CodebaseMap {
     pub left_out: Vec<String>,
     /// How many files were left out in all.
     pub left_out_count: u64,
+    /// The time limit came before every source file was parsed: the map is
+    /// made from `files_parsed` of `files_total` files, and the rest are
+    /// being parsed for the next call.
+    #[serde(default)]
+    pub partial: bool,
+    /// Source files the map reads: kept files in a language it knows, not
+    /// secret, not lock files, not over the size limit.
+    #[serde(default)]
+    pub files_total: u64,
+    /// Of those, the files whose definitions the map was made from.
+    #[serde(default)]
+    pub files_parsed: u64,
+    /// For a partial map, what was left out and why; `null` otherwise.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// One file of a [`CodebaseMap`].

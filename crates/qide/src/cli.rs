@@ -1028,6 +1028,9 @@ pub(crate) async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             map.budget_tokens,
                             map.left_out_count
                         );
+                        if let Some(note) = &map.note {
+                            eprintln!("qide: {note}");
+                        }
                     }
                 }
                 _ => {

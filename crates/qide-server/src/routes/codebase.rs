@@ -88,7 +88,8 @@ const MAX_LEFT_OUT_LISTED: usize = 2_000;
 /// `summary` (the default): the project's files, key files, previews and
 /// shape, recomputed only when the tree hash moved since the last call.
 /// `map`: definitions (tree-sitter tags) ranked by personalised PageRank,
-/// within `budget_tokens` (default 4096), centred on build `ID`'s files.
+/// within `budget_tokens` (default 4096), centred on build `ID`'s files,
+/// within `qide_codebase::MAP_DEADLINE` (partial past it).
 /// `pack`: file contents within `budget_tokens` (default 20 000), the files
 /// named by build `ID`'s diagnostics first.
 #[utoipa::path(
@@ -100,7 +101,10 @@ const MAX_LEFT_OUT_LISTED: usize = 2_000;
     description = "`summary` (the default, a `Codebase`): files, key files, source \
                    previews, languages and shape, recomputed only when the working tree \
                    changed. `map` (a `CodebaseMap`): the project's definitions, files \
-                   ranked by how much the rest refers to them, within `budget_tokens`. \
+                   ranked by how much the rest refers to them, within `budget_tokens`; \
+                   answered within 10 s, `partial` (with `files_parsed` of `files_total` \
+                   and a `note`) when parsing every file would take longer, the rest \
+                   parsed for the next call. \
                    `pack` (a `CodebasePack`): file contents within `budget_tokens`. With \
                    `build`, a map or pack starts from the files that build's diagnostics \
                    name. Secret files are never shown.",
@@ -153,6 +157,7 @@ async fn map(
     budget_tokens: Option<u64>,
     build: Option<i64>,
 ) -> Result<api::CodebaseMap, AppError> {
+    let started = Instant::now();
     let budget = budget(budget_tokens, DEFAULT_MAP_BUDGET)?;
     let focus = match build {
         Some(id) => failing_files(state, id).await?,
@@ -163,16 +168,28 @@ async fn map(
     let (tree_hash, map) = tokio::task::spawn_blocking(move || {
         let tree_hash = cache.tree_hash(&root)?;
         // Cleaned before counting, so the count is of the text sent. The
-        // cache keeps each file's tags, so only changed files are parsed.
-        let map = cache.repo_map(&root, budget, &focus, |text| {
-            packet::count_tokens(&clean_for_model(text))
-        })?;
+        // cache keeps each file's tags, so only changed files are parsed;
+        // a cold map of a large tree answers partial within the deadline
+        // (well under the request timeout) and goes on parsing.
+        let limit = qide_codebase::MAP_DEADLINE.saturating_sub(started.elapsed());
+        let map = cache.repo_map_within(
+            &root,
+            budget,
+            &focus,
+            |text| packet::count_tokens(&clean_for_model(text)),
+            limit,
+        )?;
         Ok::<_, qide_codebase::Error>((tree_hash, map))
     })
     .await
     .map_err(|e| AppError::Internal(format!("map task: {e}")))?
     .map_err(|e| AppError::Internal(format!("mapping the project: {e}")))?;
+    let note = map.note();
     Ok(api::CodebaseMap {
+        partial: map.partial,
+        files_total: map.files_total,
+        files_parsed: map.files_parsed,
+        note,
         mode: "map".to_owned(),
         method: map.method().to_owned(),
         root: state.root.display().to_string(),

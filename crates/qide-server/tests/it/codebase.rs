@@ -195,6 +195,11 @@ async fn the_map_ranks_definitions_within_budget_and_centres_on_a_build() {
         (map.mode.as_str(), map.method.as_str()),
         ("map", "tree_sitter")
     );
+    // Three small files parse well within the deadline: the map is whole.
+    assert_eq!(
+        (map.partial, map.files_parsed, map.files_total, map.note),
+        (false, 3, 3, None)
+    );
     // main.c calls `util`, which the header declares and util.c defines.
     let order: Vec<(&str, u64)> = map
         .files
