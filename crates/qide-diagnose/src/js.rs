@@ -4,7 +4,9 @@
 //!
 //! - eslint prints a file's absolute path on a line of its own, then one
 //!   `  line:col  error|warning  message  rule` line per problem, and
-//!   `✖ N problems (…)` at the end (a summary, not a cause).
+//!   `✖ N problems (…)` at the end (a summary, not a cause); remark prints
+//!   the same under a relative path, and stylelint with `✖` (error) and `⚠`
+//!   (warning) marks in place of the words.
 //! - jest prints `FAIL path` / `PASS path`, the suite's tests as an indented
 //!   tree (`✓`, `✕`, `○ skipped`; describe blocks as plain lines), then one
 //!   `  ● describe › test` section per failure with the assertion, a code
@@ -33,6 +35,10 @@ static ESLINT: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^\s+(\d+):(\d+)\s+(error|warning)\s+(.+?)(?:\s{2,}(@?[\w./-]+))?\s*$")
         .expect("valid regex")
+});
+static STYLISH_MARKED: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(r"^\s+(\d+):(\d+)\s+(✖|⚠)\s+(.+?)(?:\s{2,}(@?[\w./-]+))?\s*$").expect("valid regex")
 });
 static JEST_FILE: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
@@ -84,9 +90,9 @@ pub(crate) enum Line {
 
 impl Js {
     /// Whether lines without any keyword must still be offered to
-    /// [`Js::ungated`]: a test tree is being read.
+    /// [`Js::ungated`]: a test tree or a lint report is being read.
     pub(crate) fn listing(&self) -> bool {
-        self.listing.is_some()
+        self.listing.is_some() || self.eslint_file.is_some()
     }
 
     /// Reads a line before the keyword gate: test-tree entries and eslint's
@@ -97,6 +103,19 @@ impl Js {
                 self.eslint_file = Some(line.to_string());
             }
             return false;
+        }
+        // stylelint and remark print the same report under a relative path,
+        // stylelint with marks (`✖`, `⚠`) instead of words.
+        if is_relative_report_path(line) {
+            self.eslint_file = Some(line.to_string());
+            return false;
+        }
+        if self.eslint_file.is_some()
+            && line.starts_with(' ')
+            && let Some(draft) = self.stylish_marked(n, line)
+        {
+            sink.emit(draft);
+            return true;
         }
         let Some(listing) = &mut self.listing else {
             return false;
@@ -224,6 +243,32 @@ impl Js {
         None
     }
 
+    /// stylelint's `  46:3  ✖  message  rule` (an error) or `⚠` (a warning).
+    fn stylish_marked(&self, n: u64, line: &str) -> Option<Draft> {
+        let t = line.trim_start();
+        if !t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        let caps = STYLISH_MARKED.captures(line)?;
+        let severity = if &caps[3] == "✖" {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        Some(Draft {
+            severity,
+            tool: "stylelint",
+            code: caps.get(5).map(|m| m.as_str().to_string()),
+            message: caps[4].trim().to_string(),
+            file: self.eslint_file.clone(),
+            line: caps[1].parse().ok(),
+            column: caps[2].parse().ok(),
+            log_lines: (n, n),
+            root_cause: severity == Severity::Error,
+            category: Category::Lint,
+        })
+    }
+
     fn eslint(&self, n: u64, line: &str) -> Option<Draft> {
         let caps = ESLINT.captures(line)?;
         let severity = if &caps[3] == "error" {
@@ -268,6 +313,30 @@ fn is_source_path(line: &str) -> bool {
         ".json", ".md",
     ];
     !line.contains([' ', ':']) && EXTENSIONS.iter().any(|e| line.ends_with(e))
+}
+
+/// Whether `line` is a relative path alone to a stylesheet or Markdown
+/// file, as stylelint and remark print before a file's problems. Most lines
+/// hold a space early and are ruled out there.
+pub(crate) fn is_relative_report_path(line: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        ".css",
+        ".scss",
+        ".sass",
+        ".less",
+        ".sss",
+        ".md",
+        ".markdown",
+        ".mdx",
+        ".vue",
+        ".html",
+    ];
+    let bytes = line.as_bytes();
+    // The last byte of every extension above, then the first of a path.
+    matches!(bytes.last(), Some(b's' | b'd' | b'x' | b'e' | b'n' | b'l'))
+        && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'.' || bytes[0] == b'_')
+        && EXTENSIONS.iter().any(|e| line.ends_with(e))
+        && memchr::memchr3(b' ', b':', b'\t', bytes).is_none()
 }
 
 /// pnpm's ` ERR_PNPM_CODE  message` and yarn's `error message` lines.

@@ -27,11 +27,13 @@ const TOOLS: &[&str] = &[
     "psalm",
     "pydocstyle",
     "reek",
+    "remark-lint",
     "sbt",
     "slim-lint",
     "sorbet",
     "standardjs",
     "standardrb",
+    "stylelint",
     "tslint",
     "yamllint",
 ];
