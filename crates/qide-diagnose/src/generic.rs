@@ -183,7 +183,7 @@ fn undefined_symbols(line: &str) -> Option<Draft> {
 }
 
 fn tsc(line: &str) -> Option<Draft> {
-    if !line.contains(" TS") {
+    if !has!(line, " TS") {
         return None;
     }
     let caps = TSC.captures(line)?;
@@ -227,10 +227,7 @@ fn tsc(line: &str) -> Option<Draft> {
 /// summary repeats it. From the documented format (no .NET SDK runs where
 /// QIDE's test logs are made).
 fn msbuild(line: &str) -> Option<Draft> {
-    if !(line.contains(": error ")
-        || line.contains(": warning ")
-        || line.contains(": fatal error "))
-    {
+    if !(has!(line, ": error ") || has!(line, ": warning ") || has!(line, ": fatal error ")) {
         return None;
     }
     let caps = MSBUILD.captures(line)?;
@@ -278,7 +275,7 @@ fn msbuild(line: &str) -> Option<Draft> {
 }
 
 fn lint(line: &str) -> Option<Draft> {
-    if !line.contains(".py") {
+    if !has!(line, ".py") {
         return None;
     }
     let caps = LINT.captures(line)?;
@@ -305,7 +302,7 @@ fn lint(line: &str) -> Option<Draft> {
 }
 
 fn go(line: &str) -> Option<Draft> {
-    if !line.contains(".go:") {
+    if !has!(line, ".go:") {
         return None;
     }
     let caps = GO.captures(line)?;
@@ -397,8 +394,8 @@ fn may_be_excerpt(line: &str) -> bool {
 pub(crate) fn is_context(line: &str) -> bool {
     line.starts_with("In file included from ")
         || (line.starts_with("                 from ") && line.ends_with([',', ':']))
-        || line.contains("   required from ")
-        || line.contains("   required by ")
+        || has!(line, "   required from ")
+        || has!(line, "   required by ")
         || line.ends_with("   required from here")
         || (line.ends_with(':')
             && [
@@ -418,7 +415,7 @@ pub(crate) fn is_context(line: &str) -> bool {
 /// Linker, make and compiler-driver lines.
 pub(crate) fn toolchain_line(n: u64, line: &str, context_start: Option<u64>) -> Option<Draft> {
     let span = (context_start.unwrap_or(n), n);
-    if line.starts_with("collect2: error:") || line.contains(": error: linker command failed") {
+    if line.starts_with("collect2: error:") || has!(line, ": error: linker command failed") {
         return Some(Draft::error("ld", Category::CompileError, line.to_string(), span).cascade());
     }
     if let Some(i) = line.find("undefined reference to ") {
@@ -450,7 +447,7 @@ pub(crate) fn toolchain_line(n: u64, line: &str, context_start: Option<u64>) -> 
         }
         return None;
     }
-    if line.contains("***") {
+    if has!(line, "***") {
         if let Some(caps) = MAKE.captures(line) {
             let message = caps[1].to_string();
             if message.starts_with("No rule to make target") || message.contains("Stop.") {

@@ -91,12 +91,12 @@ pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
             Draft::error("gradle", category, line.to_string(), (n, n)).cascade(),
         ));
     }
-    if line.contains(" completed, ") && COMPLETED.is_match(line) {
+    if has!(line, " completed, ") && COMPLETED.is_match(line) {
         return Some(Line::Draft(
             Draft::error("gradle", Category::TestFailure, line.to_string(), (n, n)).cascade(),
         ));
     }
-    if line.contains(" > ") && line.ends_with('D') {
+    if has!(line, " > ") && line.ends_with('D') {
         let caps = TEST.captures(line)?;
         let name = caps[1].to_string();
         let outcome = match &caps[2] {

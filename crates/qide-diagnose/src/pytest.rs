@@ -141,7 +141,7 @@ impl Pytest {
                 self.counts(n, line, sink);
                 Some(Line::Handled)
             }
-            _ if line.contains("::") => {
+            _ if has!(line, "::") => {
                 // Most `::` lines (C++, Rust paths) name no outcome; a
                 // literal scan rules them out before the regex.
                 static OUTCOME: LazyLock<AhoCorasick> = LazyLock::new(|| {
@@ -347,7 +347,7 @@ impl Section {
                 } else if self.message.is_none() && !rest.is_empty() {
                     self.message = Some(rest.to_string());
                 }
-            } else if line.contains(".py:")
+            } else if has!(line, ".py:")
                 && let Some(caps) = LOCATION.captures(line)
                 && let Ok(number) = caps[2].parse::<u32>()
             {

@@ -77,7 +77,7 @@ impl Ruff {
 
     /// Reads a line that passed the keyword gate.
     pub(crate) fn line(&mut self, n: u64, line: &str) -> Option<Line> {
-        if line.contains("[*]") && line.contains(".py") {
+        if has!(line, "[*]") && has!(line, ".py") {
             self.seen = true;
         }
         if line.starts_with("Found ") && FOUND.is_match(line) {
@@ -86,10 +86,10 @@ impl Ruff {
                 Draft::error("ruff", Category::Lint, line.to_string(), (n, n)).cascade(),
             ));
         }
-        if line.contains("-->") {
+        if has!(line, "-->") {
             return self.arrow(n, line).map(Line::Block);
         }
-        if line.contains(": invalid-syntax: ") || line.contains(": SyntaxError: ") {
+        if has!(line, ": invalid-syntax: ") || has!(line, ": SyntaxError: ") {
             let caps = SYNTAX.captures(line)?;
             self.seen = true;
             let mut draft = Draft::error(

@@ -110,7 +110,7 @@ impl Runners {
         let armed = self
             .armed_at
             .is_some_and(|at| n.saturating_sub(at) <= ARMED_LINES);
-        if line.contains(") ")
+        if has!(line, ") ")
             && let Some(caps) = NUMBERED.captures(line)
             && (armed || EXUNIT.is_match(line))
         {
@@ -118,14 +118,14 @@ impl Runners {
             let draft = Draft::error("tests", Category::TestFailure, title, (n, n));
             return Some(Failure::new(Shape::Numbered, draft, n));
         }
-        if line.contains("<<< ")
+        if has!(line, "<<< ")
             && let Some(caps) = SUREFIRE.captures(line)
         {
             let message = format!("{} {}", caps[1].trim(), caps[2].to_ascii_lowercase());
             let draft = Draft::error("surefire", Category::TestFailure, message, (n, n));
             return Some(Failure::new(Shape::Surefire, draft, n));
         }
-        if (line.contains("Error") || line.contains("Exception") || line.contains("Fail"))
+        if (has!(line, "Error") || has!(line, "Exception") || has!(line, "Fail"))
             && let Some(caps) = EXCEPTION.captures(line)
         {
             let kind = caps[1].to_string();
