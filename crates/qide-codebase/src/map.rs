@@ -515,13 +515,18 @@ impl MapCache {
             .iter()
             .filter_map(|s| Some((s.path.as_str(), s.cached.as_ref()?.tags.as_deref()?)))
             .collect();
+        let rankings_before = self.rankings();
         let ranking = self.ranking(&slots, &files, focus);
         let mut map = fit(&files, &ranking, budget_tokens, &count);
-        let per_file = ranking_started.elapsed().as_secs_f64() / (files.len().max(1) as f64);
-        *self
-            .rank_cost
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(per_file);
+        // A remembered ranking costs nothing, and says nothing about what
+        // the next one will cost.
+        if self.rankings() != rankings_before {
+            let per_file = ranking_started.elapsed().as_secs_f64() / (files.len().max(1) as f64);
+            *self
+                .rank_cost
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(per_file);
+        }
         map.parsed = parsed;
         map.reused = known - parsed;
         map.files_total = slots.len() as u64;
@@ -703,6 +708,9 @@ fn parse_in_order(
 /// is unchanged. Also says whether it was parsed. `None` when it cannot be
 /// read.
 fn read_tags(pending: &Pending, scratch: &mut Vec<u8>) -> Option<(CachedTags, bool)> {
+    // Taken before the read: a stamp this close to it may share its
+    // timestamp tick with a write the read missed.
+    let now = SystemTime::now();
     scratch.clear();
     File::open(&pending.abs)
         .and_then(|f| f.take(MAX_READ_BYTES).read_to_end(scratch))
@@ -711,7 +719,7 @@ fn read_tags(pending: &Pending, scratch: &mut Vec<u8>) -> Option<(CachedTags, bo
     // Re-stat: a write since the walk leaves the stamp unsettled.
     let unchanged =
         std::fs::symlink_metadata(&pending.abs).is_ok_and(|m| Stamp::of(&m) == pending.stamp);
-    let settled = unchanged && !pending.stamp.is_racy(SystemTime::now());
+    let settled = unchanged && !pending.stamp.is_racy(now);
     if let Some(old) = &pending.old
         && old.digest == digest
     {
