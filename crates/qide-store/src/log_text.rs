@@ -43,8 +43,11 @@ impl PackedText {
 
 /// Compresses chunk text for storage, reusing one compression context and one
 /// output buffer from chunk to chunk (a capture keeps one for its whole run).
+#[derive(Default)]
 pub struct LogPacker {
-    compressor: zstd::bulk::Compressor<'static>,
+    /// Made on first use; `None` after that only if zstd could not allocate
+    /// its context, and then text is stored as it is.
+    compressor: Option<zstd::bulk::Compressor<'static>>,
     scratch: Vec<u8>,
 }
 
@@ -55,27 +58,31 @@ impl std::fmt::Debug for LogPacker {
 }
 
 impl LogPacker {
-    /// A packer; fails only when zstd cannot allocate its context.
-    pub fn new() -> Result<LogPacker> {
-        let compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL)
-            .map_err(|e| StoreError::Unavailable(format!("log compressor: {e}")))?;
-        Ok(LogPacker {
-            compressor,
-            scratch: Vec::new(),
-        })
+    /// A packer; its compression context is made on first use.
+    pub fn new() -> LogPacker {
+        LogPacker::default()
     }
 
     /// `text` as stored: a zstd frame when that saves at least an eighth,
     /// else the text as it is. Build logs repeat themselves, so this usually
     /// cuts writes tenfold.
     pub fn pack(&mut self, text: &[u8]) -> PackedText {
+        if self.compressor.is_none() {
+            self.compressor = zstd::bulk::Compressor::new(ZSTD_LEVEL).ok();
+        }
+        let Some(compressor) = self.compressor.as_mut() else {
+            return PackedText {
+                encoding: ENCODING_RAW,
+                bytes: text.to_vec(),
+            };
+        };
         self.scratch.clear();
         self.scratch
             .reserve(zstd::zstd_safe::compress_bound(text.len()));
         // The output is copied out at its exact size so a stored chunk does
         // not keep the worst-case capacity alive while it waits for the
         // database; the scratch buffer is reused for the next chunk.
-        match self.compressor.compress_to_buffer(text, &mut self.scratch) {
+        match compressor.compress_to_buffer(text, &mut self.scratch) {
             Ok(n) if n < text.len() - text.len() / 8 => PackedText {
                 encoding: ENCODING_ZSTD,
                 bytes: self.scratch[..n].to_vec(),
@@ -126,7 +133,7 @@ mod tests {
     #[test]
     fn repetitive_text_is_zstd_and_round_trips() {
         let text = build_log(20_000);
-        let mut packer = LogPacker::new().unwrap();
+        let mut packer = LogPacker::new();
         let packed = packer.pack(&text);
         assert_eq!(packed.encoding, ENCODING_ZSTD);
         assert!(
@@ -153,10 +160,10 @@ mod tests {
                 x as u8
             })
             .collect();
-        let packed = LogPacker::new().unwrap().pack(&noise);
+        let packed = LogPacker::new().pack(&noise);
         assert_eq!(packed.encoding, ENCODING_RAW);
         assert_eq!(packed.bytes, noise);
-        let empty = LogPacker::new().unwrap().pack(b"");
+        let empty = LogPacker::new().pack(b"");
         assert_eq!(unpack(empty.encoding, empty.bytes, 0).unwrap(), b"");
     }
 
@@ -170,7 +177,7 @@ mod tests {
     #[test]
     fn damaged_or_unknown_encodings_are_corrupt_not_a_panic() {
         let text = build_log(1000);
-        let mut packed = LogPacker::new().unwrap().pack(&text);
+        let mut packed = LogPacker::new().pack(&text);
         packed.bytes.truncate(packed.bytes.len() / 2);
         let err = unpack(ENCODING_ZSTD, packed.bytes, 7).unwrap_err();
         assert!(

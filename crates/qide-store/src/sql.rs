@@ -559,7 +559,7 @@ impl Store for SqlStore {
         chunk: &LogChunk,
         meta: &LogMeta,
     ) -> Result<()> {
-        let packed = LogPacker::new()?.pack(&chunk.text);
+        let packed = LogPacker::new().pack(&chunk.text);
         self.write_log(build_id, &[(chunk, &packed)], &[], meta)
             .await
     }

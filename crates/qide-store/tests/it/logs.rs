@@ -337,7 +337,7 @@ fn big_chunk(seq: i64, first_line: i64, lines: usize) -> LogChunk {
 async fn one_write_appends_and_drops_chunks_together(db: &TestDb) {
     let store: &dyn Store = &db.store;
     let id = running_build(store, 1).await;
-    let mut packer = LogPacker::new().unwrap();
+    let mut packer = LogPacker::new();
     let chunks = [
         big_chunk(0, 1, 5000),
         big_chunk(1, 5001, 5000),
