@@ -3,11 +3,12 @@
 //! whatever the build prints. Past the per-build cap, the head is kept, the
 //! tail is kept as a ring, and the middle is dropped and accounted for.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use qide_store::{Dropped, LogChunk, LogMeta, Store};
+use qide_store::{Dropped, LogChunk, LogMeta, LogPacker, PackedText, Store};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::RunnerEvent;
@@ -67,8 +68,8 @@ impl LineSplitter {
         // over whole: one UTF-8 check, one redaction pass, one copy.
         if let Some(last) = memchr::memrchr(b'\n', bytes) {
             let block = &bytes[..last];
-            if let Some(lines) = self.plain_lines(block) {
-                out.push_block(self.stream, block, lines);
+            if let Some((lines, crlf)) = self.plain_lines(block) {
+                out.push_block(self.stream, block, lines, crlf);
                 bytes = &bytes[last + 1..];
             }
         }
@@ -89,21 +90,25 @@ impl LineSplitter {
 
     /// The number of lines in `block` (complete lines without the last
     /// `\n`) when every one of them can be stored as it is, CRLF endings
-    /// aside: valid UTF-8 and none longer than the limit.
-    fn plain_lines(&self, block: &[u8]) -> Option<usize> {
+    /// aside: valid UTF-8 and none longer than the limit. Also whether any
+    /// line ends in `\r` (found on the same walk, so CRLF output costs a
+    /// second pass and the usual LF output none).
+    fn plain_lines(&self, block: &[u8]) -> Option<(usize, bool)> {
         if std::str::from_utf8(block).is_err() {
             return None;
         }
         let mut lines = 1;
         let mut start = 0;
+        let mut crlf = block.last() == Some(&b'\r');
         for end in memchr::memchr_iter(b'\n', block) {
             if end - start > self.max_line_bytes {
                 return None;
             }
+            crlf |= end > start && block[end - 1] == b'\r';
             lines += 1;
             start = end + 1;
         }
-        (block.len() - start <= self.max_line_bytes).then_some(lines)
+        (block.len() - start <= self.max_line_bytes).then_some((lines, crlf))
     }
 
     fn append(&mut self, bytes: &[u8]) {
@@ -140,6 +145,38 @@ fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// Chunk text buffers given back by the writer once a chunk is stored and
+/// nobody reads it any more, for the next chunks to fill. A flood of output
+/// then reuses a few buffers whose pages are already mapped, instead of
+/// mapping (and faulting in, and zeroing) fresh memory for every megabyte.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct BufferPool(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl BufferPool {
+    /// Buffers kept: enough to cover the chunks between the builder and the
+    /// database, so none has to be mapped afresh in a steady flood.
+    const KEEP: usize = 4;
+
+    fn take(&self) -> Option<Vec<u8>> {
+        self.0.lock().ok()?.pop()
+    }
+
+    /// Smaller buffers (of chunks cut early) are not worth keeping.
+    const MIN_BYTES: usize = 64 << 10;
+
+    fn give(&self, mut buffer: Vec<u8>) {
+        if buffer.capacity() < BufferPool::MIN_BYTES {
+            return;
+        }
+        buffer.clear();
+        if let Ok(mut pool) = self.0.lock()
+            && pool.len() < BufferPool::KEEP
+        {
+            pool.push(buffer);
+        }
+    }
+}
+
 /// Collects numbered lines into chunks and hands full ones to the writer.
 #[derive(Debug)]
 pub(crate) struct ChunkBuilder {
@@ -153,6 +190,7 @@ pub(crate) struct ChunkBuilder {
     last_flush: Instant,
     redactor: Arc<Redactor>,
     full: Vec<LogChunk>,
+    buffers: BufferPool,
 }
 
 impl ChunkBuilder {
@@ -168,7 +206,13 @@ impl ChunkBuilder {
             last_flush: Instant::now(),
             redactor,
             full: Vec::new(),
+            buffers: BufferPool::default(),
         }
+    }
+
+    /// Where the writer gives chunk buffers back for reuse.
+    pub(crate) fn buffers(&self) -> BufferPool {
+        self.buffers.clone()
     }
 
     /// The number the next line will get.
@@ -187,7 +231,7 @@ impl ChunkBuilder {
         if !self.streams.is_empty() {
             self.text.push(b'\n');
         } else {
-            self.first_line = self.next_line;
+            self.start_chunk();
         }
         let text = match std::str::from_utf8(line) {
             Ok(text) => std::borrow::Cow::Borrowed(text),
@@ -210,17 +254,16 @@ impl ChunkBuilder {
     }
 
     /// Adds `lines` complete lines at once: `block` is valid UTF-8, the
-    /// lines joined by `\n` (CRLF endings are stripped here), none over the
-    /// length limit.
-    pub(crate) fn push_block(&mut self, stream: u8, block: &[u8], lines: usize) {
+    /// lines joined by `\n`, none over the length limit. With `crlf` (some
+    /// line ends in `\r`), CRLF endings are stripped here.
+    pub(crate) fn push_block(&mut self, stream: u8, block: &[u8], lines: usize, crlf: bool) {
         let stripped;
-        let block =
-            if block.last() == Some(&b'\r') || memchr::memmem::find(block, b"\r\n").is_some() {
-                stripped = strip_crlf(block);
-                &stripped[..]
-            } else {
-                block
-            };
+        let block = if crlf {
+            stripped = strip_crlf(block);
+            &stripped[..]
+        } else {
+            block
+        };
         let Ok(text) = std::str::from_utf8(block) else {
             // Checked by the caller; stay correct anyway.
             for line in block.split(|&b| b == b'\n') {
@@ -229,8 +272,14 @@ impl ChunkBuilder {
             return;
         };
         let text = self.redactor.redact(text);
+        // A secret value that spans lines is masked as one, joining them:
+        // the stored lines are then those of the masked text.
+        let lines = match &text {
+            Cow::Borrowed(_) => lines,
+            Cow::Owned(masked) => memchr::memchr_iter(b'\n', masked.as_bytes()).count() + 1,
+        };
         if self.streams.is_empty() {
-            self.first_line = self.next_line;
+            self.start_chunk();
         } else {
             self.text.push(b'\n');
         }
@@ -242,6 +291,20 @@ impl ChunkBuilder {
         }
     }
 
+    /// Opens a chunk with the next line. Its text gets room up front for the
+    /// chunk size and the read that usually ends it, so it is never copied
+    /// to grow (nor left with twice the room it needs).
+    fn start_chunk(&mut self) {
+        self.first_line = self.next_line;
+        if self.text.capacity() == 0
+            && let Some(buffer) = self.buffers.take()
+        {
+            self.text = buffer;
+        }
+        let room = self.limits.chunk_bytes + self.limits.chunk_bytes / 4;
+        self.text.reserve(room.saturating_sub(self.text.len()));
+    }
+
     /// Adds a note from QIDE itself.
     pub(crate) fn note(&mut self, text: &str) {
         self.push_line(SYSTEM, format!("[qide] {text}").as_bytes(), 0);
@@ -251,6 +314,11 @@ impl ChunkBuilder {
     fn cut(&mut self) {
         if self.streams.is_empty() {
             return;
+        }
+        // A chunk cut early (the flush interval, a step's end) gives back the
+        // room it did not use before it waits for the database.
+        if self.text.capacity() > 2 * self.text.len() + 4096 {
+            self.text.shrink_to_fit();
         }
         self.full.push(LogChunk {
             seq: self.seq,
@@ -278,18 +346,41 @@ impl ChunkBuilder {
     }
 }
 
-/// The writer task's end of the capture: stores chunks in order, applies the
-/// log cap, and tells subscribers about new lines.
+/// Chunks packed and waiting for the database: enough that compression
+/// goes on while a transaction commits, few enough that memory stays flat.
+const PACKED_SLACK: usize = 2;
+/// Most chunks stored in one transaction, when the database fell behind.
+const MAX_BATCH: usize = 4;
+
+/// The writer's end of the capture: compresses chunks on a thread of its own,
+/// stores them in order (the ones that queued up while a transaction ran go
+/// together in the next), applies the log cap, and tells subscribers about
+/// new lines once they are stored.
+///
+/// The three stages (lines and masking in the step's task, compression here,
+/// the database's own thread) each take a core's share, so a chatty step is
+/// bounded by the slowest of them rather than their sum.
 pub(crate) struct LogWriter {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) build_id: i64,
     pub(crate) events: broadcast::Sender<RunnerEvent>,
     pub(crate) cap: u64,
+    /// Where stored chunks' buffers go back to the chunk builder.
+    pub(crate) buffers: BufferPool,
 }
 
 impl LogWriter {
     /// Runs until the channel closes; returns the final log size.
-    pub(crate) async fn run(self, mut chunks: mpsc::Receiver<LogChunk>) -> LogMeta {
+    pub(crate) async fn run(self, chunks: mpsc::Receiver<LogChunk>) -> LogMeta {
+        let (packed_tx, packed_rx) = mpsc::channel(PACKED_SLACK);
+        let packer = tokio::task::spawn_blocking(move || pack_all(chunks, packed_tx));
+        let meta = self.store_all(packed_rx).await;
+        // The packer ends when the chunks do; it cannot fail.
+        let _ = packer.await;
+        meta
+    }
+
+    async fn store_all(self, mut packed: mpsc::Receiver<(LogChunk, PackedText)>) -> LogMeta {
         let head_cap = self.cap / 2;
         let tail_cap = self.cap - head_cap;
         let mut meta = LogMeta::default();
@@ -298,59 +389,99 @@ impl LogWriter {
         let mut tail: VecDeque<(i64, u64, i64, i64)> = VecDeque::new();
         let mut tail_bytes = 0u64;
         let mut failed = false;
-        while let Some(chunk) = chunks.recv().await {
-            let size = chunk.text.len() as u64 + 1;
-            meta.line_count = chunk.last_line();
-            meta.bytes += size as i64;
-            if failed {
-                continue;
-            }
-            if let Err(e) = self
-                .store
-                .append_log_chunk(self.build_id, &chunk, &meta)
-                .await
-            {
-                // Keep draining so the step is never blocked; the build's
-                // log is incomplete and the error says so in the server log.
-                tracing::error!(build = self.build_id, %e, "storing log chunk; rest of log not stored");
-                failed = true;
-                continue;
-            }
-            if head_open && head_bytes + size <= head_cap {
-                head_bytes += size;
-            } else {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        let mut dropped_seqs = Vec::new();
+        // Chunks sent to subscribers, whose buffers are reused once every
+        // subscriber has let go of them (they read them within moments).
+        let mut sent: VecDeque<Arc<LogChunk>> = VecDeque::new();
+        while packed.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            dropped_seqs.clear();
+            for (chunk, _) in &batch {
+                let size = chunk.text.len() as u64 + 1;
+                meta.line_count = chunk.last_line();
+                meta.bytes += size as i64;
+                if head_open && head_bytes + size <= head_cap {
+                    head_bytes += size;
+                    continue;
+                }
                 head_open = false;
                 tail.push_back((chunk.seq, size, chunk.first_line, chunk.last_line()));
                 tail_bytes += size;
+                while tail_bytes > tail_cap && tail.len() > 1 {
+                    let Some((seq, size, first, last)) = tail.pop_front() else {
+                        break;
+                    };
+                    tail_bytes -= size;
+                    meta.dropped = Some(match meta.dropped {
+                        Some(d) => Dropped {
+                            first_line: d.first_line,
+                            last_line: last,
+                            bytes: d.bytes + size as i64,
+                        },
+                        None => Dropped {
+                            first_line: first,
+                            last_line: last,
+                            bytes: size as i64,
+                        },
+                    });
+                    dropped_seqs.push(seq);
+                }
             }
-            let _ = self.events.send(RunnerEvent::Log {
-                build_id: self.build_id,
-                chunk: Arc::new(chunk),
-            });
-            while tail_bytes > tail_cap && tail.len() > 1 {
-                let Some((seq, size, first, last)) = tail.pop_front() else {
-                    break;
-                };
-                tail_bytes -= size;
-                let dropped = match meta.dropped {
-                    Some(d) => Dropped {
-                        first_line: d.first_line,
-                        last_line: last,
-                        bytes: d.bytes + size as i64,
-                    },
-                    None => Dropped {
-                        first_line: first,
-                        last_line: last,
-                        bytes: size as i64,
-                    },
-                };
-                meta.dropped = Some(dropped);
-                if let Err(e) = self.store.drop_log_chunk(self.build_id, seq, &meta).await {
-                    tracing::error!(build = self.build_id, %e, "dropping log chunk");
+            if !failed {
+                let append: Vec<(&LogChunk, &PackedText)> =
+                    batch.iter().map(|(chunk, text)| (chunk, text)).collect();
+                let stored = self
+                    .store
+                    .write_log(self.build_id, &append, &dropped_seqs, &meta)
+                    .await;
+                if let Err(e) = stored {
+                    // Keep draining so the step is never blocked; the build's
+                    // log is incomplete and the error says so in the server log.
+                    tracing::error!(build = self.build_id, %e, "storing log chunks; rest of log not stored");
+                    failed = true;
+                }
+            }
+            for (chunk, _) in batch.drain(..) {
+                if !failed {
+                    let chunk = Arc::new(chunk);
+                    sent.push_back(chunk.clone());
+                    let _ = self.events.send(RunnerEvent::Log {
+                        build_id: self.build_id,
+                        chunk,
+                    });
+                }
+            }
+            self.recycle(&mut sent);
+        }
+        meta
+    }
+
+    /// Gives back the buffers of sent chunks nobody else holds any more,
+    /// oldest first; a chunk a slow subscriber still holds stops the scan
+    /// (and past a few of them is left to that subscriber to free).
+    fn recycle(&self, sent: &mut VecDeque<Arc<LogChunk>>) {
+        while let Some(oldest) = sent.pop_front() {
+            match Arc::try_unwrap(oldest) {
+                Ok(chunk) => self.buffers.give(chunk.text),
+                Err(held) => {
+                    if sent.len() < MAX_BATCH {
+                        sent.push_front(held);
+                    }
+                    return;
                 }
             }
         }
-        meta
+    }
+}
+
+/// Compresses chunks in order until the capture ends (or the writer is gone).
+fn pack_all(mut chunks: mpsc::Receiver<LogChunk>, packed: mpsc::Sender<(LogChunk, PackedText)>) {
+    let mut packer = LogPacker::new();
+    while let Some(chunk) = chunks.blocking_recv() {
+        let text = packer.pack(&chunk.text);
+        if packed.blocking_send((chunk, text)).is_err() {
+            return;
+        }
     }
 }
 
@@ -428,6 +559,58 @@ mod tests {
         assert_eq!(got[1].2, "be\rta");
         assert_eq!(got[3].2, "gamma");
         assert_eq!(got[7].2, "end");
+    }
+
+    #[test]
+    fn a_secret_spanning_lines_is_masked_and_the_lines_still_match_their_tags() {
+        let secret = "-----key line one\nkey line two-----".to_owned();
+        let mut b = ChunkBuilder::new(
+            CaptureLimits {
+                chunk_bytes: 1 << 20,
+                flush_interval: Duration::from_secs(3600),
+                max_line_bytes: 1024,
+            },
+            Arc::new(Redactor::new(std::iter::empty(), &[secret])),
+        );
+        let mut out = LineSplitter::new(STDOUT, 1024);
+        out.push(
+            b"before\n-----key line one\nkey line two-----\nafter\n",
+            &mut b,
+        );
+        out.push(b"next\n", &mut b);
+        let chunks = b.take_ready(true);
+        assert_eq!(chunks.len(), 1);
+        let chunk = &chunks[0];
+        assert_eq!(
+            memchr::memchr_iter(b'\n', &chunk.text).count() + 1,
+            chunk.streams.len(),
+            "one stream tag per stored line"
+        );
+        let got: Vec<_> = chunk
+            .lines()
+            .map(|(n, _, t)| (n, String::from_utf8_lossy(t).into_owned()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, "before".to_owned()),
+                (2, "[redacted]".to_owned()),
+                (3, "after".to_owned()),
+                (4, "next".to_owned())
+            ]
+        );
+        assert_eq!(b.next_line(), 5);
+    }
+
+    #[test]
+    fn chunks_get_room_for_their_size_once_and_early_cuts_give_it_back() {
+        let mut b = builder(1024);
+        let mut out = LineSplitter::new(STDOUT, 1024);
+        out.push(b"one line\n", &mut b);
+        assert!(b.text.capacity() >= (1 << 20) + (1 << 18));
+        let chunk = b.take_ready(true).remove(0);
+        assert_eq!(chunk.text, b"one line");
+        assert!(chunk.text.capacity() < 4096, "{}", chunk.text.capacity());
     }
 
     #[test]

@@ -653,18 +653,20 @@ impl Runner {
             flush_interval: limits.flush_interval,
             max_line_bytes: limits.max_line_bytes,
         };
-        // A few chunks of slack between the pipes and the database.
-        let (chunk_tx, chunk_rx) = mpsc::channel::<LogChunk>(4);
+        let mut chunks = capture::ChunkBuilder::new(capture_limits, redactor);
+        // A couple of chunks of slack between the pipes and the compressor
+        // (which has its own before the database): each is a MiB of memory.
+        let (chunk_tx, chunk_rx) = mpsc::channel::<LogChunk>(2);
         let writer = tokio::spawn(
             capture::LogWriter {
                 store: store.clone(),
                 build_id: id,
                 events: self.inner.events.clone(),
                 cap: limits.log_cap_bytes,
+                buffers: chunks.buffers(),
             }
             .run(chunk_rx),
         );
-        let mut chunks = capture::ChunkBuilder::new(capture_limits, redactor);
         let build_timeout = build
             .timeout_s
             .map(Duration::from_secs)

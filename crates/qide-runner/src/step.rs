@@ -99,12 +99,11 @@ pub(crate) async fn run_step(
     let mut stderr = child.stderr.take();
     // A bigger pipe lets a chatty step write more between our reads, so a
     // gigabyte costs thousands of wake-ups, not hundreds of thousands.
-    if let Some(pipe) = &stdout {
-        grow_pipe(pipe);
-    }
-    if let Some(pipe) = &stderr {
-        grow_pipe(pipe);
-    }
+    let grown = [
+        stdout.as_ref().map(grow_pipe),
+        stderr.as_ref().map(grow_pipe),
+    ];
+    let mut pacer = Pacer::new(grown.iter().all(|g| g.unwrap_or(true)));
     let max_line = chunks.max_line_bytes();
     let mut out_lines = LineSplitter::new(STDOUT, max_line);
     let mut err_lines = LineSplitter::new(STDERR, max_line);
@@ -132,6 +131,7 @@ pub(crate) async fn run_step(
                     out_lines.push(&out_buf[..n], chunks);
                     silence_deadline = Instant::now() + step.no_output_timeout;
                     send_ready(chunks, tx, false).await;
+                    pacer.after_read(n).await;
                 }
                 None => stdout = None,
             },
@@ -140,6 +140,7 @@ pub(crate) async fn run_step(
                     err_lines.push(&err_buf[..n], chunks);
                     silence_deadline = Instant::now() + step.no_output_timeout;
                     send_ready(chunks, tx, false).await;
+                    pacer.after_read(n).await;
                 }
                 None => stderr = None,
             },
@@ -232,8 +233,63 @@ const PIPE_BYTES: i32 = 1 << 20;
 
 /// Asks the kernel for a 1 MiB pipe buffer; a refusal (an unprivileged
 /// process over `/proc/sys/fs/pipe-max-size`) just keeps the default.
-fn grow_pipe(pipe: &impl std::os::fd::AsFd) {
-    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES));
+/// Returns whether the pipe now holds at least that much.
+fn grow_pipe(pipe: &impl std::os::fd::AsFd) -> bool {
+    nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES))
+        .is_ok_and(|size| size >= PIPE_BYTES)
+}
+
+/// Output per [`FLOOD_WINDOW`] from which a step counts as flooding the log.
+const FLOOD_BYTES: usize = 1 << 20;
+/// How far back the output rate is judged.
+const FLOOD_WINDOW: Duration = Duration::from_millis(100);
+/// A read shorter than this, while the step floods, means the reader is
+/// ahead of the writer: the pipe was emptied.
+const SMALL_READ: usize = READ_BYTES / 4;
+/// How long to let the pipes fill after such a read.
+const FILL_PAUSE: Duration = Duration::from_millis(1);
+
+/// Paces reads while a step floods the log. Tools write a few KiB at a time
+/// (`head` and most stdio buffers 4-8 KiB), and a reader that keeps up is
+/// woken for every write: a gigabyte then costs over a hundred thousand
+/// wake-ups, reads and passes of the line splitter and the secret scan, each
+/// with its fixed cost. A millisecond's pause after a short read lets the
+/// next read take hundreds of KiB at once. Lines reach readers at most that
+/// much later (they are published every `flush_interval` anyway), and a
+/// writer is never blocked by it: at the flood rates where pausing applies, a
+/// millisecond of output is far below the 1 MiB pipe. With pipes that could
+/// not be grown, there is no such room, and reads are never paced.
+struct Pacer {
+    enabled: bool,
+    window_start: std::time::Instant,
+    window_bytes: usize,
+}
+
+impl Pacer {
+    fn new(pipes_grown: bool) -> Pacer {
+        Pacer {
+            enabled: pipes_grown,
+            window_start: std::time::Instant::now(),
+            window_bytes: 0,
+        }
+    }
+
+    /// After a read of `n` bytes: pauses when the step floods and the read
+    /// found the pipe nearly empty.
+    async fn after_read(&mut self, n: usize) {
+        if !self.enabled {
+            return;
+        }
+        let now = std::time::Instant::now();
+        if now.duration_since(self.window_start) > FLOOD_WINDOW {
+            self.window_start = now;
+            self.window_bytes = 0;
+        }
+        self.window_bytes += n;
+        if self.window_bytes >= FLOOD_BYTES && n < SMALL_READ {
+            tokio::time::sleep(FILL_PAUSE).await;
+        }
+    }
 }
 
 /// Exit code, signal name and failure kind of a finished process. A shell
