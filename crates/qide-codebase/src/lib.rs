@@ -15,7 +15,11 @@
 //! - [`repo_map`] / [`MapCache`]: the most important definitions, found with
 //!   tree-sitter ([`file_tags`]; the regex [`outline`] for languages without
 //!   a grammar), ranked by personalised PageRank toward a failing build's
-//!   files and symbols, within a token budget; per-file tags are cached.
+//!   files and symbols, within a token budget; per-file tags are cached, and
+//!   [`MapCache::repo_map_within`] answers a large tree within a time limit
+//!   with what it parsed, parsing the rest in the background.
+//! - [`git_settings_stamp`]: what moves when git's settings outside the
+//!   tree (configuration, global excludes) change.
 //! - [`SummaryCache`]: the summary remembered by tree hash, so a repeat call
 //!   on an unchanged tree reads no file; it also holds the map's tag cache.
 //!

@@ -50,6 +50,21 @@
 //! mapped file's path and content digest) and its focus, so a repeat map of
 //! an unchanged tree does not build the graph or run PageRank again; only
 //! the fitting to the budget is redone.
+//!
+//! # Within a deadline
+//!
+//! A cold map of a large tree (tens of thousands of source files) takes a
+//! minute or more of parsing. [`MapCache::repo_map_within`] answers within a
+//! time limit instead ([`MAP_DEADLINE`] on the server): the files whose
+//! tags are not cached are parsed on all cores in order of likely relevance,
+//! worked out without parsing (the focus files; their neighbours by
+//! directory and by name; entry points; files named like what those refer
+//! to; then project sources before tests and examples, shallow before deep,
+//! small before large), until only the time the ranking is expected to take
+//! is left. The map is then ranked and fitted from the files parsed, marked
+//! [`RepoMap::partial`] with a [`RepoMap::note`], and the files not reached
+//! are parsed by a background thread into the same cache, until done or
+//! until the next call, which takes over with its own order.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
