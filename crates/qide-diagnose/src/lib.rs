@@ -766,6 +766,12 @@ const PREFIXES: &[&str] = &[
     // The Kotlin compiler's errors and warnings, as Gradle prints them.
     "e: ",
     "w: ",
+    // uv's resolver failure before 0.13, and Poetry's.
+    "× No solution found",
+    "  × No solution found",
+    "Package ",
+    "Could not find a matching version",
+    "Because ",
 ];
 
 /// Whether a line can matter to a parser; `keyword` is the prefilter's

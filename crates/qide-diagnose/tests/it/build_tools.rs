@@ -335,6 +335,83 @@ fn pip_resolution_impossible() {
 }
 
 #[test]
+fn uv_no_version() {
+    check(
+        "pip/uv_no_version.log",
+        expect![[r#"
+            category: missing_dependency
+            E root uv - - missing_dependency L1-2 No solution found when resolving dependencies: Because there is no version of requests==99.0.0 and you require requests==99.0.0, we can conclude that your requirements are unsatisfiable.
+        "#]],
+    );
+}
+
+#[test]
+fn uv_conflict() {
+    check(
+        "pip/uv_conflict.log",
+        expect![[r#"
+            category: missing_dependency
+            E root uv - - missing_dependency L1-3 No solution found when resolving dependencies: Because flask==3.0.0 depends on werkzeug>=3.0.0 and you require flask==3.0.0, we can conclude that you require werkzeug>=3.0.0. And because you require werkzeug==2.0.0, we can conclude that your requirements are unsatisfiable.
+        "#]],
+    );
+}
+
+#[test]
+fn uv_not_in_registry() {
+    check(
+        "pip/uv_not_in_registry.log",
+        expect![[r#"
+            category: missing_dependency
+            E root uv - - missing_dependency L1-2 No solution found when resolving dependencies: Because qide-no-such-package-zz was not found in the package registry and you require qide-no-such-package-zz, we can conclude that your requirements are unsatisfiable.
+        "#]],
+    );
+}
+
+#[test]
+fn uv_sync_conflict() {
+    check(
+        "pip/uv_sync_conflict.log",
+        expect![[r#"
+            category: missing_dependency
+            E root uv - - missing_dependency L3-5 No solution found when resolving dependencies: Because flask==3.0.0 depends on werkzeug>=3.0.0 and your project depends on flask==3.0.0, we can conclude that your project depends on werkzeug>=3.0.0. And because your project depends on werkzeug==2.0.0, we can conclude that your project's requirements are unsatisfiable.
+        "#]],
+    );
+}
+
+#[test]
+fn uv_conflict_terminal() {
+    check(
+        "pip/uv_conflict_terminal.log",
+        expect![[r#"
+            category: missing_dependency
+            E root uv - - missing_dependency L1-3 No solution found when resolving dependencies: Because flask==3.0.0 depends on werkzeug>=3.0.0 and you require flask==3.0.0, we can conclude that you require werkzeug>=3.0.0. And because you require werkzeug==2.0.0, we can conclude that your requirements are unsatisfiable.
+        "#]],
+    );
+}
+
+#[test]
+fn poetry_package_not_found() {
+    check(
+        "pip/poetry_package_not_found.log",
+        expect![[r#"
+            category: missing_dependency
+            E root poetry - - missing_dependency L5-5 Package werkzeug (2.0.0) not found.
+        "#]],
+    );
+}
+
+#[test]
+fn poetry_no_matching_version() {
+    check(
+        "pip/poetry_no_matching_version.log",
+        expect![[r#"
+            category: missing_dependency
+            E root poetry - - missing_dependency L2-2 Could not find a matching version of package qide-no-such-package-zz
+        "#]],
+    );
+}
+
+#[test]
 fn gradle_javac_documented() {
     check(
         "gradle/javac.log",
