@@ -613,6 +613,144 @@ mod tests {
         assert!(chunk.text.capacity() < 4096, "{}", chunk.text.capacity());
     }
 
+    /// A chunk of `lines` lines of about 100 bytes, numbered from `first`.
+    fn flood_chunk(seq: i64, first: i64, lines: i64) -> LogChunk {
+        let text: Vec<String> = (first..first + lines)
+            .map(|n| {
+                format!(
+                    "{n:>8} warning: unused variable `x{:02}` in crate-{:<60}",
+                    n % 97,
+                    n % 13
+                )
+            })
+            .collect();
+        LogChunk {
+            seq,
+            step_idx: 0,
+            first_line: first,
+            text: text.join("\n").into_bytes(),
+            streams: vec![STDOUT; lines as usize],
+        }
+    }
+
+    /// Runs the writer over `count` chunks of 1,000 lines with a cap of four
+    /// chunks; returns the store, the build, the chunks sent and the meta.
+    async fn write_flood(
+        events: broadcast::Sender<RunnerEvent>,
+        buffers: BufferPool,
+        count: i64,
+    ) -> (
+        tempfile::TempDir,
+        Arc<dyn Store>,
+        i64,
+        Vec<LogChunk>,
+        LogMeta,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(
+            qide_store::SqlStore::open_sqlite(&dir.path().join("qide.db"))
+                .await
+                .unwrap(),
+        );
+        let id = store
+            .create_build(&qide_store::NewBuild {
+                trigger: "test".to_owned(),
+                steps: vec![qide_store::NewStep {
+                    name: "flood".to_owned(),
+                    run: "yes".to_owned(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let chunks: Vec<LogChunk> = (0..count)
+            .map(|i| flood_chunk(i, 1 + i * 1000, 1000))
+            .collect();
+        let size = chunks[0].text.len() as u64 + 1;
+        let (tx, rx) = mpsc::channel(2);
+        let writer = tokio::spawn(
+            LogWriter {
+                store: store.clone(),
+                build_id: id,
+                events,
+                cap: 4 * size,
+                buffers,
+            }
+            .run(rx),
+        );
+        for chunk in &chunks {
+            tx.send(chunk.clone()).await.unwrap();
+        }
+        drop(tx);
+        let meta = writer.await.unwrap();
+        (dir, store, id, chunks, meta)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_writer_keeps_head_and_tail_drops_the_middle_and_tells_subscribers() {
+        let (events, mut live) = broadcast::channel(64);
+        let (_dir, store, id, chunks, meta) = write_flood(events, BufferPool::default(), 10).await;
+        // Two chunks of head, two of tail; chunks 2-7 (lines 2001-8000) were
+        // dropped as later ones came.
+        let size = chunks[0].text.len() as i64 + 1;
+        assert_eq!(meta.line_count, 10_000);
+        assert_eq!(meta.bytes, 10 * size);
+        assert_eq!(
+            meta.dropped,
+            Some(Dropped {
+                first_line: 2001,
+                last_line: 8000,
+                bytes: 6 * size
+            })
+        );
+        assert_eq!(store.get_build(id).await.unwrap().log, meta);
+        let stored = store.log_chunks_from(id, 1, 100).await.unwrap();
+        assert_eq!(
+            stored,
+            [&chunks[0], &chunks[1], &chunks[8], &chunks[9]].map(Clone::clone)
+        );
+        // Every chunk was announced once, in order, after it was stored.
+        let mut announced = Vec::new();
+        while let Ok(event) = live.try_recv() {
+            if let RunnerEvent::Log { build_id, chunk } = event {
+                assert_eq!(build_id, id);
+                assert_eq!(*chunk, chunks[chunk.seq as usize]);
+                announced.push(chunk.seq);
+            }
+        }
+        assert_eq!(announced, (0..10).collect::<Vec<_>>());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stored_chunks_nobody_holds_give_their_buffers_back() {
+        let (events, live) = broadcast::channel(64);
+        drop(live);
+        let buffers = BufferPool::default();
+        write_flood(events, buffers.clone(), 6).await;
+        let kept = buffers.0.lock().unwrap();
+        assert!(!kept.is_empty());
+        assert!(kept.len() <= BufferPool::KEEP);
+        assert!(
+            kept.iter()
+                .all(|b| b.is_empty() && b.capacity() >= BufferPool::MIN_BYTES)
+        );
+        drop(kept);
+        // The builder fills a given-back buffer instead of a new one.
+        let mut b = ChunkBuilder::new(
+            CaptureLimits {
+                chunk_bytes: 64 << 10,
+                flush_interval: Duration::from_secs(3600),
+                max_line_bytes: 1024,
+            },
+            Arc::new(Redactor::default()),
+        );
+        b.buffers = buffers.clone();
+        let ptr = buffers.0.lock().unwrap().last().unwrap().as_ptr();
+        b.push_line(STDOUT, b"reused", 0);
+        assert_eq!(b.text.as_ptr(), ptr);
+    }
+
     #[test]
     fn invalid_utf8_is_replaced_not_lost() {
         let mut b = builder(1024);

@@ -277,18 +277,53 @@ impl Pacer {
     /// After a read of `n` bytes: pauses when the step floods and the read
     /// found the pipe nearly empty.
     async fn after_read(&mut self, n: usize) {
-        if !self.enabled {
-            return;
+        if self.should_pause(n, std::time::Instant::now()) {
+            tokio::time::sleep(FILL_PAUSE).await;
         }
-        let now = std::time::Instant::now();
+    }
+
+    /// Counts a read of `n` bytes at `now`; true when the next read should
+    /// wait for the pipes to fill.
+    fn should_pause(&mut self, n: usize, now: std::time::Instant) -> bool {
+        if !self.enabled {
+            return false;
+        }
         if now.duration_since(self.window_start) > FLOOD_WINDOW {
             self.window_start = now;
             self.window_bytes = 0;
         }
         self.window_bytes += n;
-        if self.window_bytes >= FLOOD_BYTES && n < SMALL_READ {
-            tokio::time::sleep(FILL_PAUSE).await;
+        self.window_bytes >= FLOOD_BYTES && n < SMALL_READ
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_paced_only_while_a_step_floods_and_reads_come_up_short() {
+        let start = std::time::Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut pacer = Pacer::new(true);
+        pacer.window_start = start;
+        // A chatty but not flooding step: small reads, never paced.
+        for i in 0..100 {
+            assert!(!pacer.should_pause(8 << 10, at(i)));
         }
+        // Past 1 MiB within the window (800 KiB so far), a short read
+        // pauses, a long one (the reader is behind, the pipe was full) does
+        // not.
+        assert!(!pacer.should_pause(READ_BYTES, at(100)));
+        assert!(pacer.should_pause(8 << 10, at(100)));
+        assert!(!pacer.should_pause(READ_BYTES, at(100)));
+        assert!(pacer.should_pause(8 << 10, at(100)));
+        // A new window starts the count again.
+        assert!(!pacer.should_pause(8 << 10, at(201)));
+        // Pipes that could not be grown have no room to fill: never paced.
+        let mut small_pipes = Pacer::new(false);
+        small_pipes.window_bytes = FLOOD_BYTES;
+        assert!(!small_pipes.should_pause(1, std::time::Instant::now()));
     }
 }
 
