@@ -297,36 +297,6 @@ impl Pacer {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_are_paced_only_while_a_step_floods_and_reads_come_up_short() {
-        let start = std::time::Instant::now();
-        let at = |ms: u64| start + Duration::from_millis(ms);
-        let mut pacer = Pacer::new(true);
-        pacer.window_start = start;
-        // A chatty but not flooding step: small reads, never paced.
-        for i in 0..100 {
-            assert!(!pacer.should_pause(8 << 10, at(i)));
-        }
-        // Past 1 MiB within the window (800 KiB so far), a short read
-        // pauses, a long one (the reader is behind, the pipe was full) does
-        // not.
-        assert!(!pacer.should_pause(READ_BYTES, at(100)));
-        assert!(pacer.should_pause(8 << 10, at(100)));
-        assert!(!pacer.should_pause(READ_BYTES, at(100)));
-        assert!(pacer.should_pause(8 << 10, at(100)));
-        // A new window starts the count again.
-        assert!(!pacer.should_pause(8 << 10, at(201)));
-        // Pipes that could not be grown have no room to fill: never paced.
-        let mut small_pipes = Pacer::new(false);
-        small_pipes.window_bytes = FLOOD_BYTES;
-        assert!(!small_pipes.should_pause(1, std::time::Instant::now()));
-    }
-}
-
 /// Exit code, signal name and failure kind of a finished process. A shell
 /// reports a child killed by signal N as exit code 128 + N.
 fn classify(
@@ -377,5 +347,35 @@ async fn drain_briefly<R: tokio::io::AsyncRead + Unpin>(
             break;
         }
         lines.push(&buf[..n], chunks);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_paced_only_while_a_step_floods_and_reads_come_up_short() {
+        let start = std::time::Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut pacer = Pacer::new(true);
+        pacer.window_start = start;
+        // A chatty but not flooding step: small reads, never paced.
+        for i in 0..100 {
+            assert!(!pacer.should_pause(8 << 10, at(i)));
+        }
+        // Past 1 MiB within the window (800 KiB so far), a short read
+        // pauses, a long one (the reader is behind, the pipe was full) does
+        // not.
+        assert!(!pacer.should_pause(READ_BYTES, at(100)));
+        assert!(pacer.should_pause(8 << 10, at(100)));
+        assert!(!pacer.should_pause(READ_BYTES, at(100)));
+        assert!(pacer.should_pause(8 << 10, at(100)));
+        // A new window starts the count again.
+        assert!(!pacer.should_pause(8 << 10, at(201)));
+        // Pipes that could not be grown have no room to fill: never paced.
+        let mut small_pipes = Pacer::new(false);
+        small_pipes.window_bytes = FLOOD_BYTES;
+        assert!(!small_pipes.should_pause(1, std::time::Instant::now()));
     }
 }
