@@ -90,9 +90,10 @@ pub(crate) enum Line {
 
 impl Js {
     /// Whether lines without any keyword must still be offered to
-    /// [`Js::ungated`]: a test tree or a lint report is being read.
-    pub(crate) fn listing(&self) -> bool {
-        self.listing.is_some() || self.eslint_file.is_some()
+    /// [`Js::ungated`]: a test tree is being read, or `line` may be a
+    /// marked problem of a lint report whose file was named.
+    pub(crate) fn listing(&self, line: &str) -> bool {
+        self.listing.is_some() || self.eslint_file.is_some() && line.starts_with(' ')
     }
 
     /// Reads a line before the keyword gate: test-tree entries and eslint's

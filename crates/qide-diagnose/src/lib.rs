@@ -466,7 +466,7 @@ impl LogDiagnoser {
             return;
         }
         // Test trees and eslint's file headers hold no keyword.
-        if (self.js.listing() || line.starts_with('/') || js::is_relative_report_path(line))
+        if (self.js.listing(line) || line.starts_with('/') || js::is_relative_report_path(line))
             && self.js.ungated(n, line, &mut self.sink)
         {
             return;

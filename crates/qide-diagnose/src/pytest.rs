@@ -14,6 +14,42 @@ use crate::{
     sink::{Draft, Sink},
 };
 
+/// A verbose result line's test id and outcome word (`tests/t.py::test_x
+/// PASSED [ 50%]`): what `^(\S+::.+?) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|
+/// XPASS)(?: |$)` captures, without a regex (Python logs hold one such line
+/// per test, and the pattern's backtracking cost a fortieth of the engine's
+/// time). `outcomes` finds ` PASSED` and the others, leftmost first.
+fn verbose_outcome<'a>(line: &'a str, outcomes: &AhoCorasick) -> Option<(&'a str, &'a str)> {
+    // The id starts with a run of non-space characters holding `::` after
+    // at least one of them, and goes on for at least one more after it. As
+    // the pattern backtracks, the last such `::` of the run is tried first,
+    // with the earliest outcome word after it, then earlier `::`s.
+    let run = line.find(char::is_whitespace).unwrap_or(line.len());
+    let words: Vec<(usize, usize)> = outcomes
+        .find_iter(line)
+        .map(|m| (m.start(), m.end()))
+        .filter(|&(_, end)| line[end..].is_empty() || line[end..].starts_with(' '))
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    let head = line.get(..run)?;
+    let mut colons = head.len();
+    while let Some(k) = head[..colons].rfind("::") {
+        if k >= 1
+            && let Some(&(start, end)) = words.iter().find(|&&(start, _)| start >= k + 3)
+        {
+            return Some((&line[..start], &line[start + 1..end]));
+        }
+        if k == 0 {
+            break;
+        }
+        // The next search ends inside this `::`, so `:::` yields both.
+        colons = k + 1;
+    }
+    None
+}
+
 /// The title of a pytest banner line (`===== FAILURES =====`): what
 /// `^=+ (.+?) =+\s*$` captures, without a regex (LogChunks logs hold many
 /// lines of `=`, and the regex cost a ninth of the engine's time).
@@ -36,11 +72,6 @@ static SECTION: LazyLock<Regex> = LazyLock::new(|| {
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$").expect("valid regex")
-});
-static VERBOSE: LazyLock<Regex> = LazyLock::new(|| {
-    // Reason: a fixed, tested pattern.
-    Regex::new(r"^(\S+::.+?) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)(?: |$)")
-        .expect("valid regex")
 });
 static COUNTS: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
@@ -153,16 +184,13 @@ impl Pytest {
                         // Reason: literal patterns always build.
                         .expect("valid outcomes")
                 });
-                if !OUTCOME.is_match(line) {
-                    return None;
-                }
-                let caps = VERBOSE.captures(line)?;
-                let outcome = match &caps[2] {
+                let (name, word) = verbose_outcome(line, &OUTCOME)?;
+                let outcome = match word {
                     "PASSED" | "XFAIL" | "XPASS" => TestOutcome::Passed,
                     "FAILED" | "ERROR" => TestOutcome::Failed,
                     _ => TestOutcome::Skipped,
                 };
-                let name = caps[1].to_string();
+                let name = name.to_string();
                 let file = name.split("::").next().map(str::to_string);
                 sink.test(
                     n,
@@ -380,6 +408,54 @@ fn is_exception_line(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verbose_outcomes_are_what_the_regex_captured() {
+        let regex =
+            Regex::new(r"^(\S+::.+?) (PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)(?: |$)").unwrap();
+        let outcomes = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build([
+                " PASSED", " FAILED", " SKIPPED", " ERROR", " XFAIL", " XPASS",
+            ])
+            .unwrap();
+        let expected = |line: &str| {
+            regex
+                .captures(line)
+                .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        };
+        // Every sequence of up to six pieces over the ones that matter.
+        let pieces = [
+            ":", "::", " ", "a", "é", " PASSED", " ERROR", "S", "\t", "x",
+        ];
+        let mut lines = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..6 {
+            last = last
+                .iter()
+                .flat_map(|l| pieces.iter().map(move |p| format!("{l}{p}")))
+                .collect();
+            lines.extend(last.iter().cloned());
+        }
+        assert!(lines.len() > 1_000_000);
+        lines.extend(
+            [
+                "tests/test_a.py::test_x PASSED                       [ 50%]",
+                "tests/test_a.py::test_y[1 PASSED] FAILED",
+                "tests/test_a.py::TestK::test_z SKIPPED (no db)",
+                "::a::b PASSED",
+                "a::b ERRORS ERROR",
+            ]
+            .map(str::to_owned),
+        );
+        for line in &lines {
+            assert_eq!(
+                verbose_outcome(line, &outcomes).map(|(n, w)| (n.to_owned(), w.to_owned())),
+                expected(line),
+                "{line:?}"
+            );
+        }
+    }
 
     #[test]
     fn banner_titles_are_what_the_regex_captured() {

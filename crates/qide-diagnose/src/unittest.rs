@@ -102,7 +102,14 @@ pub(crate) fn result_line(line: &str, named: Option<String>) -> Option<TestCase>
 /// it above the docstring of a test that has one, and indented above each
 /// failing subtest (`  test_x (mod.Class.test_x) (i=1)`).
 pub(crate) fn name_line(line: &str) -> Option<String> {
-    if !line.ends_with(')') || !line.contains(" (") {
+    // Every line that ends with `)` comes here: a first word, then ` (`,
+    // rules out nearly all of them before the pattern runs.
+    if !line.ends_with(')') {
+        return None;
+    }
+    let t = line.trim_start().as_bytes();
+    let word = t.iter().position(|&b| b == b' ')?;
+    if word == 0 || !t[word..].starts_with(b" (") || t[0].is_ascii_digit() {
         return None;
     }
     let caps = NAME.captures(line)?;
