@@ -43,12 +43,25 @@ impl Redactor {
         env: impl IntoIterator<Item = (&'a String, &'a String)>,
         extra: &[String],
     ) -> Redactor {
-        let mut secrets: Vec<String> = env
+        let whole: Vec<String> = env
             .into_iter()
             .filter(|(name, _)| is_secret_name(name))
             .map(|(_, value)| value.clone())
             .chain(extra.iter().cloned())
-            .filter(|v| v.len() >= MIN_SECRET_LEN)
+            .collect();
+        // A value of several lines (a PEM key in a variable) is masked
+        // whole where it is printed whole, and line by line too: the lines
+        // of a log are read and stored in pieces (a pipe read can end
+        // between two of its lines), and each line must not leak either.
+        let lines: Vec<String> = whole
+            .iter()
+            .filter(|v| v.contains('\n'))
+            .flat_map(|v| v.lines().map(|l| l.trim_end_matches('\r').to_string()))
+            .collect();
+        let mut secrets: Vec<String> = whole
+            .into_iter()
+            .chain(lines)
+            .filter(|v| v.trim().len() >= MIN_SECRET_LEN)
             .collect();
         // Longest first, so a secret that contains another is masked whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -107,5 +120,28 @@ mod tests {
             r.redact("push with ghp_abcdefghijklmnop from /home/someone as hunter22 abc"),
             "push with [redacted] from /home/someone as [redacted] abc"
         );
+    }
+
+    #[test]
+    fn masks_each_line_of_a_value_of_several_lines() {
+        let key = "-----BEGIN OPENSSH PRIVATE KEY-----\r\nb3BlbnNzaC1rZXktdjEAAAAA\nQyNTUxOQAAACD4\n-----END OPENSSH PRIVATE KEY-----";
+        let env: BTreeMap<String, String> = [("DEPLOY_KEY".to_owned(), key.to_owned())].into();
+        let r = Redactor::new(env.iter(), &[]);
+        // Printed whole, it is one mask.
+        assert_eq!(r.redact_known(&format!("key: {key}")), "key: [redacted]");
+        // Printed (or read) a line at a time, every line is masked.
+        for line in key.lines() {
+            let line = line.trim_end_matches('\r');
+            assert_eq!(
+                r.redact_known(&format!("> {line}")),
+                "> [redacted]",
+                "{line}"
+            );
+        }
+        // Lines shorter than a secret's minimum stay as they are.
+        let env: BTreeMap<String, String> =
+            [("API_TOKEN".to_owned(), "abcdefgh\nok".to_owned())].into();
+        let r = Redactor::new(env.iter(), &[]);
+        assert_eq!(r.redact_known("abcdefgh then ok"), "[redacted] then ok");
     }
 }
