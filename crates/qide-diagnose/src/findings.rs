@@ -45,9 +45,11 @@ enum Label {
 
 impl Findings {
     /// Offers a line no parser took; returns the finding that names its
-    /// severity (to be emitted now), holding one that does not.
-    pub(crate) fn line(&mut self, n: u64, line: &str) -> Option<Draft> {
-        let (draft, label) = parse(line)?;
+    /// severity (to be emitted now), holding one that does not. `keyword`:
+    /// the line holds one of the parsers' keywords (every worded form
+    /// does; see [`worded`]).
+    pub(crate) fn line(&mut self, n: u64, line: &str, keyword: bool) -> Option<Draft> {
+        let (draft, label) = parse(line, keyword)?;
         let draft = Draft {
             log_lines: (n, n),
             ..draft
@@ -98,7 +100,7 @@ impl Findings {
 
 /// Reads a finding: the draft (severity Warning when the line names none)
 /// and how the line named its severity.
-fn parse(line: &str) -> Option<(Draft, Label)> {
+fn parse(line: &str, keyword: bool) -> Option<(Draft, Label)> {
     // Every line no parser took comes here: most are ruled out by their
     // first byte or their first word.
     let (prefix_label, rest) = match line.as_bytes().first()? {
@@ -109,7 +111,14 @@ fn parse(line: &str) -> Option<(Draft, Label)> {
             (_, Some(rest)) => (Label::Warning, rest.trim_start()),
             _ => return None,
         },
+        // black's `error:path:1:3:message`.
+        b'e' if line.starts_with("error:") && !line.starts_with("error: ") => {
+            (Label::Error, &line["error:".len()..])
+        }
         b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'~' | b' ') => {
+            if keyword && let Some(found) = worded(line) {
+                return Some(found);
+            }
             (Label::None, line)
         }
         _ => return None,
@@ -168,6 +177,71 @@ fn parse(line: &str) -> Option<(Draft, Label)> {
             log_lines: (0, 0),
             root_cause: severity == Severity::Error,
             category,
+        },
+        label,
+    ))
+}
+
+/// Findings that spell their place out in words: isort's `ERROR: path
+/// message` (no line), puppet-lint's `path - ERROR: message on line N` and
+/// scalastyle's `error file=path message=… line=N column=M`. Each holds a
+/// keyword of the parsers' gate, so only those lines are asked (puppet-lint's
+/// `WARNING:` holds none, and is not read).
+fn worded(line: &str) -> Option<(Draft, Label)> {
+    // The first word decides, found with one memchr.
+    let (first, rest) = line.split_once(' ')?;
+    let (label, file, line_no, column, message) = match first {
+        "ERROR:" => {
+            let (file, message) = rest.split_once(' ')?;
+            (Label::Error, file, None, None, message)
+        }
+        "error" | "warning" => {
+            let label = if first == "error" {
+                Label::Error
+            } else {
+                Label::Warning
+            };
+            let (file, rest) = rest.strip_prefix("file=")?.split_once(" message=")?;
+            // ` line=N column=M` close the message when the check names a
+            // place.
+            let (message, line_no, column) = match rest.rsplit_once(" line=") {
+                Some((message, place)) => {
+                    let (line_no, column) = place.split_once(" column=").unwrap_or((place, ""));
+                    (message, line_no.parse().ok(), column.parse().ok())
+                }
+                None => (rest, None, None),
+            };
+            (label, file, line_no, column, message)
+        }
+        file => {
+            let (label, rest) = match rest.strip_prefix("- ERROR: ") {
+                Some(rest) => (Label::Error, rest),
+                None => (Label::Warning, rest.strip_prefix("- WARNING: ")?),
+            };
+            let (message, line_no) = rest.rsplit_once(" on line ")?;
+            (label, file, Some(line_no.parse().ok()?), None, message)
+        }
+    };
+    if file.contains(char::is_whitespace) || !known_file(file) || message.trim().is_empty() {
+        return None;
+    }
+    let severity = if label == Label::Error {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    Some((
+        Draft {
+            severity,
+            tool: "generic",
+            code: None,
+            message: message.trim().to_string(),
+            file: Some(file.to_string()),
+            line: line_no,
+            column,
+            log_lines: (0, 0),
+            root_cause: severity == Severity::Error,
+            category: Category::Lint,
         },
         label,
     ))
@@ -485,7 +559,8 @@ mod tests {
     type Finding<S> = (S, u32, Option<u32>, S, Label);
 
     fn parsed(line: &str) -> Option<Finding<String>> {
-        parse(line).map(|(d, label)| (d.file.unwrap(), d.line.unwrap(), d.column, d.message, label))
+        parse(line, true)
+            .map(|(d, label)| (d.file.unwrap(), d.line.unwrap(), d.column, d.message, label))
     }
 
     #[test]
@@ -676,6 +751,76 @@ mod tests {
     }
 
     #[test]
+    fn reads_places_spelt_out_in_words() {
+        let read = |line: &str| {
+            parse(line, true)
+                .map(|(d, label)| (d.file.unwrap(), d.line, d.column, d.message, label))
+        };
+        assert_eq!(
+            read("ERROR: /app/main.py Imports are incorrectly sorted and/or formatted."),
+            Some((
+                "/app/main.py".to_string(),
+                None,
+                None,
+                "Imports are incorrectly sorted and/or formatted.".to_string(),
+                Label::Error
+            ))
+        );
+        assert_eq!(
+            read(
+                "/modules/manifests/init.pp - ERROR: docker not in autoload module layout on line 347"
+            ),
+            Some((
+                "/modules/manifests/init.pp".to_string(),
+                Some(347),
+                None,
+                "docker not in autoload module layout".to_string(),
+                Label::Error
+            ))
+        );
+        assert_eq!(
+            read(
+                "warning file=/src/hello.scala message=Object name does not match line=6 column=7"
+            ),
+            Some((
+                "/src/hello.scala".to_string(),
+                Some(6),
+                Some(7),
+                "Object name does not match".to_string(),
+                Label::Warning
+            ))
+        );
+        assert_eq!(
+            read("error file=/src/hello.scala message=File length exceeds 5 lines"),
+            Some((
+                "/src/hello.scala".to_string(),
+                None,
+                None,
+                "File length exceeds 5 lines".to_string(),
+                Label::Error
+            ))
+        );
+        assert_eq!(
+            read("error:/src/x.py:1:3:cannot format: Cannot parse: jan~20"),
+            Some((
+                "/src/x.py".to_string(),
+                Some(1),
+                Some(3),
+                "cannot format: Cannot parse: jan~20".to_string(),
+                Label::Error
+            ))
+        );
+        for line in [
+            "ERROR: Could not find a version that satisfies the requirement x",
+            "ERROR: /usr/lib/libfoo.so: cannot open shared object file",
+            "Step 3 - ERROR: something on line 4",
+            "error file=not a path message=x",
+        ] {
+            assert_eq!(read(line), None, "{line}");
+        }
+    }
+
+    #[test]
     fn leaves_what_only_looks_like_a_location() {
         for line in [
             "2019-07-08 08:32:46.109 [info] <0.10393.0>@ejabberd_c2s:bind:426 opened",
@@ -704,10 +849,14 @@ mod tests {
     #[test]
     fn held_findings_become_root_causes_only_when_a_failure_is_unexplained() {
         let mut findings = Findings::default();
-        assert!(findings.line(1, "a.rb:1:1: C: Extra blank line.").is_some());
-        assert!(findings.line(2, "lib/x.rb:3 slow call").is_none());
+        assert!(
+            findings
+                .line(1, "a.rb:1:1: C: Extra blank line.", false)
+                .is_some()
+        );
+        assert!(findings.line(2, "lib/x.rb:3 slow call", false).is_none());
         findings.step_ended("[qide] step \"lint\" exited with code 0 after 0.2s");
-        assert!(findings.line(4, "lib/y.rb:5 slower call").is_none());
+        assert!(findings.line(4, "lib/y.rb:5 slower call", false).is_none());
         findings.step_ended("[qide] step \"lint2\" exited with code 1 after 0.2s");
         let promoted = findings.finish(true);
         let roots: Vec<_> = promoted
@@ -720,7 +869,7 @@ mod tests {
         );
 
         let mut findings = Findings::default();
-        assert!(findings.line(7, "lib/y.rb:5 slower call").is_none());
+        assert!(findings.line(7, "lib/y.rb:5 slower call", false).is_none());
         let kept = findings.finish(false);
         assert_eq!(kept.len(), 1);
         assert!(!kept[0].root_cause);

@@ -480,7 +480,7 @@ impl LogDiagnoser {
                 && let Some(failure) = self.runners.line(n, line)
             {
                 self.open = Some(Open::Runner(failure));
-            } else if let Some(draft) = self.findings.line(n, line) {
+            } else if let Some(draft) = self.findings.line(n, line, false) {
                 self.sink.emit(draft);
             }
             return;
@@ -577,7 +577,7 @@ impl LogDiagnoser {
             self.open = Some(Open::Located(block));
             return;
         }
-        if let Some(draft) = self.findings.line(n, line) {
+        if let Some(draft) = self.findings.line(n, line, true) {
             self.sink.emit(draft);
             return;
         }
