@@ -376,7 +376,11 @@ impl LogDiagnoser {
         // does (an error-looking line says there was one), but only
         // perhaps: the fallback still reports as if nothing had.
         let unexplained = !has_root_cause && self.fallback.recent_start(1).is_some();
+        let mut promoted: Vec<u64> = Vec::new();
         for draft in std::mem::take(&mut self.findings).finish(unexplained) {
+            if draft.root_cause {
+                promoted.push(draft.log_lines.0);
+            }
             self.sink.emit(draft);
         }
         let infra_lines = self.settle_infra();
@@ -425,12 +429,18 @@ impl LogDiagnoser {
             None => drafts,
         };
         // A block that holds an infrastructure root cause would only
-        // repeat it.
-        for draft in drafts {
+        // repeat it; one whose leading context holds findings made root
+        // causes starts after them, so it neither repeats them nor comes
+        // first (the runner's `exited with code 1` after a linter's list).
+        for mut draft in drafts {
             let (first, last) = draft.log_lines;
-            if !infra_lines.iter().any(|n| (first..=last).contains(n)) {
-                self.sink.emit(draft);
+            if infra_lines.iter().any(|n| (first..=last).contains(n)) {
+                continue;
             }
+            if let Some(&finding) = promoted.iter().rev().find(|&&n| first <= n && n < last) {
+                draft.log_lines.0 = finding + 1;
+            }
+            self.sink.emit(draft);
         }
         self.toolset.finish(&mut self.sink.diagnostics);
         // Parsers emit when a construct closes and the fallback at the end;

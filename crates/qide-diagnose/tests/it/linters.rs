@@ -101,6 +101,15 @@ Total: 2 warnings / 0 errors in 1 file
         roots,
         [("format.lua", 5, "lint"), ("format.lua", 50, "lint")]
     );
+    // The runner's note is reported too, after the findings, without
+    // repeating them as its context.
+    let note = diagnosis
+        .diagnostics
+        .iter()
+        .find(|d| d.root_cause && d.file.is_none())
+        .expect("the step's failure is reported");
+    assert_eq!(note.log_lines, (4, 5));
+    assert!(note.message.contains("exited with code 1"), "{note:?}");
 }
 
 #[test]
