@@ -132,21 +132,24 @@ fn parse(line: &str, keyword: bool) -> Option<(Draft, Label)> {
     let path_len = path_len(body)?;
     let (file, after) = body.split_at(path_len);
     // The position first: it rules out `Note:` and `remote:` cheaply.
-    let (line_no, column, message) = position(after, bracketed)?;
+    let Position {
+        line: line_no,
+        column,
+        message,
+        after_colon,
+    } = position(after, bracketed)?;
     let known = known_file(file);
     // An unknown name still counts under a directory when the finding names
     // its severity (rubocop on `bin/rails`).
     if !known && !file.contains(['/', '\\']) {
         return None;
     }
-    let colon =
-        message.len() < after.len() && after.as_bytes()[after.len() - message.len() - 1] == b':';
     let message = message.trim();
     // make's `Makefile:12: recipe for target 'all' failed` is a cascade;
     // tsc's `  path:5:23 - 'x' is declared here.` belongs to the error
     // above it.
     if message.is_empty()
-        || colon && is_frame(message)
+        || after_colon && is_frame(message)
         || message.starts_with("recipe for target")
         || message.starts_with("- ")
     {
@@ -290,33 +293,60 @@ fn path_len(text: &str) -> Option<usize> {
 /// After the path: `:line[:col]` then `: msg`, `:msg` or ` msg` (or `] msg`
 /// when the finding opened with `[`), tslint's `[line, col]: msg`, or the
 /// compact formatter's `: line N, col M, msg`.
-fn position(after: &str, bracketed: bool) -> Option<(u32, Option<u32>, &str)> {
+fn position(after: &str, bracketed: bool) -> Option<Position<'_>> {
     if let Some(rest) = after.strip_prefix('[') {
         let (line, rest) = number(rest)?;
         let rest = rest.strip_prefix(", ")?;
         let (column, rest) = number(rest)?;
-        return Some((line, Some(column), rest.strip_prefix("]: ")?));
+        let message = rest.strip_prefix("]: ")?;
+        return Some(Position {
+            line,
+            column: Some(column),
+            message,
+            after_colon: true,
+        });
     }
     let rest = after.strip_prefix(':')?;
     if let Some(rest) = rest.strip_prefix(" line ") {
         let (line, rest) = number(rest)?;
         let rest = rest.strip_prefix(", col ")?;
         let (column, rest) = number(rest)?;
-        return Some((line, Some(column), rest.strip_prefix(", ")?));
+        let message = rest.strip_prefix(", ")?;
+        return Some(Position {
+            line,
+            column: Some(column),
+            message,
+            after_colon: false,
+        });
     }
     let (line, rest) = number(rest)?;
     let (column, rest) = match rest.strip_prefix(':').and_then(number) {
         Some((column, rest)) => (Some(column), rest),
         None => (None, rest),
     };
-    let message = if bracketed {
-        rest.strip_prefix("] ")?
+    let (message, after_colon) = if bracketed {
+        (rest.strip_prefix("] ")?, false)
     } else if let Some(message) = rest.strip_prefix(':') {
-        message
+        (message, true)
     } else {
-        rest.strip_prefix(' ')?
+        (rest.strip_prefix(' ')?, false)
     };
-    Some((line, column, message))
+    Some(Position {
+        line,
+        column,
+        message,
+        after_colon,
+    })
+}
+
+/// Where a finding points, and its message.
+struct Position<'a> {
+    line: u32,
+    column: Option<u32>,
+    message: &'a str,
+    /// A colon separated the message from the place (frames are told from
+    /// findings only then; see [`is_frame`]).
+    after_colon: bool,
 }
 
 /// A line or column number at the start of `text`, and what follows.
