@@ -34,20 +34,7 @@ repomix="${REPOMIX:-$(command -v repomix || true)}"
 
 build_release
 machine
-scratch="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && stop_server
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-cp -al "$tree_src" "$scratch/tree" 2>/dev/null || cp -a "$tree_src" "$scratch/tree"
-rm -rf "$scratch/tree/.qide"
-tree="$scratch/tree"
-# Hard links move every file's ctime; files changed within the racy window
-# (2 s) are always read, which would hide what the saved scans save.
-sleep 3
+scratch_tree "$tree_src"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "tree: $tree_src, $(rg --files --hidden "$tree" | wc -l) files (rg --files --hidden), $(du -sh "$tree" | cut -f1)"
 

@@ -40,3 +40,18 @@ rss_kb() {
 machine() {
     echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 }
+
+# scratch_tree TREE: a hard-linked copy of TREE without its `.qide/` in a
+# scratch folder that goes, with any server still running, when the script
+# exits; sets `scratch` and `tree`. Hard links move every file's ctime, and
+# files changed within the 2 s racy window are always read again, so it
+# waits that out.
+scratch_tree() {
+    scratch="$(mktemp -d)"
+    server_pid=""
+    trap '[ -n "$server_pid" ] && stop_server; rm -rf "$scratch"' EXIT
+    cp -al "$1" "$scratch/tree" 2>/dev/null || cp -a "$1" "$scratch/tree"
+    rm -rf "$scratch/tree/.qide"
+    tree="$scratch/tree"
+    sleep 3
+}

@@ -22,19 +22,7 @@ pause="${3:-60}"
 
 build_release
 machine
-scratch="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && stop_server
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
-cp -al "$tree_src" "$scratch/tree" 2>/dev/null || cp -a "$tree_src" "$scratch/tree"
-rm -rf "$scratch/tree/.qide"
-tree="$scratch/tree"
-# Files changed within the racy window (2 s) are always read again.
-sleep 3
+scratch_tree "$tree_src"
 echo "tree: $tree_src, $(rg --files --hidden "$tree" | wc -l) files, $(du -sh "$tree" | cut -f1)"
 
 fresh_server() {

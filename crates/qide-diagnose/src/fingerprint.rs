@@ -8,6 +8,22 @@ use regex::Regex;
 
 use crate::Category;
 
+/// Gives the diagnostics of tool `from` the name `to`, with the
+/// fingerprints that name makes: concise ruff output reads like flake8's and
+/// clang's like gcc's until the whole log shows whose it is.
+pub(crate) fn rename_tool(diagnostics: &mut [crate::Diagnostic], from: &str, to: &str) {
+    for d in diagnostics.iter_mut().filter(|d| d.tool == from) {
+        d.tool = to.to_string();
+        d.fingerprint = fingerprint(
+            d.category,
+            &d.tool,
+            d.code.as_deref(),
+            &d.message,
+            d.file.as_deref(),
+        );
+    }
+}
+
 /// Computes the fingerprint of a failure: `fp_` and 16 hex digits of a
 /// BLAKE3 hash over the category, tool, code, normalised message and
 /// normalised file path.

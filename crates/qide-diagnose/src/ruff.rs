@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::{Category, Diagnostic, fingerprint::fingerprint, sink::Draft};
+use crate::{Category, Diagnostic, sink::Draft};
 
 static HEADER: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
@@ -137,16 +137,7 @@ impl Ruff {
         if !self.seen {
             return;
         }
-        for d in diagnostics.iter_mut().filter(|d| d.tool == "flake8") {
-            d.tool = "ruff".to_string();
-            d.fingerprint = fingerprint(
-                d.category,
-                &d.tool,
-                d.code.as_deref(),
-                &d.message,
-                d.file.as_deref(),
-            );
-        }
+        crate::fingerprint::rename_tool(diagnostics, "flake8", "ruff");
     }
 }
 

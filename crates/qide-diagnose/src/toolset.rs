@@ -8,9 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Diagnostic, cmake,
-    fingerprint::fingerprint,
-    gradle, pip, ruff,
+    Diagnostic, cmake, gradle, pip, ruff,
     sink::{Draft, Sink},
     unittest,
 };
@@ -140,16 +138,7 @@ impl Toolset {
     pub(crate) fn finish(&self, diagnostics: &mut [Diagnostic]) {
         self.ruff.relabel(diagnostics);
         if self.clang {
-            for d in diagnostics.iter_mut().filter(|d| d.tool == "gcc") {
-                d.tool = "clang".to_string();
-                d.fingerprint = fingerprint(
-                    d.category,
-                    &d.tool,
-                    d.code.as_deref(),
-                    &d.message,
-                    d.file.as_deref(),
-                );
-            }
+            crate::fingerprint::rename_tool(diagnostics, "gcc", "clang");
         }
     }
 }

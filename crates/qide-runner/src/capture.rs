@@ -490,13 +490,17 @@ mod tests {
     use super::*;
 
     fn builder(max_line: usize) -> ChunkBuilder {
+        builder_with(max_line, Redactor::default())
+    }
+
+    fn builder_with(max_line: usize, redactor: Redactor) -> ChunkBuilder {
         ChunkBuilder::new(
             CaptureLimits {
                 chunk_bytes: 1 << 20,
                 flush_interval: Duration::from_secs(3600),
                 max_line_bytes: max_line,
             },
-            Arc::new(Redactor::default()),
+            Arc::new(redactor),
         )
     }
 
@@ -564,40 +568,19 @@ mod tests {
     #[test]
     fn a_secret_spanning_lines_split_between_reads_leaks_no_line() {
         let secret = "-----key line one\nkey line two-----".to_owned();
-        let mut b = ChunkBuilder::new(
-            CaptureLimits {
-                chunk_bytes: 1 << 20,
-                flush_interval: Duration::from_secs(3600),
-                max_line_bytes: 1024,
-            },
-            Arc::new(Redactor::new(std::iter::empty(), &[secret])),
-        );
+        let mut b = builder_with(1024, Redactor::new(std::iter::empty(), &[secret]));
         let mut out = LineSplitter::new(STDOUT, 1024);
         // The pipe read ends between the secret's two lines.
         out.push(b"before\n-----key line one\n", &mut b);
         out.push(b"key line two-----\nafter\n", &mut b);
-        let chunks = b.take_ready(true);
-        let got: Vec<String> = chunks
-            .iter()
-            .flat_map(|c| {
-                c.lines()
-                    .map(|(_, _, t)| String::from_utf8_lossy(t).into_owned())
-            })
-            .collect();
+        let got: Vec<String> = lines(&mut b).into_iter().map(|(_, _, t)| t).collect();
         assert_eq!(got, ["before", "[redacted]", "[redacted]", "after"]);
     }
 
     #[test]
     fn a_secret_spanning_lines_is_masked_and_the_lines_still_match_their_tags() {
         let secret = "-----key line one\nkey line two-----".to_owned();
-        let mut b = ChunkBuilder::new(
-            CaptureLimits {
-                chunk_bytes: 1 << 20,
-                flush_interval: Duration::from_secs(3600),
-                max_line_bytes: 1024,
-            },
-            Arc::new(Redactor::new(std::iter::empty(), &[secret])),
-        );
+        let mut b = builder_with(1024, Redactor::new(std::iter::empty(), &[secret]));
         let mut out = LineSplitter::new(STDOUT, 1024);
         out.push(
             b"before\n-----key line one\nkey line two-----\nafter\n",
