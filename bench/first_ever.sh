@@ -15,6 +15,12 @@
 # another commit, to compare two versions in one run). Prints each round's
 # times and ratios, the median ratio, the load average, and each binary's
 # tree hash and answer digest: equal digests mean identical answers.
+#
+# For scale, each round also times `rg -c --hidden ''` (hyperfine, median
+# of 3): ripgrep itself opening every file the walk keeps and counting its
+# lines, which the summary's per-file line counts require too. Its ratio to
+# `rg --files` is what reading the tree costs a tool built for speed,
+# without hashing it.
 source "$(dirname "$0")/common.sh"
 
 tree_src="${1:-$HOME/.cargo/registry/src}"
@@ -45,16 +51,22 @@ print(round(value * {"ms": 1, "s": 1000, "µs": 0.001}[unit], 1))' "$1"
 }
 
 ratios=()
+count_ratios=()
 other_ratios=()
 for round in $(seq 1 "$rounds"); do
     rg_ms="$(hyperfine -N --warmup 1 --runs 5 --export-json "$scratch/rg.json" \
         "rg --files --hidden $tree" >/dev/null &&
         python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"] * 1000, 1))' "$scratch/rg.json")"
+    count_ms="$(hyperfine -N --warmup 1 --runs 3 --export-json "$scratch/count.json" \
+        "rg -c --hidden '' $tree" >/dev/null &&
+        python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["results"][0]["median"] * 1000, 1))' "$scratch/count.json")"
+    count_ratio="$(python3 -c "print(round($count_ms / $rg_ms, 2))")"
+    count_ratios+=("$count_ratio")
     out="$("$this" "$tree" first-ever 3)"
     ms="$(ms_of "$out")"
     ratio="$(python3 -c "print(round($ms / $rg_ms, 2))")"
     ratios+=("$ratio")
-    line="round $round: rg $rg_ms ms; first ever $ms ms = ${ratio}x"
+    line="round $round: rg $rg_ms ms; rg -c '' $count_ms ms = ${count_ratio}x; first ever $ms ms = ${ratio}x"
     if [ -n "$other" ]; then
         other_out="$("$other" "$tree" first-ever 3)"
         other_ms="$(ms_of "$other_out")"
@@ -65,7 +77,7 @@ for round in $(seq 1 "$rounds"); do
     echo "$line; load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "median ratio to rg: this $(median "${ratios[@]}")x${other:+, other $(median "${other_ratios[@]}")x}"
+echo "median ratio to rg: this $(median "${ratios[@]}")x${other:+, other $(median "${other_ratios[@]}")x}; rg -c '' $(median "${count_ratios[@]}")x"
 echo "this:  $(grep -o 'tree b3.*' <<<"$out")"
 [ -n "$other" ] && echo "other: $(grep -o 'tree b3.*' <<<"$other_out")"
 exit 0
