@@ -640,6 +640,8 @@ impl MapCache {
         let _ = std::thread::Builder::new()
             .name("qide-map-parse".to_owned())
             .spawn(move || {
+                // Nothing waits for this work: builds and requests come first.
+                yield_to_foreground();
                 let stage: Vec<(usize, Pending)> = left.into_iter().enumerate().collect();
                 let (done, _) = parse_in_order(&shared, stage, None, &stop);
                 shared
@@ -647,6 +649,22 @@ impl MapCache {
                     .fetch_add(done.len() as u64, Ordering::Relaxed);
             });
     }
+}
+
+/// The nice value of background parsing: the lowest priority, so that on
+/// a busy machine it takes only what builds and requests leave.
+const BACKGROUND_NICE: i32 = 19;
+
+/// Gives the calling thread the lowest scheduling priority
+/// ([`BACKGROUND_NICE`]); threads it spawns afterwards inherit it. Linux
+/// keeps priorities per thread, so the rest of the process is untouched.
+/// Elsewhere (where `setpriority` would change the whole process) nothing
+/// changes.
+fn yield_to_foreground() {
+    // Lowering one's own priority is always allowed; were it refused, the
+    // work would only run at the priority it had.
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), BACKGROUND_NICE);
 }
 
 /// Reads and tags the files of `stage` in order, each core taking the next
@@ -1355,6 +1373,23 @@ fn render(path: &str, tags: &FileTags, chosen: &[usize]) -> (String, Vec<Definit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn background_parsing_yields_without_lowering_the_caller() {
+        let nice = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let caller = nice();
+        let (background, spawned) = std::thread::spawn(move || {
+            yield_to_foreground();
+            let spawned = std::thread::spawn(nice).join().unwrap();
+            (nice(), spawned)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(background, BACKGROUND_NICE);
+        assert_eq!(spawned, BACKGROUND_NICE, "a thread the background spawns");
+        assert_eq!(nice(), caller, "the caller's priority moved");
+    }
 
     #[test]
     fn a_repeat_map_of_an_unchanged_tree_is_not_ranked_again() {
