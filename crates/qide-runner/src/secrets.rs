@@ -212,6 +212,15 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
             if lines.last().is_some_and(|r| hit.start() < r.end) {
                 continue;
             }
+            // Most marked lines are URLs, and a URL holds a password only
+            // with an `@` after its `://`; a line without one is looked at
+            // only if another marker follows on it.
+            if MARKERS[hit.pattern().as_usize()] == "://"
+                && memchr::memchr2(b'@', b'\n', &text.as_bytes()[hit.end()..])
+                    .is_none_or(|i| text.as_bytes()[hit.end() + i] == b'\n')
+            {
+                continue;
+            }
             lines.push(line_of(text, hit.start()));
         }
     }
@@ -228,21 +237,33 @@ pub(crate) fn mask(text: &str) -> Cow<'_, str> {
     }
     lines.sort_by_key(|r| r.start);
     lines.dedup();
-    let mut out = String::with_capacity(text.len());
+    // Nearly every block holds a marker (a URL, a word ending in "token")
+    // and nearly none a secret: the text is copied only once a line
+    // actually changes, from there on.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
     let mut done = 0;
     for range in lines {
         if range.start < done {
             continue;
         }
-        out.push_str(&text[done..range.start]);
-        out.push_str(&mask_line(&text[range.clone()]));
         done = range.end;
+        let line = &text[range.clone()];
+        let masked = mask_line(line);
+        if masked == line {
+            continue;
+        }
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[copied..range.start]);
+        out.push_str(&masked);
+        copied = range.end;
     }
-    out.push_str(&text[done..]);
-    if out == text {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(out)
+    match out {
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(text),
     }
 }
 
@@ -358,6 +379,32 @@ mod tests {
                 "{kind}: context is kept: {masked}"
             );
         }
+    }
+
+    #[test]
+    fn a_secret_after_a_url_on_the_same_line_is_masked() {
+        // URLs are the commonest marker and are passed over without an `@`
+        // after them; what follows them on the line is still looked at.
+        for (kind, secret) in planted() {
+            let text = format!(
+                "Downloading https://example.com/pkg.tar.gz\n\
+                 fetched https://example.com/a then {secret} (end)\n\
+                 mirror ftp://mirror.example.org/x ok\n"
+            );
+            let masked = mask(&text);
+            assert!(!masked.contains(&core(&kind, &secret)), "{kind}: {masked}");
+            assert!(
+                masked.starts_with("Downloading https://example.com/pkg.tar.gz\nfetched "),
+                "{kind}: {masked}"
+            );
+            assert!(masked.ends_with("\nmirror ftp://mirror.example.org/x ok\n"));
+        }
+        // A password in a URL is masked whichever lines come before it.
+        let text =
+            "see https://example.com/docs\nclone https://ci:s3cretPassw0rd@git.example.com/r.git\n";
+        let masked = mask(text);
+        assert!(!masked.contains("s3cretPassw0rd"), "{masked}");
+        assert!(masked.starts_with("see https://example.com/docs\nclone https://ci:"));
     }
 
     #[test]
