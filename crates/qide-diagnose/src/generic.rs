@@ -130,7 +130,55 @@ pub(crate) fn header(n: u64, line: &str, context_start: Option<u64>) -> Option<B
     })
 }
 
+/// Whether `line` may match [`LOCATED`]: a name without a colon or
+/// space (after an optional drive letter), a colon, the line number and a
+/// colon, perhaps a column and a colon, then (after spaces) a word that
+/// starts like a severity. Most lines that reach the parsers fail this
+/// within their first few bytes, without the cost of a regex search. A
+/// byte that is not ASCII where a digit or a space is due answers yes:
+/// `\d` and `\s` take Unicode's digits and spaces.
+fn may_be_located(line: &str) -> bool {
+    let b = line.as_bytes();
+    at_location(b)
+        || (b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && at_location(&b[2..]))
+}
+
+/// [`may_be_located`] for the text after a drive letter, if any.
+fn at_location(text: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', text) else {
+        return false;
+    };
+    if colon == 0 || text[..colon].iter().any(u8::is_ascii_whitespace) {
+        return false;
+    }
+    // The line number, then perhaps the column, each with its colon.
+    let mut i = colon + 1;
+    for number in 0..2 {
+        let digits = text[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        match text.get(i + digits) {
+            Some(c) if *c >= 0x80 => return true,
+            Some(b':') if digits > 0 => i += digits + 1,
+            // No column: the severity follows the line's colon.
+            _ if number == 1 && digits == 0 => break,
+            _ => return false,
+        }
+    }
+    // `\s` takes the vertical tab too, which ASCII's whitespace does not.
+    let spaces = text[i..]
+        .iter()
+        .take_while(|&&c| c.is_ascii_whitespace() || c == 0x0b)
+        .count();
+    match text.get(i + spaces) {
+        Some(c) if *c >= 0x80 => true,
+        Some(c) => matches!(c.to_ascii_lowercase(), b'f' | b'e' | b'w' | b'n' | b'r'),
+        None => false,
+    }
+}
+
 fn located(line: &str) -> Option<Draft> {
+    if !may_be_located(line) {
+        return None;
+    }
     let caps = LOCATED.captures(line)?;
     let severity = match caps[4].to_ascii_lowercase().as_str() {
         "error" | "fatal error" => Severity::Error,
@@ -338,9 +386,10 @@ impl Block {
         if caret && let Some(at) = excerpt_at {
             self.draft.log_lines.1 = self.draft.log_lines.1.max(at);
         }
-        let note = LOCATED
-            .captures(line)
-            .is_some_and(|c| c[4].eq_ignore_ascii_case("note"));
+        let note = may_be_located(line)
+            && LOCATED
+                .captures(line)
+                .is_some_and(|c| c[4].eq_ignore_ascii_case("note"));
         let continues = line.starts_with(' ')
             || line.starts_with('\t')
             || line.starts_with('|')
@@ -463,4 +512,78 @@ pub(crate) fn toolchain_line(n: u64, line: &str, context_start: Option<u64>) -> 
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines built from the pieces [`LOCATED`] is made of, Unicode digits
+    /// and spaces among them.
+    fn located_shapes() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "C:",
+                "src/a.c",
+                "a",
+                ":",
+                "12",
+                "3",
+                "\u{663}",
+                " ",
+                "\t",
+                "\x0b",
+                "\u{a0}",
+                "error",
+                "ERROR",
+                "fatal error",
+                "warning",
+                "note",
+                "remark",
+                "\u{212a}",
+                "[",
+                "]",
+                "-Wx",
+                "x: y",
+                "Get",
+                "é",
+            ]),
+            0..9,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn the_located_check_lets_every_match_through(line in located_shapes()) {
+            if LOCATED.is_match(&line) {
+                proptest::prop_assert!(may_be_located(&line), "{:?}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn the_located_check_rules_out_look_alikes() {
+        for line in [
+            "src/a.c:3:5: error: expected ';'",
+            "src/a.c:3: warning: unused",
+            "C:\\src\\a.c:3:5: fatal error: x.h: No such file",
+            "a.py:3: note: see here",
+            "a.c:\u{663}: error: x",
+        ] {
+            assert!(LOCATED.is_match(line), "{line:?}");
+            assert!(may_be_located(line), "{line:?}");
+        }
+        for line in [
+            "Get:9 http://archive.ubuntu.com/ubuntu trusty/main",
+            "12:34:56 building",
+            "src/a.c:3:5: undefined",
+            "see: 3 errors",
+            "error: plain",
+        ] {
+            assert!(!may_be_located(line), "{line:?}");
+        }
+    }
 }

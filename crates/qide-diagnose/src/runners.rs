@@ -103,7 +103,7 @@ impl Runners {
     /// Recognises a line that starts a failure, or arms the numbered-entry
     /// parser at a header (returning `None` then too).
     pub(crate) fn line(&mut self, n: u64, line: &str) -> Option<Failure> {
-        if HEADER.is_match(line) {
+        if may_be_header(line) && HEADER.is_match(line) {
             self.armed_at = Some(n);
             return None;
         }
@@ -111,6 +111,7 @@ impl Runners {
             .armed_at
             .is_some_and(|at| n.saturating_sub(at) <= ARMED_LINES);
         if has!(line, ") ")
+            && starts_with_digit(line)
             && let Some(caps) = NUMBERED.captures(line)
             && (armed || EXUNIT.is_match(line))
         {
@@ -126,6 +127,7 @@ impl Runners {
             return Some(Failure::new(Shape::Surefire, draft, n));
         }
         if names_an_exception(line)
+            && may_be_exception(line)
             && let Some(caps) = EXCEPTION.captures(line)
         {
             let kind = caps[1].to_string();
@@ -160,6 +162,58 @@ fn names_an_exception(line: &str) -> bool {
     })
 }
 
+/// Whether `line` may match [`HEADER`]: every header starts, after
+/// leading space, with `F`, `T` or a digit (`\d` is any Unicode digit, so
+/// a non-ASCII byte may start one too).
+fn may_be_header(line: &str) -> bool {
+    line.trim_start()
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| matches!(b, b'F' | b'T' | b'0'..=b'9' | 0x80..))
+}
+
+/// Whether `line` starts, after leading space, with what may be a digit
+/// (`\d` is any Unicode digit): numbered entries do, and most lines that
+/// hold `) ` do not.
+fn starts_with_digit(line: &str) -> bool {
+    line.trim_start()
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_digit() || b >= 0x80)
+}
+
+/// Whether `line` may match [`EXCEPTION`]: its exception name, which
+/// holds no colon, runs from the start (after leading space and an
+/// optional `Uncaught `, `Caused by: ` or `Exception in thread NAME `) to
+/// the first colon or the end, so what stands before that colon holds no
+/// space and ends in one of the four endings. Most lines that name an error say more
+/// around it, and fail this without a regex search.
+fn may_be_exception(line: &str) -> bool {
+    let ends_well = |text: &str| {
+        let name = text.split_once(':').map_or(text, |(name, _)| name);
+        ["Error", "Exception", "Failure", "Failed"]
+            .iter()
+            .any(|end| name.ends_with(end))
+            && !name.bytes().any(|b| b == b' ' || b == b'\t')
+    };
+    let t = line.trim_start();
+    let after_prefix = t
+        .strip_prefix("Uncaught ")
+        .or_else(|| t.strip_prefix("Caused by: "))
+        .or_else(|| {
+            let thread = t.strip_prefix("Exception in thread ")?;
+            let end = thread.find(char::is_whitespace)?;
+            thread[end..].strip_prefix(' ')
+        });
+    ends_well(t) || after_prefix.is_some_and(ends_well)
+}
+
+/// Whether `line` may match [`FRAME`]: indented, then `at `.
+fn may_be_frame(line: &str) -> bool {
+    let t = line.trim_start();
+    t.len() < line.len() && t.starts_with("at ")
+}
+
 impl Failure {
     fn new(shape: Shape, draft: Draft, n: u64) -> Failure {
         Failure {
@@ -181,7 +235,7 @@ impl Failure {
         let indented = line.starts_with([' ', '\t']);
         let taken = match self.shape {
             Shape::Stack => {
-                if FRAME.is_match(line) {
+                if may_be_frame(line) && FRAME.is_match(line) {
                     self.frames += 1;
                     true
                 } else {
@@ -290,4 +344,88 @@ pub(crate) fn scalatest_line(n: u64, line: &str, sink: &mut Sink) -> bool {
     ));
     sink.test_diagnosed(&name);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::strategy::Strategy;
+
+    use super::*;
+
+    /// Lines built from the pieces the runners' regexes are made of,
+    /// Unicode digits and spaces among them.
+    fn runner_shapes() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                " ",
+                "\t",
+                "\u{a0}",
+                "1",
+                "\u{663}",
+                ") ",
+                "test x (A.B)",
+                "Failures:",
+                " failing",
+                "There was ",
+                "There were ",
+                " failure",
+                "s:",
+                "Failed tests:",
+                "Uncaught ",
+                "Caused by: ",
+                "Exception in thread ",
+                "main",
+                "java.lang.",
+                "TypeError",
+                "Exception",
+                "Failure",
+                "Failed",
+                "Error",
+                ":",
+                " x",
+                "at ",
+                "f (a.js:1:2)",
+                "(native)",
+                ".",
+                "$",
+            ]),
+            0..8,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_checks_let_every_match_through(line in runner_shapes()) {
+            if HEADER.is_match(&line) {
+                proptest::prop_assert!(may_be_header(&line), "{:?}", line);
+            }
+            if NUMBERED.is_match(&line) {
+                proptest::prop_assert!(starts_with_digit(&line), "{:?}", line);
+            }
+            if EXCEPTION.is_match(&line) {
+                proptest::prop_assert!(may_be_exception(&line), "{:?}", line);
+            }
+            if FRAME.is_match(&line) {
+                proptest::prop_assert!(may_be_frame(&line), "{:?}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn the_checks_rule_out_look_alikes() {
+        assert!(may_be_exception(
+            "Caused by: java.lang.IllegalStateException: x"
+        ));
+        assert!(may_be_exception(
+            "Exception in thread \"main\" java.lang.Error"
+        ));
+        assert!(may_be_exception("  TypeError: x is not a function"));
+        assert!(!may_be_exception("the build failed with an Error: x"));
+        assert!(!may_be_header("1 passing"[2..].trim_start()));
+        assert!(may_be_header("  3 failing"));
+        assert!(!starts_with_digit("(see above) for details"));
+        assert!(may_be_frame("    at f (a.js:1:2)"));
+        assert!(!may_be_frame("at f (a.js:1:2)"));
+    }
 }
