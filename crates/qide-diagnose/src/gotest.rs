@@ -11,10 +11,6 @@ use crate::{
     sink::{Draft, Sink},
 };
 
-static RESULT: LazyLock<Regex> = LazyLock::new(|| {
-    // Reason: a fixed, tested pattern.
-    Regex::new(r"^\s*--- (FAIL|PASS|SKIP): (\S+)(?: \([\d.]+s\))?").expect("valid regex")
-});
 static LOG: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^\s+(\S+\.go):(\d+): (.*)$").expect("valid regex")
@@ -49,11 +45,9 @@ impl GoTest {
             self.last_log = None;
             return (None, true);
         }
-        if t.starts_with("--- ")
-            && let Some(caps) = RESULT.captures(line)
-        {
-            let name = caps[2].to_string();
-            match &caps[1] {
+        if let Some((verdict, name)) = result(t) {
+            let name = name.to_string();
+            match verdict {
                 "FAIL" => {
                     let (log, start) = match self.last_log.take() {
                         Some((log, at)) => (Some(log), at),
@@ -105,6 +99,21 @@ impl GoTest {
         }
         (None, false)
     }
+}
+
+/// The verdict and test name of a `--- FAIL: TestX (0.00s)` line whose
+/// leading space is trimmed, read as the regex
+/// `^\s*--- (FAIL|PASS|SKIP): (\S+)` would (it ran on every `--- ` line,
+/// and costs more than the rest of the line's reading): the name runs to
+/// the first space, and what follows it does not matter.
+fn result(t: &str) -> Option<(&str, &str)> {
+    let rest = t.strip_prefix("--- ")?;
+    let verdict = rest
+        .get(..4)
+        .filter(|v| matches!(*v, "FAIL" | "PASS" | "SKIP"))?;
+    let rest = rest[4..].strip_prefix(": ")?;
+    let name = rest.split(char::is_whitespace).next()?;
+    (!name.is_empty()).then_some((verdict, name))
 }
 
 fn log_line(line: &str) -> Option<LogLine> {
@@ -162,5 +171,53 @@ impl Failure {
             },
         );
         sink.test_diagnosed(&self.name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::strategy::Strategy;
+
+    use super::*;
+
+    /// The regex [`result`] replaced, as an oracle.
+    static RESULT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*--- (FAIL|PASS|SKIP): (\S+)(?: \([\d.]+s\))?").expect("valid regex")
+    });
+
+    fn reference(line: &str) -> Option<(String, String)> {
+        let caps = RESULT.captures(line)?;
+        Some((caps[1].to_string(), caps[2].to_string()))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reads_results_as_the_regex_did(
+            line in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "\t", "\u{a0}", "\u{3000}", "--- ", "---", "FAIL", "PASS", "SKIP",
+                    "FAI", ": ", ":", "TestX", "é", "/sub", " (0.00s)", "x",
+                ]),
+                0..7,
+            )
+            .prop_map(|parts| parts.concat())
+        ) {
+            let ours = result(line.trim_start()).map(|(v, n)| (v.to_string(), n.to_string()));
+            proptest::prop_assert_eq!(ours, reference(&line), "{:?}", line);
+        }
+    }
+
+    #[test]
+    fn reads_a_result_line() {
+        assert_eq!(
+            result("--- FAIL: TestAdd/negative (0.00s)"),
+            Some(("FAIL", "TestAdd/negative"))
+        );
+        assert_eq!(
+            result("--- PASS: TestAdd\u{a0}x"),
+            Some(("PASS", "TestAdd"))
+        );
+        assert_eq!(result("--- FAIL: "), None);
+        assert_eq!(result("--- a/src/main.go"), None);
     }
 }
