@@ -467,7 +467,11 @@ pub(crate) fn toolchain_line(n: u64, line: &str, context_start: Option<u64>) -> 
     if line.starts_with("collect2: error:") || has!(line, ": error: linker command failed") {
         return Some(Draft::error("ld", Category::CompileError, line.to_string(), span).cascade());
     }
-    if let Some(i) = line.find("undefined reference to ") {
+    // `str::find` builds its searcher on each call, and this runs on every
+    // line that passes the keyword gate.
+    static UNDEFINED: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("undefined reference to "));
+    if let Some(i) = UNDEFINED.find(line.as_bytes()) {
         let mut draft = Draft::error("ld", Category::CompileError, line[i..].to_string(), span);
         // `link.c:(.text+0xa): undefined reference to `helper'`
         if let Some((file, _)) = line.split_once(":(") {
