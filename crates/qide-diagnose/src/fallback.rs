@@ -172,12 +172,16 @@ pub(crate) struct Fallback {
 }
 
 impl Fallback {
-    /// Offers a cleaned line; `maybe` is false when the line is known to
-    /// hold no keyword (see [`crate::prefilter`]). Returns whether the line
-    /// looks like an error.
-    pub(crate) fn line(&mut self, n: u64, line: &str, maybe: bool) -> bool {
+    /// Offers a cleaned line; `keyword_from` is `None` when the line is
+    /// known to hold no keyword, or else a byte no keyword starts before
+    /// (see [`crate::prefilter`]). Returns whether the line looks like an
+    /// error.
+    pub(crate) fn line(&mut self, n: u64, line: &str, keyword_from: Option<usize>) -> bool {
         self.last_line = self.last_line.max(n);
-        if !maybe || !is_error_looking(line) {
+        let Some(from) = keyword_from else {
+            return false;
+        };
+        if !is_error_looking(line, from) {
             return false;
         }
         let strong = is_strong(line);
@@ -308,8 +312,9 @@ impl Fallback {
     }
 }
 
-/// Whether a cleaned line reads like a failure.
-fn is_error_looking(line: &str) -> bool {
+/// Whether a cleaned line reads like a failure; no keyword starts before
+/// byte `from`, so the search for them starts there.
+fn is_error_looking(line: &str, from: usize) -> bool {
     static SCAN: LazyLock<AhoCorasick> = LazyLock::new(|| {
         AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -331,7 +336,10 @@ fn is_error_looking(line: &str) -> bool {
     }
     // A keyword inside a file or package name (`libgpg-error`,
     // `Error.swift`, `spdx-exceptions@2.2.0`) says nothing about the line.
-    SCAN.find_iter(line)
+    // Leftmost-first matches from `from` are those from the line's start,
+    // as none starts before it.
+    let input = aho_corasick::Input::new(line).range(from.min(line.len())..);
+    SCAN.find_iter(input)
         .any(|m| !in_a_name(line, m.start(), m.end()))
         && !NOT.is_match(t)
 }
@@ -417,7 +425,39 @@ fn cut(text: &str, max: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
+
     use super::*;
+    use crate::prefilter;
+
+    /// [`is_error_looking`] as the engine asks it: after the prefilter,
+    /// from where the prefilter says the keywords start.
+    fn looks(line: &str) -> bool {
+        let scan = prefilter::scan(line, !line.is_ascii());
+        let from_start = scan.sets & prefilter::FALLBACK != 0 && is_error_looking(line, 0);
+        let from_scan =
+            scan.sets & prefilter::FALLBACK != 0 && is_error_looking(line, scan.fallback_from);
+        assert_eq!(from_scan, from_start, "{line:?}");
+        from_scan
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn starting_where_the_prefilter_says_changes_nothing(
+            line in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(KEYWORDS.to_vec()).prop_map(str::to_string),
+                    proptest::sample::select(NOT_ERRORS.to_vec()).prop_map(str::to_string),
+                    proptest::string::string_regex("[a-zA-Z ./@:_\\[\\]-]{0,6}").unwrap(),
+                ],
+                0..7,
+            )
+            .prop_map(|parts| parts.concat())
+        ) {
+            // `looks` asserts that both starts agree.
+            looks(&line);
+        }
+    }
 
     #[test]
     fn keeps_the_latest_blocks_within_the_log() {
@@ -431,7 +471,7 @@ mod tests {
                 97 => "FATAL: last",
                 _ => "all good",
             };
-            fallback.line(n, line, true);
+            fallback.line(n, line, Some(0));
         }
         let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
         assert_eq!(
@@ -442,24 +482,22 @@ mod tests {
 
     #[test]
     fn keywords_inside_names_do_not_count() {
-        assert!(!is_error_looking(
-            "Removing: /usr/lib/libgpg-error... (64B)"
-        ));
-        assert!(!is_error_looking("Linting 'Error.swift' (10/48)"));
-        assert!(!is_error_looking("  ├─┬ error-ex@1.3.2"));
-        assert!(!is_error_looking("▸ Compiling NMBExceptionCapture.m"));
-        assert!(is_error_looking("src/a.c:3:1: error: expected ';'"));
-        assert!(is_error_looking("java.lang.IllegalStateException: boom"));
-        assert!(is_error_looking("Error.swift:3: error: x"));
-        assert!(is_error_looking("FAILED tests/test_a.py::test_b"));
+        assert!(!looks("Removing: /usr/lib/libgpg-error... (64B)"));
+        assert!(!looks("Linting 'Error.swift' (10/48)"));
+        assert!(!looks("  ├─┬ error-ex@1.3.2"));
+        assert!(!looks("▸ Compiling NMBExceptionCapture.m"));
+        assert!(looks("src/a.c:3:1: error: expected ';'"));
+        assert!(looks("java.lang.IllegalStateException: boom"));
+        assert!(looks("Error.swift:3: error: x"));
+        assert!(looks("FAILED tests/test_a.py::test_b"));
     }
 
     #[test]
     fn the_runners_note_on_a_step_that_succeeded_is_not_an_error() {
-        assert!(!is_error_looking(
+        assert!(!looks(
             "[qide] step \"hello\" exited with code 0 after 0.0s"
         ));
-        assert!(is_error_looking(
+        assert!(looks(
             "[qide] step \"hello\" exited with code 101 after 0.0s"
         ));
     }
@@ -467,9 +505,13 @@ mod tests {
     #[test]
     fn strong_blocks_outrank_older_noise() {
         let mut fallback = Fallback::default();
-        fallback.line(10, "FAIL: the real one", true);
+        fallback.line(10, "FAIL: the real one", Some(0));
         for n in 1..=20 {
-            fallback.line(100 + 10 * n, "upload of the cache could not finish", true);
+            fallback.line(
+                100 + 10 * n,
+                "upload of the cache could not finish",
+                Some(0),
+            );
         }
         let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
         assert!(ranges.contains(&(10 - CONTEXT_BEFORE, 11)), "{ranges:?}");
@@ -482,12 +524,12 @@ mod tests {
             fallback.line(
                 start,
                 "xcodebuild: error: Unable to find a destination",
-                true,
+                Some(0),
             );
             fallback.line(
                 start + 30,
                 "The command \"x\" failed and exited with 70",
-                true,
+                Some(0),
             );
         }
         let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
@@ -501,12 +543,12 @@ mod tests {
     #[test]
     fn noise_does_not_push_out_a_clear_failure() {
         let mut fallback = Fallback::default();
-        fallback.line(10, "fail: no such hash", true);
+        fallback.line(10, "fail: no such hash", Some(0));
         for n in 1..=200 {
             fallback.line(
                 100 + 10 * n,
                 &format!("got message {n}: unable to verify"),
-                true,
+                Some(0),
             );
         }
         let ranges: Vec<_> = fallback.drafts().iter().map(|d| d.log_lines).collect();
@@ -522,7 +564,7 @@ mod tests {
             } else {
                 "x".to_string()
             };
-            fallback.line(n, &line, true);
+            fallback.line(n, &line, Some(0));
         }
         let drafts = fallback.drafts();
         let total: u64 = drafts

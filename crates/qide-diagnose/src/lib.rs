@@ -300,8 +300,10 @@ impl LogDiagnoser {
     /// Reads a cleaned line; `wide` is false when it is ASCII.
     fn read_line(&mut self, n: u64, line: &str, wide: bool) {
         // One scan rules out most lines for both keyword checks.
-        let sets = prefilter::sets_of(line, wide);
-        let error_looking = self.fallback.line(n, line, sets & prefilter::FALLBACK != 0);
+        let scan = prefilter::scan(line, wide);
+        let sets = scan.sets;
+        let keyword_from = (sets & prefilter::FALLBACK != 0).then_some(scan.fallback_from);
+        let error_looking = self.fallback.line(n, line, keyword_from);
         if let Some(novelty) = &mut self.novelty {
             novelty.line(n, line, error_looking);
         }

@@ -111,6 +111,8 @@ struct Filter {
     three: Vec<(&'static str, u8)>,
     /// ASCII keywords shorter than three bytes, with their set.
     short: Vec<(&'static str, memmem::Finder<'static>, u8)>,
+    /// The furthest a fallback keyword's quadgram stands from its start.
+    fallback_reach: usize,
 }
 
 static FILTER: LazyLock<Filter> = LazyLock::new(|| {
@@ -120,6 +122,7 @@ static FILTER: LazyLock<Filter> = LazyLock::new(|| {
         wide: Vec::new(),
         three: Vec::new(),
         short: Vec::new(),
+        fallback_reach: 0,
     };
     for keyword in crate::KEYWORDS {
         filter.add(keyword, PARSERS);
@@ -188,6 +191,9 @@ impl Filter {
     /// Files a keyword under the folded quadgram `q`, once.
     fn file(&mut self, q: u32, filed: Filed) {
         self.table[slot(q)] |= filed.set;
+        if filed.set == FALLBACK {
+            self.fallback_reach = self.fallback_reach.max(filed.offset);
+        }
         match self.filed.iter_mut().find(|(x, _)| *x == q) {
             Some((_, list)) => {
                 let known = list.iter().any(|f| {
@@ -212,18 +218,33 @@ impl Filter {
     }
 
     /// The sets of the keywords that stand in `line` with their quadgram
-    /// (`folded`) at `at`, leaving out those in `found`.
+    /// (`folded`) at `at`, leaving out those in `found`; sets
+    /// `fallback_at` to `at` when a fallback keyword is among them.
     #[cold]
-    fn check(&self, line: &[u8], at: usize, folded: u32, found: u8) -> u8 {
+    fn check(&self, line: &[u8], at: usize, folded: u32, found: u8, fallback_at: &mut usize) -> u8 {
         let Ok(i) = self.filed.binary_search_by_key(&folded, |(q, _)| *q) else {
             return 0;
         };
-        self.filed[i]
+        let sets = self.filed[i]
             .1
             .iter()
             .filter(|f| found & f.set == 0 && f.at(line, at))
-            .fold(0, |sets, f| sets | f.set)
+            .fold(0, |sets, f| sets | f.set);
+        if sets & FALLBACK != 0 {
+            *fallback_at = at;
+        }
+        sets
     }
+}
+
+/// What one scan of a line found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// The keyword sets ([`PARSERS`], [`FALLBACK`]) the line holds.
+    pub(crate) sets: u8,
+    /// When the line holds a fallback keyword, no fallback keyword starts
+    /// before this byte: the fallback's own search starts there.
+    pub(crate) fallback_from: usize,
 }
 
 /// Which keyword sets ([`PARSERS`], [`FALLBACK`]) have a keyword in `line`,
@@ -231,25 +252,52 @@ impl Filter {
 /// [`FALLBACK`] when it holds one of [`crate::fallback::KEYWORDS`] in any
 /// ASCII case. `wide` is false only when the line is known to be ASCII,
 /// which saves a pass over it.
+#[cfg(test)]
 pub(crate) fn sets_of(line: &str, wide: bool) -> u8 {
+    scan(line, wide).sets
+}
+
+/// [`sets_of`], and where the fallback's keywords may start: windows are
+/// checked in order, so none before the first that holds a fallback
+/// keyword's quadgram does, and a keyword starts at most
+/// `fallback_reach` bytes before its quadgram. Keywords found without the
+/// windows (not ASCII, or shorter) may stand anywhere.
+pub(crate) fn scan(line: &str, wide: bool) -> Scan {
     let filter: &Filter = &FILTER;
     let b = line.as_bytes();
     let mut found = 0;
+    // The first window that holds a fallback keyword's quadgram, set by
+    // `check` so the loop stays as lean as it is without it.
+    let mut fallback_at = 0;
+    // Keywords found without the windows may stand before the first.
+    let anywhere = wide || !filter.short.is_empty();
     // One window at a time: the compiler pipelines this plain loop better
     // than hand-made five-window steps from one eight-byte load.
     for (at, w) in b.windows(4).enumerate() {
         let folded = window(w);
         if filter.hint(folded) & !found != 0 {
-            found |= filter.check(b, at, folded, found);
+            found |= filter.check(b, at, folded, found, &mut fallback_at);
             if found == PARSERS | FALLBACK {
-                return found;
+                break;
             }
         }
+    }
+    let mut fallback_from = if anywhere {
+        0
+    } else {
+        fallback_at.saturating_sub(filter.fallback_reach)
+    };
+    if found == PARSERS | FALLBACK {
+        return Scan {
+            sets: found,
+            fallback_from,
+        };
     }
     if b.len() == 3 {
         for (keyword, set) in &filter.three {
             if found & set == 0 && contains(b, keyword.as_bytes(), *set) {
                 found |= set;
+                fallback_from = 0;
             }
         }
     }
@@ -273,7 +321,10 @@ pub(crate) fn sets_of(line: &str, wide: bool) -> u8 {
             found |= set;
         }
     }
-    found
+    Scan {
+        sets: found,
+        fallback_from,
+    }
 }
 
 /// Whether `keyword` stands in `line`, in any ASCII case for the fallback's.
