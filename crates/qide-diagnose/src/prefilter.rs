@@ -57,6 +57,17 @@ const SLOTS: u32 = 15;
 /// check.
 const FOLD: u32 = 0x2020_2020;
 
+/// The index of filed quadgrams has 2^INDEX_BITS entries, a few times
+/// more than there are quadgrams, so a probe mostly ends at once.
+const INDEX_BITS: u32 = 12;
+
+/// A folded quadgram's first place in the index: another hash than
+/// [`slot`]'s, so quadgrams that share a slot spread out here.
+#[inline]
+fn index_slot(folded: u32) -> usize {
+    (folded.wrapping_mul(0x85EB_CA6B) >> (32 - INDEX_BITS)) as usize
+}
+
 /// A folded four-byte window (little-endian) hashed to a slot.
 #[inline]
 fn slot(folded: u32) -> usize {
@@ -102,8 +113,13 @@ struct Filter {
     /// Per slot, the sets ([`PARSERS`], [`FALLBACK`]) that file a keyword
     /// under a quadgram hashed there.
     table: Box<[u8; 1 << SLOTS]>,
-    /// Folded quadgrams, sorted, with the keywords filed under each.
+    /// Folded quadgrams with the keywords filed under each.
     filed: Vec<(u32, Vec<Filed>)>,
+    /// An open-addressing index into `filed` by quadgram (index + 1; 0 is
+    /// empty), 8 KiB: most windows `check` sees hold no keyword (another
+    /// quadgram shares their slot), and this answers them in a probe or
+    /// two where a binary search took eight.
+    index: Box<[u16; 1 << INDEX_BITS]>,
     /// Keywords that are not ASCII, with their set.
     wide: Vec<(&'static str, u8)>,
     /// ASCII keywords of three bytes, with their set: filed under every
@@ -119,6 +135,7 @@ static FILTER: LazyLock<Filter> = LazyLock::new(|| {
     let mut filter = Filter {
         table: Box::new([0; 1 << SLOTS]),
         filed: Vec::new(),
+        index: Box::new([0; 1 << INDEX_BITS]),
         wide: Vec::new(),
         three: Vec::new(),
         short: Vec::new(),
@@ -130,7 +147,14 @@ static FILTER: LazyLock<Filter> = LazyLock::new(|| {
     for keyword in crate::fallback::KEYWORDS {
         filter.add(keyword, FALLBACK);
     }
-    filter.filed.sort_unstable_by_key(|(q, _)| *q);
+    for (i, (q, _)) in filter.filed.iter().enumerate() {
+        let mut at = index_slot(*q);
+        while filter.index[at] != 0 {
+            at = (at + 1) & ((1 << INDEX_BITS) - 1);
+        }
+        // The unit tests hold `filed` to fewer entries than u16 counts.
+        filter.index[at] = u16::try_from(i + 1).unwrap_or(u16::MAX);
+    }
     filter
 });
 
@@ -218,17 +242,32 @@ impl Filter {
     }
 
     /// The sets of the keywords that stand in `line` with their quadgram
-    /// (`folded`) at `at`, leaving out those in `found`; sets
-    /// `fallback_at` to `at` when a fallback keyword is among them.
+    /// (`folded`) at `at`, of those in `missing`; sets `fallback_at` to
+    /// `at` when a fallback keyword is among them.
     #[cold]
-    fn check(&self, line: &[u8], at: usize, folded: u32, found: u8, fallback_at: &mut usize) -> u8 {
-        let Ok(i) = self.filed.binary_search_by_key(&folded, |(q, _)| *q) else {
-            return 0;
+    fn check(
+        &self,
+        line: &[u8],
+        at: usize,
+        folded: u32,
+        missing: u8,
+        fallback_at: &mut usize,
+    ) -> u8 {
+        let mut probe = index_slot(folded);
+        let i = loop {
+            let entry = usize::from(self.index[probe]);
+            if entry == 0 {
+                return 0;
+            }
+            if self.filed[entry - 1].0 == folded {
+                break entry - 1;
+            }
+            probe = (probe + 1) & ((1 << INDEX_BITS) - 1);
         };
         let sets = self.filed[i]
             .1
             .iter()
-            .filter(|f| found & f.set == 0 && f.at(line, at))
+            .filter(|f| missing & f.set != 0 && f.at(line, at))
             .fold(0, |sets, f| sets | f.set);
         if sets & FALLBACK != 0 {
             *fallback_at = at;
@@ -265,23 +304,26 @@ pub(crate) fn sets_of(line: &str, wide: bool) -> u8 {
 pub(crate) fn scan(line: &str, wide: bool) -> Scan {
     let filter: &Filter = &FILTER;
     let b = line.as_bytes();
-    let mut found = 0;
     // The first window that holds a fallback keyword's quadgram, set by
     // `check` so the loop stays as lean as it is without it.
     let mut fallback_at = 0;
     // Keywords found without the windows may stand before the first.
     let anywhere = wide || !filter.short.is_empty();
+    // The sets not found yet, kept as the loop's mask so a window costs a
+    // load, a hash and a test, with no mask to compute per window.
+    let mut missing = PARSERS | FALLBACK;
     // One window at a time: the compiler pipelines this plain loop better
     // than hand-made five-window steps from one eight-byte load.
     for (at, w) in b.windows(4).enumerate() {
         let folded = window(w);
-        if filter.hint(folded) & !found != 0 {
-            found |= filter.check(b, at, folded, found, &mut fallback_at);
-            if found == PARSERS | FALLBACK {
+        if filter.hint(folded) & missing != 0 {
+            missing &= !filter.check(b, at, folded, missing, &mut fallback_at);
+            if missing == 0 {
                 break;
             }
         }
     }
+    let mut found = (PARSERS | FALLBACK) & !missing;
     let mut fallback_from = if anywhere {
         0
     } else {
@@ -388,6 +430,8 @@ mod tests {
         }
         // Few short keywords, each a scan of its own.
         assert!(FILTER.short.len() <= 2);
+        // The index stays sparse, and its entries fit.
+        assert!(FILTER.filed.len() * 4 < 1 << INDEX_BITS);
         for keyword in crate::KEYWORDS.iter().chain(crate::fallback::KEYWORDS) {
             if keyword.is_ascii() && keyword.len() >= 4 {
                 let folded: Vec<u8> = keyword.bytes().map(|b| b | 0x20).collect();
