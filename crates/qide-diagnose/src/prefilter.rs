@@ -319,7 +319,16 @@ pub(crate) fn scan(line: &str, wide: bool) -> Scan {
         if filter.hint(folded) & missing != 0 {
             missing &= !filter.check(b, at, folded, missing, &mut fallback_at);
             if missing == 0 {
-                break;
+                // Returning from here, not breaking out, keeps `missing`
+                // in one register through the loop.
+                return Scan {
+                    sets: PARSERS | FALLBACK,
+                    fallback_from: if anywhere {
+                        0
+                    } else {
+                        fallback_at.saturating_sub(filter.fallback_reach)
+                    },
+                };
             }
         }
     }
@@ -329,12 +338,6 @@ pub(crate) fn scan(line: &str, wide: bool) -> Scan {
     } else {
         fallback_at.saturating_sub(filter.fallback_reach)
     };
-    if found == PARSERS | FALLBACK {
-        return Scan {
-            sets: found,
-            fallback_from,
-        };
-    }
     if b.len() == 3 {
         for (keyword, set) in &filter.three {
             if found & set == 0 && contains(b, keyword.as_bytes(), *set) {
