@@ -17,6 +17,17 @@ static LOCATED: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
+/// [`LOCATED`] up to the colon after the severity (and its code): what
+/// follows is the message, any text without a line break, and matching it
+/// in the regex cost more than all the rest, as a capturing search walks
+/// every byte of it through Unicode's `.`.
+static LOCATED_HEAD: LazyLock<Regex> = LazyLock::new(|| {
+    // Reason: a fixed, tested pattern.
+    Regex::new(
+        r"^((?:[A-Za-z]:)?[^\s:]+):(\d+):(?:(\d+):)?\s*((?i:fatal error|error|warning|note|remark))(?:\[([^\]]+)\])?:",
+    )
+    .expect("valid regex")
+});
 static TSC: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^(\S+?)(?:\((\d+),(\d+)\):|:(\d+):(\d+) -) (error|warning) (TS\d+): (.*)$")
@@ -175,11 +186,28 @@ fn at_location(text: &[u8]) -> bool {
     }
 }
 
-fn located(line: &str) -> Option<Draft> {
+/// [`LOCATED`]'s captures of `line` and its message (group 6), found
+/// with [`LOCATED_HEAD`] and the rest of the line: the same answer, as the
+/// head's parse never depends on what follows it when the line holds no
+/// line break (with one, the whole regex decides).
+fn located_parts(line: &str) -> Option<(regex::Captures<'_>, &str)> {
     if !may_be_located(line) {
         return None;
     }
-    let caps = LOCATED.captures(line)?;
+    if line.contains('\n') {
+        let caps = LOCATED.captures(line)?;
+        let message = caps.get(6).map_or("", |m| m.as_str());
+        return Some((caps, message));
+    }
+    let caps = LOCATED_HEAD.captures(line)?;
+    let end = caps.get(0).map_or(0, |m| m.end());
+    // `\s*` takes Unicode's spaces, as `trim_start` does.
+    let message = line[end..].trim_start();
+    Some((caps, message))
+}
+
+fn located(line: &str) -> Option<Draft> {
+    let (caps, message) = located_parts(line)?;
     let severity = match caps[4].to_ascii_lowercase().as_str() {
         "error" | "fatal error" => Severity::Error,
         "warning" => Severity::Warning,
@@ -188,11 +216,15 @@ fn located(line: &str) -> Option<Draft> {
     let file = caps[1].to_string();
     let tool = tool_for(&file);
     let mut code = caps.get(5).map(|m| m.as_str().to_string());
-    let mut message = caps[6].trim().to_string();
-    if let Some(flag) = GCC_FLAG.captures(&message) {
+    let mut message = message.trim().to_string();
+    // A flag or a code ends the message in brackets; most messages have
+    // none, and skip both regexes.
+    let bracketed = message.ends_with(']');
+    if bracketed && let Some(flag) = GCC_FLAG.captures(&message) {
         code = Some(flag[2].to_string());
         message = flag[1].to_string();
-    } else if tool == "mypy"
+    } else if bracketed
+        && tool == "mypy"
         && let Some(c) = MYPY_CODE.captures(&message)
     {
         code = Some(c[2].to_string());
@@ -386,10 +418,7 @@ impl Block {
         if caret && let Some(at) = excerpt_at {
             self.draft.log_lines.1 = self.draft.log_lines.1.max(at);
         }
-        let note = may_be_located(line)
-            && LOCATED
-                .captures(line)
-                .is_some_and(|c| c[4].eq_ignore_ascii_case("note"));
+        let note = located_parts(line).is_some_and(|(c, _)| c[4].eq_ignore_ascii_case("note"));
         let continues = line.starts_with(' ')
             || line.starts_with('\t')
             || line.starts_with('|')
@@ -550,6 +579,9 @@ mod tests {
                 "-Wx",
                 "x: y",
                 "Get",
+                "\n",
+                "\u{3000}",
+                ": ",
                 "é",
             ]),
             0..9,
@@ -565,6 +597,43 @@ mod tests {
             if LOCATED.is_match(&line) {
                 proptest::prop_assert!(may_be_located(&line), "{:?}", line);
             }
+            let whole = LOCATED.captures(&line).map(|c| {
+                let groups: Vec<_> = (1..=6).map(|i| c.get(i).map(|m| m.as_str())).collect();
+                format!("{groups:?}")
+            });
+            let parts = located_parts(&line).map(|(c, message)| {
+                let mut groups: Vec<_> = (1..=5).map(|i| c.get(i).map(|m| m.as_str())).collect();
+                groups.push(Some(message));
+                format!("{groups:?}")
+            });
+            proptest::prop_assert_eq!(parts, whole, "{:?}", line);
+        }
+    }
+
+    #[test]
+    fn the_head_and_the_rest_read_as_the_whole_regex() {
+        for line in [
+            "src/a.c:3:5: error: expected ';'  ",
+            "a.c:3: error:\u{3000}wide space",
+            "a.c:3: error: x\ny",
+            "a.c:3: error:\n x",
+            "a.c:3: error:\n",
+            "C:1:2:3: warning[W1]: x",
+            "a.c:3: note:",
+        ] {
+            let whole = LOCATED.captures(line).map(|c| {
+                (1..=6)
+                    .map(|i| c.get(i).map(|m| m.as_str().to_string()))
+                    .collect::<Vec<_>>()
+            });
+            let parts = located_parts(line).map(|(c, message)| {
+                let mut groups: Vec<_> = (1..=5)
+                    .map(|i| c.get(i).map(|m| m.as_str().to_string()))
+                    .collect();
+                groups.push(Some(message.to_string()));
+                groups
+            });
+            assert_eq!(parts, whole, "{line:?}");
         }
     }
 
