@@ -790,22 +790,42 @@ const PREFIXES: &[&str] = &[
 /// answer, whether the line holds one of [`KEYWORDS`].
 fn may_matter(line: &str, keyword: bool) -> bool {
     // The prefixes by first byte: most lines start with a byte no prefix
-    // starts with, and are ruled out with one look-up.
-    static BY_FIRST_BYTE: LazyLock<Vec<Vec<&'static str>>> = LazyLock::new(|| {
-        let mut by_first = vec![Vec::new(); 256];
+    // starts with, and are ruled out with one look-up. Those that start
+    // with spaces (indented lines are common) are filed by their first
+    // other byte, which a line must share, so an indented line is compared
+    // with one or two prefixes, not ten.
+    static BY_FIRST_BYTE: LazyLock<[Vec<Vec<&'static str>>; 2]> = LazyLock::new(|| {
+        let mut unindented = vec![Vec::new(); 256];
+        let mut indented = vec![Vec::new(); 256];
         for prefix in PREFIXES {
-            if let Some(&b) = prefix.as_bytes().first() {
-                by_first[usize::from(b)].push(*prefix);
+            let text = prefix.trim_start_matches(' ');
+            let Some(&b) = text.as_bytes().first() else {
+                continue;
+            };
+            if text.len() == prefix.len() {
+                unindented[usize::from(b)].push(*prefix);
+            } else {
+                indented[usize::from(b)].push(*prefix);
             }
         }
-        by_first
+        [unindented, indented]
     });
-    keyword
-        || line.as_bytes().first().is_some_and(|&b| {
-            BY_FIRST_BYTE[usize::from(b)]
-                .iter()
-                .any(|p| line.starts_with(p))
-        })
+    if keyword {
+        return true;
+    }
+    let [unindented, indented] = &*BY_FIRST_BYTE;
+    let Some(&first) = line.as_bytes().first() else {
+        return false;
+    };
+    let candidates = if first == b' ' {
+        match line.bytes().find(|&b| b != b' ') {
+            Some(b) => &indented[usize::from(b)],
+            None => return false,
+        }
+    } else {
+        &unindented[usize::from(first)]
+    };
+    candidates.iter().any(|p| line.starts_with(p))
 }
 
 /// Whether `line` is cargo's announcement of the next test binary
@@ -902,6 +922,24 @@ fn strip_timestamp(line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_are_found_as_by_a_plain_search() {
+        for prefix in PREFIXES {
+            // `may_matter` files a prefix by its first byte that is not a
+            // space.
+            assert!(prefix.bytes().any(|b| b != b' '), "{prefix:?}");
+            for line in [prefix.to_string(), format!("{prefix}x")] {
+                assert!(may_matter(&line, false), "{line:?}");
+            }
+        }
+        for line in [
+            "", " ", "    ", "x", "  PASSED", "    -- x", " e: x", "\tPASS x",
+        ] {
+            let plain = PREFIXES.iter().any(|p| line.starts_with(p));
+            assert_eq!(may_matter(line, false), plain, "{line:?}");
+        }
+    }
 
     #[test]
     fn invisible_matches_stripping() {
