@@ -330,7 +330,7 @@ fn is_error_looking(line: &str, from: usize) -> bool {
             // Reason: literal patterns always build.
             .expect("valid phrases")
     });
-    let t = line.trim_start();
+    let t = crate::trim_indent(line);
     if NOT_ERROR_STARTS.iter().any(|s| t.starts_with(s)) {
         return false;
     }
@@ -400,7 +400,7 @@ fn is_strong(line: &str) -> bool {
         "error", "fail", "fatal", "not ok", "[error]", "[fail", "[fatal", "[-]", "e   ",
         "\u{2717}", "\u{2716}", "\u{d7}", "!", "**", "panic",
     ];
-    let t = line.trim_start();
+    let t = crate::trim_indent(line);
     let head = t.get(..12).unwrap_or(t);
     let lower = head.to_ascii_lowercase();
     STARTS.iter().any(|s| lower.starts_with(s))

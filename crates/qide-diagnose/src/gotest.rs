@@ -40,7 +40,7 @@ impl GoTest {
     /// Handles a line outside any block: `Some(failure)` opens a failure
     /// block, `None` with `true` means the line was handled.
     pub(crate) fn line(&mut self, n: u64, line: &str, sink: &mut Sink) -> (Option<Failure>, bool) {
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         if t.starts_with("=== RUN") {
             self.last_log = None;
             return (None, true);
@@ -129,7 +129,7 @@ impl Failure {
     /// Offers the next line; returns whether it is one of this test's
     /// indented log lines. A nested `--- FAIL` of a subtest is not.
     pub(crate) fn feed(&mut self, n: u64, line: &str) -> bool {
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         if t.len() == line.len() || t.starts_with("--- ") || t.starts_with("=== ") {
             return false;
         }

@@ -121,7 +121,7 @@ impl Js {
         let Some(listing) = &mut self.listing else {
             return false;
         };
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         let indent = line.len() - t.len();
         if t.is_empty() || indent == 0 {
             self.listing = None;
@@ -181,7 +181,7 @@ impl Js {
 
     /// Reads a line that holds a keyword or a runner's prefix.
     pub(crate) fn line(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         if let Some(rest) = t
             .strip_prefix("npm error")
             .or_else(|| t.strip_prefix("npm ERR!"))
@@ -246,7 +246,7 @@ impl Js {
 
     /// stylelint's `  46:3  ✖  message  rule` (an error) or `⚠` (a warning).
     fn stylish_marked(&self, n: u64, line: &str) -> Option<Draft> {
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         if !t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
             return None;
         }
@@ -444,7 +444,7 @@ impl Section {
         }
         match self.kind {
             Kind::Npm => {
-                let t = line.trim_start();
+                let t = crate::trim_indent(line);
                 let Some(rest) = t
                     .strip_prefix("npm error")
                     .or_else(|| t.strip_prefix("npm ERR!"))
@@ -478,7 +478,7 @@ impl Section {
     }
 
     fn test_line(&mut self, n: u64, line: &str) -> bool {
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         let next_section = t.starts_with("● ")
             || t.starts_with("FAIL  ")
             || t.starts_with('⎯')

@@ -55,7 +55,7 @@ pub(crate) enum Line {
 impl Nextest {
     /// Reads a line that may be nextest's.
     pub(crate) fn line(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         if t.starts_with("Summary [") {
             self.in_summary = self.seen;
             return self.seen.then_some(Line::Handled);

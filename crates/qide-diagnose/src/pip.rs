@@ -85,7 +85,7 @@ impl Pip {
 /// uv's `No solution found` header, which opens a block that reads its
 /// derivation, and Poetry's one-line resolver failures.
 fn uv_or_poetry(n: u64, line: &str) -> Option<Line> {
-    let t = line.trim_start();
+    let t = crate::trim_indent(line);
     if let Some(rest) = t.strip_prefix("error: ").or_else(|| t.strip_prefix("× "))
         && rest.starts_with("No solution found when resolving")
     {
@@ -146,7 +146,7 @@ impl Block {
     /// indented under it; the text joins the message, so the diagnostic says
     /// which requirements clash.
     fn feed_derivation(&mut self, n: u64, line: &str, began: bool) -> bool {
-        let t = line.trim_start();
+        let t = crate::trim_indent(line);
         let text = if began {
             (t.len() < line.len() && !t.is_empty()).then_some(t)
         } else {

@@ -33,7 +33,7 @@ pub(crate) struct Traceback {
 /// Opens a traceback at `Traceback (most recent call last):`, or at a
 /// `File "…", line N` line printed alone, as Python does for syntax errors.
 pub(crate) fn start(n: u64, line: &str) -> Option<Traceback> {
-    let t = line.trim_start();
+    let t = crate::trim_indent(line);
     let mut traceback = Traceback {
         start: n,
         end: n,

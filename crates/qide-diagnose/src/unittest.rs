@@ -107,7 +107,7 @@ pub(crate) fn name_line(line: &str) -> Option<String> {
     if !line.ends_with(')') {
         return None;
     }
-    let t = line.trim_start().as_bytes();
+    let t = crate::trim_indent(line).as_bytes();
     let word = t.iter().position(|&b| b == b' ')?;
     if word == 0 || !t[word..].starts_with(b" (") || t[0].is_ascii_digit() {
         return None;
