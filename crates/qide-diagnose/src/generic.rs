@@ -17,17 +17,6 @@ static LOCATED: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
-/// [`LOCATED`] up to the colon after the severity (and its code): what
-/// follows is the message, any text without a line break, and matching it
-/// in the regex cost more than all the rest, as a capturing search walks
-/// every byte of it through Unicode's `.`.
-static LOCATED_HEAD: LazyLock<Regex> = LazyLock::new(|| {
-    // Reason: a fixed, tested pattern.
-    Regex::new(
-        r"^((?:[A-Za-z]:)?[^\s:]+):(\d+):(?:(\d+):)?\s*((?i:fatal error|error|warning|note|remark))(?:\[([^\]]+)\])?:",
-    )
-    .expect("valid regex")
-});
 static TSC: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^(\S+?)(?:\((\d+),(\d+)\):|:(\d+):(\d+) -) (error|warning) (TS\d+): (.*)$")
@@ -186,36 +175,153 @@ fn at_location(text: &[u8]) -> bool {
     }
 }
 
-/// [`LOCATED`]'s captures of `line` and its message (group 6), found
-/// with [`LOCATED_HEAD`] and the rest of the line: the same answer, as the
-/// head's parse never depends on what follows it when the line holds no
-/// line break (with one, the whole regex decides).
-fn located_parts(line: &str) -> Option<(regex::Captures<'_>, &str)> {
+/// What [`LOCATED`] captures of a line: groups 1 to 5 (the file, the line
+/// number, the column, the severity, the code) and group 6, the message.
+#[derive(Debug, PartialEq)]
+struct LocatedParts<'a> {
+    groups: [Option<&'a str>; 5],
+    message: &'a str,
+}
+
+/// [`LOCATED`]'s captures of `line`. A capturing regex search cost more
+/// than the rest of the engine's reading of such a line (its backtracking
+/// walks the name and the message through Unicode's classes), so the line
+/// is read by hand as the regex reads it, which its deterministic shape
+/// allows; the regex decides for a line with a line break or with a byte
+/// that is not ASCII where Unicode's spaces, digits or case folding would
+/// count.
+fn located_parts(line: &str) -> Option<LocatedParts<'_>> {
     if !may_be_located(line) {
         return None;
     }
-    if line.contains('\n') {
-        let caps = LOCATED.captures(line)?;
-        let message = caps.get(6).map_or("", |m| m.as_str());
-        return Some((caps, message));
+    if !line.contains('\n')
+        && let Some(parts) = located_by_hand(line)
+    {
+        return parts;
     }
-    let caps = LOCATED_HEAD.captures(line)?;
-    let end = caps.get(0).map_or(0, |m| m.end());
-    // `\s*` takes Unicode's spaces, as `trim_start` does.
-    let message = line[end..].trim_start();
-    Some((caps, message))
+    let caps = LOCATED.captures(line)?;
+    let group = |i| caps.get(i).map(|m| m.as_str());
+    Some(LocatedParts {
+        groups: [group(1), group(2), group(3), group(4), group(5)],
+        message: group(6).unwrap_or(""),
+    })
+}
+
+/// [`LOCATED`] read by hand: `Some(parts)` is the regex's answer, `None`
+/// means the regex must decide. The regex tries a drive letter first.
+fn located_by_hand(line: &str) -> Option<Option<LocatedParts<'_>>> {
+    let b = line.as_bytes();
+    if b.len() > 2
+        && b[0].is_ascii_alphabetic()
+        && b[1] == b':'
+        && let Some(parts) = located_from(line, 2)?
+    {
+        return Some(Some(parts));
+    }
+    located_from(line, 0)
+}
+
+/// [`located_by_hand`] with the name (after a drive letter, if any)
+/// starting at byte `name_start`.
+fn located_from(line: &str, name_start: usize) -> Option<Option<LocatedParts<'_>>> {
+    // `\s` as the regex has it on ASCII: the vertical tab too.
+    let is_space = |c: u8| c.is_ascii_whitespace() || c == 0x0b;
+    let b = line.as_bytes();
+    let mut i = name_start;
+    // `[^\s:]+:`
+    while i < b.len() && b[i] != b':' {
+        match b[i] {
+            c if c >= 0x80 => return None,
+            c if is_space(c) => return Some(None),
+            _ => i += 1,
+        }
+    }
+    if i == name_start || i == b.len() {
+        return Some(None);
+    }
+    let file = &line[..i];
+    i += 1;
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    // `(\d+):`, then `(?:(\d+):)?`: digits without their colon fail,
+    // as the severity cannot start with one.
+    let n = digits(i);
+    match b.get(i + n) {
+        Some(&c) if c >= 0x80 => return None,
+        Some(b':') if n > 0 => {}
+        _ => return Some(None),
+    }
+    let number = &line[i..i + n];
+    i += n + 1;
+    let n = digits(i);
+    let column = match b.get(i + n) {
+        Some(&c) if c >= 0x80 => return None,
+        Some(b':') if n > 0 => {
+            let column = &line[i..i + n];
+            i += n + 1;
+            Some(column)
+        }
+        _ if n > 0 => return Some(None),
+        _ => None,
+    };
+    // `\s*`, then the severity in any case.
+    while b.get(i).is_some_and(|&c| is_space(c)) {
+        i += 1;
+    }
+    let rest = &b[i..];
+    let Some(word) = ["fatal error", "error", "warning", "note", "remark"]
+        .iter()
+        .find(|w| {
+            rest.get(..w.len())
+                .is_some_and(|r| r.eq_ignore_ascii_case(w.as_bytes()))
+        })
+    else {
+        // Case folding takes the Kelvin sign for a `k`, and `\s` more.
+        if rest.iter().take(11).any(|&c| c >= 0x80) {
+            return None;
+        }
+        return Some(None);
+    };
+    let severity = &line[i..i + word.len()];
+    i += word.len();
+    // `(?:\[([^\]]+)\])?:`: without the code, the colon would have to
+    // stand where the bracket does.
+    let mut code = None;
+    if b.get(i) == Some(&b'[') {
+        match b[i + 1..].iter().position(|&c| c == b']') {
+            Some(k) if k > 0 && b.get(i + k + 2) == Some(&b':') => {
+                code = Some(&line[i + 1..i + 1 + k]);
+                i += k + 2;
+            }
+            _ => return Some(None),
+        }
+    } else if b.get(i) != Some(&b':') {
+        return Some(None);
+    }
+    // `\s*(.*)$`: the rest, without its leading spaces (Unicode's, as
+    // `trim_start` takes them), on a line without a line break.
+    let message = line[i + 1..].trim_start();
+    Some(Some(LocatedParts {
+        groups: [Some(file), Some(number), column, Some(severity), code],
+        message,
+    }))
 }
 
 fn located(line: &str) -> Option<Draft> {
-    let (caps, message) = located_parts(line)?;
-    let severity = match caps[4].to_ascii_lowercase().as_str() {
+    let LocatedParts {
+        groups: [Some(file), Some(number), column, Some(severity), code],
+        message,
+    } = located_parts(line)?
+    else {
+        return None;
+    };
+    let severity = match severity.to_ascii_lowercase().as_str() {
         "error" | "fatal error" => Severity::Error,
         "warning" => Severity::Warning,
         _ => return None,
     };
-    let file = caps[1].to_string();
+    let file = file.to_string();
     let tool = tool_for(&file);
-    let mut code = caps.get(5).map(|m| m.as_str().to_string());
+    let mut code = code.map(str::to_string);
     let mut message = message.trim().to_string();
     // A flag or a code ends the message in brackets; most messages have
     // none, and skip both regexes.
@@ -240,8 +346,8 @@ fn located(line: &str) -> Option<Draft> {
         code,
         message,
         file: Some(file),
-        line: caps[2].parse().ok(),
-        column: caps.get(3).and_then(|m| m.as_str().parse().ok()),
+        line: number.parse().ok(),
+        column: column.and_then(|c| c.parse().ok()),
         log_lines: (0, 0),
         root_cause: severity == Severity::Error,
         category,
@@ -418,7 +524,8 @@ impl Block {
         if caret && let Some(at) = excerpt_at {
             self.draft.log_lines.1 = self.draft.log_lines.1.max(at);
         }
-        let note = located_parts(line).is_some_and(|(c, _)| c[4].eq_ignore_ascii_case("note"));
+        let note = located_parts(line)
+            .is_some_and(|parts| parts.groups[3].is_some_and(|s| s.eq_ignore_ascii_case("note")));
         let continues = line.starts_with(' ')
             || line.starts_with('\t')
             || line.starts_with('|')
@@ -601,9 +708,9 @@ mod tests {
                 let groups: Vec<_> = (1..=6).map(|i| c.get(i).map(|m| m.as_str())).collect();
                 format!("{groups:?}")
             });
-            let parts = located_parts(&line).map(|(c, message)| {
-                let mut groups: Vec<_> = (1..=5).map(|i| c.get(i).map(|m| m.as_str())).collect();
-                groups.push(Some(message));
+            let parts = located_parts(&line).map(|parts| {
+                let mut groups = parts.groups.to_vec();
+                groups.push(Some(parts.message));
                 format!("{groups:?}")
             });
             proptest::prop_assert_eq!(parts, whole, "{:?}", line);
@@ -619,18 +726,28 @@ mod tests {
             "a.c:3: error:\n x",
             "a.c:3: error:\n",
             "C:1:2:3: warning[W1]: x",
+            "C:12:3: Error: x",
             "a.c:3: note:",
+            "a.c:3: remar\u{212a}: kelvin",
+            "a.c:3:\u{3000}error: wide",
+            "a.c:\u{663}: error: arabic digit",
+            "a.c:3:4 error: no colon",
+            "a.c:3: error[]: empty code",
+            "a.c:3: error[x]y: x",
+            "a.c:3: errors: x",
+            "a b.c:3: error: space",
+            "a.c:3:\x0b error: vertical tab",
+            "é.c:3: error: x",
         ] {
             let whole = LOCATED.captures(line).map(|c| {
                 (1..=6)
                     .map(|i| c.get(i).map(|m| m.as_str().to_string()))
                     .collect::<Vec<_>>()
             });
-            let parts = located_parts(line).map(|(c, message)| {
-                let mut groups: Vec<_> = (1..=5)
-                    .map(|i| c.get(i).map(|m| m.as_str().to_string()))
-                    .collect();
-                groups.push(Some(message.to_string()));
+            let parts = located_parts(line).map(|parts| {
+                let mut groups: Vec<_> =
+                    parts.groups.iter().map(|g| g.map(str::to_string)).collect();
+                groups.push(Some(parts.message.to_string()));
                 groups
             });
             assert_eq!(parts, whole, "{line:?}");
