@@ -121,7 +121,7 @@ struct Filter {
     /// two where a binary search took eight.
     index: Box<[u16; 1 << INDEX_BITS]>,
     /// Keywords that are not ASCII, with their set.
-    wide: Vec<(&'static str, u8)>,
+    wide: Vec<(&'static str, memmem::Finder<'static>, u8)>,
     /// ASCII keywords of three bytes, with their set: filed under every
     /// window that holds them, and compared whole with a line of three.
     three: Vec<(&'static str, u8)>,
@@ -161,7 +161,9 @@ static FILTER: LazyLock<Filter> = LazyLock::new(|| {
 impl Filter {
     fn add(&mut self, keyword: &'static str, set: u8) {
         if !keyword.is_ascii() {
-            self.wide.push((keyword, set));
+            // A searcher built once: `memmem::find` builds one per call,
+            // and every line that is not ASCII asks.
+            self.wide.push((keyword, memmem::Finder::new(keyword), set));
             return;
         }
         let b = keyword.as_bytes();
@@ -347,28 +349,30 @@ pub(crate) fn scan(line: &str, wide: bool) -> Scan {
         }
     }
     if wide {
-        for (keyword, set) in &filter.wide {
-            if found & set == 0 && contains(b, keyword.as_bytes(), *set) {
+        for (keyword, finder, set) in &filter.wide {
+            if found & set == 0 && holds(b, keyword.as_bytes(), finder, *set) {
                 found |= set;
             }
         }
     }
     for (keyword, finder, set) in &filter.short {
-        if found & set != 0 {
-            continue;
-        }
-        let hit = if *set == FALLBACK && keyword.bytes().any(|c| c.is_ascii_alphabetic()) {
-            contains(b, keyword.as_bytes(), *set)
-        } else {
-            finder.find(b).is_some()
-        };
-        if hit {
+        if found & set == 0 && holds(b, keyword.as_bytes(), finder, *set) {
             found |= set;
         }
     }
     Scan {
         sets: found,
         fallback_from,
+    }
+}
+
+/// [`contains`] with `finder`, `keyword`'s searcher, where it gives the
+/// answer: the keyword matched as written.
+fn holds(line: &[u8], keyword: &[u8], finder: &memmem::Finder<'_>, set: u8) -> bool {
+    if set == PARSERS || !keyword.iter().any(u8::is_ascii_alphabetic) {
+        finder.find(line).is_some()
+    } else {
+        contains(line, keyword, set)
     }
 }
 
