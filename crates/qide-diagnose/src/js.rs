@@ -40,6 +40,37 @@ static STYLISH_MARKED: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^\s+(\d+):(\d+)\s+(✖|⚠)\s+(.+?)(?:\s{2,}(@?[\w./-]+))?\s*$").expect("valid regex")
 });
+/// Whether `t`, an indented line without its indentation, may go on as
+/// [`STYLISH_MARKED`] needs: `line:column`, spaces, then a mark, whose
+/// first byte is not ASCII. Many indented lines start with a number (test
+/// timings, tables); few have a mark after it, and the rest skip a
+/// capturing search. Where `\d` or `\s` may take a character that is not
+/// ASCII, the answer is yes.
+fn marked_after_place(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let n = digits(0);
+    match b.get(n) {
+        Some(&c) if c >= 0x80 => return true,
+        Some(b':') if n > 0 => {}
+        _ => return false,
+    }
+    let m = digits(n + 1);
+    let mut i = n + 1 + m;
+    match b.get(i) {
+        Some(&c) if c >= 0x80 => return true,
+        Some(&c) if m > 0 && (c.is_ascii_whitespace() || c == 0x0b) => {}
+        _ => return false,
+    }
+    while b
+        .get(i)
+        .is_some_and(|&c| c.is_ascii_whitespace() || c == 0x0b)
+    {
+        i += 1;
+    }
+    b.get(i).is_some_and(|&c| c >= 0x80)
+}
+
 static JEST_FILE: LazyLock<Regex> = LazyLock::new(|| {
     // Reason: a fixed, tested pattern.
     Regex::new(r"^\s?(PASS|FAIL) +(\S+\.[cm]?[jt]sx?)(?: \(.*\))?$").expect("valid regex")
@@ -247,7 +278,7 @@ impl Js {
     /// stylelint's `  46:3  ✖  message  rule` (an error) or `⚠` (a warning).
     fn stylish_marked(&self, n: u64, line: &str) -> Option<Draft> {
         let t = crate::trim_indent(line);
-        if !t.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        if !t.as_bytes().first().is_some_and(u8::is_ascii_digit) || !marked_after_place(t) {
             return None;
         }
         let caps = STYLISH_MARKED.captures(line)?;
@@ -579,7 +610,39 @@ impl Section {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
+
     use super::*;
+
+    #[test]
+    fn the_mark_check_rules_out_plain_numbers() {
+        assert!(marked_after_place(
+            "46:3  ✖  Unexpected empty block  block-no-empty"
+        ));
+        assert!(marked_after_place("46:3  ⚠  x  rule"));
+        assert!(!marked_after_place("12:30:01 passed"));
+        assert!(!marked_after_place("12 tests passed"));
+        assert!(!marked_after_place("1:2 error x"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_mark_check_lets_every_match_through(
+            line in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    " ", "  ", "\t", "\u{a0}", "\u{b}", "1", "46", "\u{663}", ":", "3", "✖", "⚠",
+                    "x", "message", "  rule",
+                ]),
+                0..9,
+            )
+            .prop_map(|parts| parts.concat())
+        ) {
+            if STYLISH_MARKED.is_match(&line) {
+                let t = crate::trim_indent(&line);
+                proptest::prop_assert!(marked_after_place(t), "{:?}", line);
+            }
+        }
+    }
 
     /// pnpm and yarn cannot run offline here; these lines follow their
     /// documented output.
