@@ -112,10 +112,10 @@ impl Runners {
             .is_some_and(|at| n.saturating_sub(at) <= ARMED_LINES);
         if has!(line, ") ")
             && starts_with_digit(line)
-            && let Some(caps) = NUMBERED.captures(line)
+            && let Some(title) = numbered(line)
             && (armed || EXUNIT.is_match(line))
         {
-            let title = caps[2].trim().to_string();
+            let title = title.trim().to_string();
             let draft = Draft::error("tests", Category::TestFailure, title, (n, n));
             return Some(Failure::new(Shape::Numbered, draft, n));
         }
@@ -208,6 +208,94 @@ fn may_be_exception(line: &str) -> bool {
     ends_well(t) || after_prefix.is_some_and(ends_well)
 }
 
+/// Whether `line` matches [`FRAME`], read by hand on an ASCII line (stack
+/// traces are long, and the regex search was a tenth of reading them): an
+/// indented `at `, one character that is not a space, then anything that
+/// ends in a place: `(….:N)` or `(….:N:M)`, `:N:M`, `(native)` or
+/// `(<anonymous>)`. A line that is not ASCII, or has a line break, is left
+/// to the regex.
+fn is_frame(line: &str) -> bool {
+    if !may_be_frame(line) {
+        return false;
+    }
+    if !line.is_ascii() || line.contains('\n') {
+        return FRAME.is_match(line);
+    }
+    let b = line.as_bytes();
+    let t = trim_ascii_space(b);
+    // `at `, then `\S` (ASCII, so one byte).
+    let Some(&first) = t.get(3) else {
+        return false;
+    };
+    if is_ascii_space(first) {
+        return false;
+    }
+    let rest = &t[4..];
+    let digits_before = |end: usize| {
+        rest[..end]
+            .iter()
+            .rev()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    // `:\d+:\d+$`
+    let n = digits_before(rest.len());
+    if n > 0 && rest.len() > n && rest[rest.len() - n - 1] == b':' {
+        let end = rest.len() - n - 1;
+        let m = digits_before(end);
+        if m > 0 && end > m && rest[end - m - 1] == b':' {
+            return true;
+        }
+    }
+    let Some(inner) = rest.strip_suffix(b")") else {
+        return false;
+    };
+    if inner.ends_with(b"(native") || inner.ends_with(b"(<anonymous>") {
+        return true;
+    }
+    // `\(.*:\d+(?::\d+)?\)$`: digits and a colon before the `)`, and a `(`
+    // before that colon (the optional `:N` is taken by `.*` as well).
+    let n = inner
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    n > 0
+        && inner.len() > n
+        && inner[inner.len() - n - 1] == b':'
+        && inner[..inner.len() - n - 1].contains(&b'(')
+}
+
+/// The title (group 2) of a line that matches [`NUMBERED`], read by hand
+/// on an ASCII line: up to five digits, `) `, then a character that is not
+/// a space. A line that is not ASCII, or has a line break, is left to the
+/// regex.
+fn numbered(line: &str) -> Option<&str> {
+    if !line.is_ascii() || line.contains('\n') {
+        let caps = NUMBERED.captures(line)?;
+        return caps.get(2).map(|m| m.as_str());
+    }
+    let t = trim_ascii_space(line.as_bytes());
+    let digits = t.iter().take_while(|c| c.is_ascii_digit()).count();
+    let title_at = digits + 2;
+    let titled = (1..=5).contains(&digits)
+        && t[digits..].starts_with(b") ")
+        && t.get(title_at).is_some_and(|&c| !is_ascii_space(c));
+    // The title runs to the end of the line, an ASCII one.
+    titled.then(|| &line[line.len() - (t.len() - title_at)..])
+}
+
+/// `\s` on ASCII: the vertical tab too.
+fn is_ascii_space(c: u8) -> bool {
+    c.is_ascii_whitespace() || c == 0x0b
+}
+
+/// `b` without its leading ASCII spaces.
+fn trim_ascii_space(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|&&c| is_ascii_space(c)).count();
+    &b[n..]
+}
+
 /// Whether `line` may match [`FRAME`]: indented, then `at `.
 fn may_be_frame(line: &str) -> bool {
     let t = line.trim_start();
@@ -235,7 +323,7 @@ impl Failure {
         let indented = line.starts_with([' ', '\t']);
         let taken = match self.shape {
             Shape::Stack => {
-                if may_be_frame(line) && FRAME.is_match(line) {
+                if is_frame(line) {
                     self.frames += 1;
                     true
                 } else {
@@ -246,7 +334,7 @@ impl Failure {
                 }
             }
             Shape::Numbered => {
-                if NUMBERED.is_match(line) && !indented_more_than(line, 4) {
+                if numbered(line).is_some() && !indented_more_than(line, 4) {
                     false
                 } else if blank {
                     self.after_blank = true;
@@ -388,6 +476,16 @@ mod tests {
                 "(native)",
                 ".",
                 "$",
+                "(",
+                ")",
+                "12",
+                "123456",
+                "\u{b}",
+                "\n",
+                "(<anonymous>)",
+                ":3",
+                "    at ",
+                "  at f ",
             ]),
             0..8,
         )
@@ -403,12 +501,42 @@ mod tests {
             if NUMBERED.is_match(&line) {
                 proptest::prop_assert!(starts_with_digit(&line), "{:?}", line);
             }
+            let title = NUMBERED.captures(&line).map(|c| c[2].to_string());
+            proptest::prop_assert_eq!(numbered(&line).map(str::to_string), title, "{:?}", line);
             if EXCEPTION.is_match(&line) {
                 proptest::prop_assert!(may_be_exception(&line), "{:?}", line);
             }
             if FRAME.is_match(&line) {
                 proptest::prop_assert!(may_be_frame(&line), "{:?}", line);
             }
+            proptest::prop_assert_eq!(is_frame(&line), FRAME.is_match(&line), "{:?}", line);
+        }
+    }
+
+    #[test]
+    fn frames_and_numbered_entries_read_as_the_regexes_do() {
+        for line in [
+            "    at f (a.js:1:2)",
+            "    at f (a.js:1)",
+            "    at a.js:1:2",
+            "    at f (native)",
+            "    at new Promise (<anonymous>)",
+            "    at (x:1)",
+            "    at x:1",
+            "\tat a.B.c(B.java:12)",
+            "    at f (a.js:1:2) trailing",
+            "    at  f (a.js:1:2)",
+            "    at f (a.js:\u{663})",
+            "  1) test x",
+            "  123456) x",
+            "12345) x",
+            "1)  x",
+            "1) x\ny",
+            "\u{a0}1) x",
+        ] {
+            assert_eq!(is_frame(line), FRAME.is_match(line), "{line:?}");
+            let title = NUMBERED.captures(line).map(|c| c[2].to_string());
+            assert_eq!(numbered(line).map(str::to_string), title, "{line:?}");
         }
     }
 
