@@ -97,9 +97,9 @@ pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
         ));
     }
     if has!(line, " > ") && line.ends_with('D') {
-        let caps = TEST.captures(line)?;
-        let name = caps[1].to_string();
-        let outcome = match &caps[2] {
+        let (name, verdict) = test_verdict(line)?;
+        let name = name.to_string();
+        let outcome = match verdict {
             "FAILED" => TestOutcome::Failed,
             "PASSED" => TestOutcome::Passed,
             _ => TestOutcome::Skipped,
@@ -125,6 +125,35 @@ pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
         })));
     }
     None
+}
+
+/// The test name and verdict (groups 1 and 2) of a line that matches
+/// [`TEST`], read by hand on an ASCII line as the regex reads it: the
+/// verdict ends the line after a space, and the name before it is a Java
+/// name, ` > ` and at least one more character. A line that is not ASCII,
+/// or has a line break, is left to the regex.
+fn test_verdict(line: &str) -> Option<(&str, &str)> {
+    if !line.is_ascii() || line.contains('\n') {
+        let caps = TEST.captures(line)?;
+        return Some((caps.get(1)?.as_str(), caps.get(2)?.as_str()));
+    }
+    let (name, verdict) = ["FAILED", "PASSED", "SKIPPED"].iter().find_map(|verdict| {
+        let name = line.strip_suffix(verdict)?.strip_suffix(' ')?;
+        Some((name, *verdict))
+    })?;
+    let b = name.as_bytes();
+    if !b
+        .first()
+        .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_')
+    {
+        return None;
+    }
+    let java = b
+        .iter()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b'.'))
+        .count();
+    // ` > `, then at least one character.
+    (b[java..].starts_with(b" > ") && b.len() > java + 3).then_some((name, verdict))
 }
 
 /// `e: file:///…/App.kt:10:5 Unresolved reference: x`, or the older
@@ -368,4 +397,35 @@ fn is_framework(class: &str) -> bool {
         "org.hamcrest.",
     ];
     FOREIGN.iter().any(|f| class.starts_with(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_test_verdicts_as_the_regex_does() {
+        for line in [
+            "com.example.AppTest > addsNumbers() FAILED",
+            "com.example.AppTest > adds numbers PASSED",
+            "AppTest > A > b() SKIPPED",
+            "App$Inner > x PASSED",
+            "_a > x FAILED",
+            "1App > x FAILED",
+            "App > FAILED",
+            "App >  FAILED",
+            "App x > y FAILED",
+            "App > y FAILED ",
+            "App > y NOT FAILED",
+            "App.\u{e9} > y FAILED",
+            "App > y\nFAILED",
+            "App>y FAILED",
+        ] {
+            let regex = TEST
+                .captures(line)
+                .map(|c| (c[1].to_string(), c[2].to_string()));
+            let ours = test_verdict(line).map(|(n, v)| (n.to_string(), v.to_string()));
+            assert_eq!(ours, regex, "{line:?}");
+        }
+    }
 }

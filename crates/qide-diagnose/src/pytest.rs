@@ -83,6 +83,36 @@ static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([^\s:][^:]*?\.py):(\d+):(?: (.*))?$").expect("valid regex")
 });
 
+/// The file and line number (groups 1 and 2) of a line that matches
+/// [`LOCATION`], read by hand on an ASCII line as the regex reads it (a
+/// traceback's lines are long, and the capturing search cost more than the
+/// rest of their reading): the name runs to the first colon and ends in
+/// `.py`, then the number and a colon end the line or are followed by a
+/// space. A line that is not ASCII, or has a line break, is left to the
+/// regex.
+fn location(line: &str) -> Option<(&str, &str)> {
+    if !line.is_ascii() || line.contains('\n') {
+        let caps = LOCATION.captures(line)?;
+        return Some((caps.get(1)?.as_str(), caps.get(2)?.as_str()));
+    }
+    let b = line.as_bytes();
+    let colon = memchr::memchr(b':', b)?;
+    let file = &line[..colon];
+    // `[^\s:]` (the vertical tab is a space too), then `[^:]*?\.py`.
+    if file.len() < 4 || !file.ends_with(".py") || b[0].is_ascii_whitespace() || b[0] == 0x0b {
+        return None;
+    }
+    let digits = b[colon + 1..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let end = colon + 1 + digits;
+    if digits == 0 || b.get(end) != Some(&b':') || !matches!(b.get(end + 1), None | Some(b' ')) {
+        return None;
+    }
+    Some((file, &line[colon + 1..end]))
+}
+
 /// At most this many finished sections wait for the short summary.
 const MAX_PENDING: usize = 1_000;
 
@@ -376,10 +406,10 @@ impl Section {
                     self.message = Some(rest.to_string());
                 }
             } else if has!(line, ".py:")
-                && let Some(caps) = LOCATION.captures(line)
-                && let Ok(number) = caps[2].parse::<u32>()
+                && let Some((file, number)) = location(line)
+                && let Ok(number) = number.parse::<u32>()
             {
-                let location = (caps[1].to_string(), number);
+                let location = (file.to_string(), number);
                 if is_project_file(&location.0) {
                     self.project_location = Some(location.clone());
                 }
@@ -407,6 +437,33 @@ fn is_exception_line(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_locations_as_the_regex_does() {
+        for line in [
+            "tests/test_a.py:12: AssertionError",
+            "tests/test_a.py:12:",
+            "tests/test_a.py:12:x",
+            "a.py:1: x",
+            ".py:1: x",
+            " a.py:1: x",
+            "\u{b}a.py:1: x",
+            "a b/c.py:3: x",
+            "a.pyc:3: x",
+            "a.py:x:3: y",
+            "a.py:3",
+            "a.py:\u{663}: x",
+            "\u{e9}.py:3: x",
+            "a.py:3: x\ny",
+            "src/x.py:10: in test_f",
+        ] {
+            let regex = super::LOCATION
+                .captures(line)
+                .map(|c| (c[1].to_string(), c[2].to_string()));
+            let ours = super::location(line).map(|(f, n)| (f.to_string(), n.to_string()));
+            assert_eq!(ours, regex, "{line:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
