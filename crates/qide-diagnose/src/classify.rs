@@ -113,7 +113,7 @@ pub(crate) fn infra_line(line: &str) -> Option<InfraHit> {
     }
     // `bash: line 1:  4242 Killed   cargo build` or a lone `Killed`: the
     // kernel's OOM killer is by far the most common sender of SIGKILL.
-    if trimmed == "Killed" || trimmed.contains(" Killed ") || trimmed.ends_with(" Killed") {
+    if trimmed == "Killed" || has!(trimmed, " Killed ") || trimmed.ends_with(" Killed") {
         return Some(InfraHit {
             category: Category::OutOfMemory,
             tool: "system",

@@ -404,11 +404,11 @@ fn is_strong(line: &str) -> bool {
     let head = t.get(..12).unwrap_or(t);
     let lower = head.to_ascii_lowercase();
     STARTS.iter().any(|s| lower.starts_with(s))
-        || line.contains("error:")
-        || line.contains("Error:")
-        || line.contains("ERROR:")
-        || line.contains("Exception:")
-        || line.contains(" FAILED")
+        || has!(line, "error:")
+        || has!(line, "Error:")
+        || has!(line, "ERROR:")
+        || has!(line, "Exception:")
+        || has!(line, " FAILED")
 }
 
 /// `text` cut to at most `max` bytes on a character boundary.

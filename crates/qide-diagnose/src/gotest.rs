@@ -90,7 +90,7 @@ impl GoTest {
             sink.emit(Draft::error("go", Category::TestFailure, message, (n, n)).cascade());
             return (None, true);
         }
-        if line.contains("_test.go:")
+        if has!(line, "_test.go:")
             && self.last_log.is_none()
             && let Some(log) = log_line(line)
         {

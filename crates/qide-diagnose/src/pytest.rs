@@ -380,7 +380,7 @@ impl Section {
         {
             return false;
         }
-        if line.contains(" Captured ") && line.starts_with('-') {
+        if line.starts_with('-') && line.contains(" Captured ") {
             self.captured = true;
         }
         if !self.captured {

@@ -77,7 +77,7 @@ fn outcome(verdict: &str) -> TestOutcome {
 /// (`Each number is even. ... FAIL`) with `named`, the name line read just
 /// before ([`name_line`]).
 pub(crate) fn result_line(line: &str, named: Option<String>) -> Option<TestCase> {
-    if !line.contains(" ... ") {
+    if !has!(line, " ... ") {
         return None;
     }
     let (name, verdict) = match RESULT.captures(line) {
