@@ -91,12 +91,19 @@ pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
             Draft::error("gradle", category, line.to_string(), (n, n)).cascade(),
         ));
     }
-    if has!(line, " completed, ") && COMPLETED.is_match(line) {
+    // The summary starts with its count (`\d` is any Unicode digit).
+    if line
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| b.is_ascii_digit() || b >= 0x80)
+        && has!(line, " completed, ")
+        && COMPLETED.is_match(line)
+    {
         return Some(Line::Draft(
             Draft::error("gradle", Category::TestFailure, line.to_string(), (n, n)).cascade(),
         ));
     }
-    if has!(line, " > ") && line.ends_with('D') {
+    if line.ends_with('D') && has!(line, " > ") {
         let (name, verdict) = test_verdict(line)?;
         let name = name.to_string();
         let outcome = match verdict {

@@ -110,8 +110,8 @@ impl Runners {
         let armed = self
             .armed_at
             .is_some_and(|at| n.saturating_sub(at) <= ARMED_LINES);
-        if has!(line, ") ")
-            && starts_with_digit(line)
+        if starts_with_digit(line)
+            && has!(line, ") ")
             && let Some(title) = numbered(line)
             && (armed || EXUNIT.is_match(line))
         {
@@ -119,7 +119,9 @@ impl Runners {
             let draft = Draft::error("tests", Category::TestFailure, title, (n, n));
             return Some(Failure::new(Shape::Numbered, draft, n));
         }
-        if has!(line, "<<< ")
+        // Its verdict ends the line with `!`.
+        if line.ends_with('!')
+            && has!(line, "<<< ")
             && let Some(caps) = SUREFIRE.captures(line)
         {
             let message = format!("{} {}", caps[1].trim(), caps[2].to_ascii_lowercase());
