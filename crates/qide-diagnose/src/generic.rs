@@ -112,12 +112,19 @@ pub(crate) fn error_category(tool: &str, message: &str) -> Category {
 /// not diagnostics; they only extend the one before ([`Block::feed`]).
 pub(crate) fn header(n: u64, line: &str, context_start: Option<u64>) -> Option<Block> {
     let start = context_start.unwrap_or(n);
+    // tsc's, flake8's and go's forms start with their path: an indented
+    // line is none of them, and skips their searches (`\S` takes a
+    // character that is not ASCII as it may).
+    let flush = line
+        .as_bytes()
+        .first()
+        .is_some_and(|&b| !(b.is_ascii_whitespace() || b == 0x0b));
     let draft = undefined_symbols(line)
         .or_else(|| located(line))
-        .or_else(|| tsc(line))
+        .or_else(|| flush.then(|| tsc(line)).flatten())
         .or_else(|| msbuild(line))
-        .or_else(|| lint(line))
-        .or_else(|| go(line))?;
+        .or_else(|| flush.then(|| lint(line)).flatten())
+        .or_else(|| flush.then(|| go(line)).flatten())?;
     let excerpt_next = draft.tool == "gcc";
     Some(Block {
         draft: Draft {
@@ -413,7 +420,18 @@ fn tsc(line: &str) -> Option<Draft> {
 /// summary repeats it. From the documented format (no .NET SDK runs where
 /// QIDE's test logs are made).
 fn msbuild(line: &str) -> Option<Draft> {
-    if !(has!(line, ": error ") || has!(line, ": warning ") || has!(line, ": fatal error ")) {
+    // `: error `, `: warning ` or `: fatal error `, with one search for
+    // their colon and space instead of one for each.
+    static COLON: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(": "));
+    let b = line.as_bytes();
+    let severity_follows = COLON.find_iter(b).any(|at| {
+        let rest = &b[at + 2..];
+        rest.starts_with(b"error ")
+            || rest.starts_with(b"warning ")
+            || rest.starts_with(b"fatal error ")
+    });
+    if !severity_follows {
         return None;
     }
     let caps = MSBUILD.captures(line)?;
@@ -579,8 +597,16 @@ fn may_be_excerpt(line: &str) -> bool {
 pub(crate) fn is_context(line: &str) -> bool {
     line.starts_with("In file included from ")
         || (line.starts_with("                 from ") && line.ends_with([',', ':']))
-        || has!(line, "   required from ")
-        || has!(line, "   required by ")
+        || {
+            // `   required from ` or `   required by `, in one search.
+            static REQUIRED: LazyLock<memchr::memmem::Finder<'static>> =
+                LazyLock::new(|| memchr::memmem::Finder::new("   required "));
+            let b = line.as_bytes();
+            REQUIRED.find_iter(b).any(|at| {
+                let rest = &b[at + "   required ".len()..];
+                rest.starts_with(b"from ") || rest.starts_with(b"by ")
+            })
+        }
         || line.ends_with("   required from here")
         || (line.ends_with(':')
             && [
