@@ -873,12 +873,19 @@ fn is_cargo_progress(line: &str) -> bool {
 /// `buffer` holds the text when escapes had to be removed. Also returns
 /// whether the raw line has non-ASCII text (the cleaned one has less).
 fn clean_line<'a>(text: &'a str, buffer: &'a mut String) -> (&'a str, bool) {
-    let mut line = text.trim_end_matches(['\r', '\n']);
+    // `trim_end_matches(['\r', '\n'])`, a byte at a time.
+    let ends = text
+        .bytes()
+        .rev()
+        .take_while(|&b| b == b'\r' || b == b'\n')
+        .count();
+    let kept = text.len() - ends;
+    let mut line = &text[..kept];
     // One pass for both answers; most lines hold neither a carriage
     // return nor an escape, and skip the rest.
     let (control, wide) = ansi::scan(line);
     if !control {
-        return (strip_timestamp(line).trim_end(), wide);
+        return (trim_end(strip_timestamp(line)), wide);
     }
     while let Some(i) = memchr::memrchr(b'\r', line.as_bytes()) {
         let after = &line[i + 1..];
@@ -890,11 +897,20 @@ fn clean_line<'a>(text: &'a str, buffer: &'a mut String) -> (&'a str, bool) {
     }
     line = strip_timestamp(line);
     if !ansi::has_control(line) {
-        return (line.trim_end(), wide);
+        return (trim_end(line), wide);
     }
     buffer.clear();
     ansi::strip_into(line, buffer);
-    (buffer.trim_end(), wide)
+    (trim_end(buffer), wide)
+}
+
+/// `text.trim_end()`, answered from the last byte when it is ASCII and
+/// not a space, as on most lines.
+fn trim_end(text: &str) -> &str {
+    match text.as_bytes().last() {
+        Some(&b) if b < 0x80 && !b.is_ascii_whitespace() && b != 0x0b => text,
+        _ => text.trim_end(),
+    }
 }
 
 /// Whether `text` shows nothing: only whitespace and escape sequences.
@@ -942,6 +958,15 @@ mod tests {
             line in proptest::string::string_regex("[ \t\u{b}\u{a0}\u{3000}\u{85}ax-]{0,8}").unwrap()
         ) {
             proptest::prop_assert_eq!(trim_indent(&line), line.trim_start());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn trim_end_is_trim_end(
+            line in proptest::string::string_regex("[ \t\u{b}\u{c}\u{a0}\u{3000}\u{85}\u{1f}ax\r\n-]{0,8}").unwrap()
+        ) {
+            proptest::prop_assert_eq!(trim_end(&line), line.trim_end());
         }
     }
 
