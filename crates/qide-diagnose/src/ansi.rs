@@ -56,7 +56,9 @@ pub(crate) fn strip_into(text: &str, out: &mut String) {
             i = next_control(bytes, i);
             continue;
         }
-        out.push_str(&text[run..i]);
+        if run < i {
+            out.push_str(&text[run..i]);
+        }
         i += 1;
         if b == 0x1b {
             match bytes.get(i) {
