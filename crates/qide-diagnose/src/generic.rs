@@ -87,6 +87,7 @@ pub(crate) fn tool_for(file: &str) -> &'static str {
         "swift" => "swiftc",
         "kt" | "kts" => "kotlinc",
         "scala" => "scalac",
+        "hs" | "lhs" => "ghc",
         _ => "generic",
     }
 }
@@ -553,6 +554,7 @@ impl Block {
             self.excerpt_next = true;
         }
         if continues {
+            self.take_message_from(line);
             if self.draft.tool == "ld"
                 && self.draft.message.starts_with("Undefined symbols")
                 && !self.draft.message.contains('"')
@@ -564,6 +566,31 @@ impl Block {
             self.draft.log_lines.1 = n;
         }
         continues
+    }
+
+    /// GHC puts the message on the lines after its header
+    /// (`Foo.hs:94:10: Warning:`, or `warning: [-Wmissing-methods]` with
+    /// the flag alone): the first continuation line is the message, and a
+    /// bracketed flag its code.
+    fn take_message_from(&mut self, line: &str) {
+        let message = self.draft.message.trim();
+        let flag = message
+            .strip_prefix('[')
+            .and_then(|m| m.strip_suffix(']'))
+            .filter(|f| f.starts_with('-') && !f.contains(' '));
+        if !message.is_empty() && flag.is_none() {
+            return;
+        }
+        let text = line.trim().trim_start_matches('•').trim();
+        if text.is_empty() || text.starts_with('|') {
+            return;
+        }
+        if let Some(flag) = flag
+            && self.draft.code.is_none()
+        {
+            self.draft.code = Some(flag.to_string());
+        }
+        self.draft.message = text.to_string();
     }
 
     /// The finished diagnostic.

@@ -66,6 +66,7 @@ mod rust;
 mod sink;
 mod toolset;
 mod unittest;
+mod werror;
 
 pub use ansi::strip_ansi;
 pub use fingerprint::{fingerprint, normalize_file, normalize_message};
@@ -257,6 +258,9 @@ pub struct LogDiagnoser {
     infra: std::collections::VecDeque<sink::Draft>,
     /// Where a line's escapes are stripped, kept from line to line.
     buffer: String,
+    /// The first diagnostic a `-Werror` verdict may still blame (see
+    /// [`werror`]): those before the last verdict were its.
+    werror_from: usize,
 }
 
 impl LogDiagnoser {
@@ -498,6 +502,9 @@ impl LogDiagnoser {
             return;
         }
         let context_start = self.context_start.take();
+        if has!(line, "rror") && werror::is_verdict(line) && self.warnings_failed(n, line) {
+            return;
+        }
         if cargo_json::is_message(line) {
             if let Some(draft) = cargo_json::message(n, line) {
                 self.sink.emit(draft);
@@ -604,6 +611,22 @@ impl LogDiagnoser {
                 (n, n),
             ));
         }
+    }
+
+    /// A `-Werror` verdict at line `n`: the warnings just before it become
+    /// its root causes, and the verdict, which only follows them, a
+    /// cascade. Returns false, changing nothing, when no warning comes
+    /// before it (the errors were errors already, or the compiler, as
+    /// erlc does, prints the verdict first).
+    fn warnings_failed(&mut self, n: u64, line: &str) -> bool {
+        let promoted = werror::promote(&mut self.sink, self.werror_from, n);
+        self.werror_from = self.sink.diagnostics.len();
+        if promoted == 0 {
+            return false;
+        }
+        let draft = sink::Draft::error("generic", Category::Lint, line.trim().to_string(), (n, n));
+        self.sink.emit(draft.cascade());
+        true
     }
 
     /// Emits the pending infrastructure lines: the latest occurrence of

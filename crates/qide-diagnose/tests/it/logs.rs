@@ -376,6 +376,46 @@ fn pytest_collection_errors() {
 }
 
 #[test]
+fn javac_warnings_under_werror() {
+    check(
+        "javac/werror.log",
+        expect![[r#"
+        category: lint
+        E root javac - W.java:4 lint L1-6 [rawtypes] found raw type: List
+        E root javac - W.java:4 lint L7-12 [rawtypes] found raw type: ArrayList
+        E root javac - W.java:5 lint L13-17 [unchecked] unchecked call to add(E) as a member of the raw type List
+        E cascade generic - - lint L18-18 error: warnings found and -Werror specified
+    "#]],
+    );
+}
+
+#[test]
+fn gcc_werror() {
+    check(
+        "gcc/werror.log",
+        expect![[r#"
+        category: compile_error
+        E root gcc -Werror=unused-variable w.c:1:22 compile_error L1-4 unused variable ‘unused’
+    "#]],
+    );
+}
+
+/// GHC's documented form (GHC does not run here): `-Werror` turns the
+/// module's warnings into the failure.
+#[test]
+fn ghc_warnings_under_werror_documented() {
+    check(
+        "ghc/werror.log",
+        expect![[r#"
+        category: lint
+        E root ghc - src/Text/Pandoc/Ipynb.hs:94:10 lint L4-7 No explicit implementation for
+        E cascade generic - - lint L10-10 Failing due to -Werror.
+        W cascade ghc -Wunused-imports src/Text/Pandoc/Slides.hs:40:1 lint L13-17 The import of ‘Data.List’ is redundant
+    "#]],
+    );
+}
+
+#[test]
 fn javac_errors() {
     check(
         "javac/errors.log",

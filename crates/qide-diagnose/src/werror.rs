@@ -1,0 +1,85 @@
+//! Warnings that failed the build. A compiler told to treat warnings as
+//! errors (`-Werror`) may still print them as warnings, then fail with one
+//! line that says why: javac's `error: warnings found and -Werror
+//! specified`, GHC's `Failing due to -Werror.`, MSVC's `warning treated as
+//! error`, gcc's `cc1: all warnings being treated as errors`. That line
+//! only follows the failure; the warnings before it are what the author
+//! must fix.
+
+use crate::sink::Sink;
+use crate::{Category, Severity, fingerprint::fingerprint};
+
+/// How far before the verdict a warning may stand and still be one of the
+/// warnings it speaks of: the same compiler run prints them together.
+const REACH_LINES: u64 = 500;
+
+/// Whether `line` says that the warnings before it failed the build.
+pub(crate) fn is_verdict(line: &str) -> bool {
+    const VERDICTS: &[&str] = &[
+        // gcc's cc1 and cc1plus: "all" or "some".
+        "warnings being treated as errors",
+        // GHC.
+        "Failing due to -Werror",
+        // javac.
+        "warnings found and -Werror specified",
+        // MSVC: C2220 "warning treated as error - no 'object' file
+        // generated" and "the following warning is treated as an error".
+        "warning treated as error",
+        "warning is treated as an error",
+    ];
+    VERDICTS.iter().any(|v| line.contains(v))
+}
+
+/// Makes the located warnings in `sink` from index `from` on, that end at
+/// most [`REACH_LINES`] before the verdict at line `n`, root-cause lint
+/// errors. Returns how many there were.
+pub(crate) fn promote(sink: &mut Sink, from: usize, n: u64) -> usize {
+    let mut promoted = 0;
+    for d in sink.diagnostics.iter_mut().skip(from) {
+        if d.severity != Severity::Warning
+            || d.file.is_none()
+            || d.log_lines.1 > n
+            || d.log_lines.1 + REACH_LINES < n
+        {
+            continue;
+        }
+        d.severity = Severity::Error;
+        d.root_cause = true;
+        d.category = Category::Lint;
+        d.fingerprint = fingerprint(
+            d.category,
+            &d.tool,
+            d.code.as_deref(),
+            &d.message,
+            d.file.as_deref(),
+        );
+        promoted += 1;
+    }
+    promoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_of_each_compiler_are_known_and_ordinary_errors_are_not() {
+        for line in [
+            "cc1: all warnings being treated as errors",
+            "cc1plus: some warnings being treated as errors",
+            "Failing due to -Werror.",
+            "error: warnings found and -Werror specified",
+            "foo.c(3): error C2220: warning treated as error - no 'object' file generated",
+            "foo.cpp(3,1): error C2220: the following warning is treated as an error",
+        ] {
+            assert!(is_verdict(line), "{line}");
+        }
+        for line in [
+            "src/a.c:3:1: error: expected ';'",
+            "error: could not compile `app` due to 2 previous errors",
+            "warning: unused variable: `x`",
+        ] {
+            assert!(!is_verdict(line), "{line}");
+        }
+    }
+}
