@@ -807,6 +807,8 @@ const PREFIXES: &[&str] = &[
     "Package ",
     "Could not find a matching version",
     "Because ",
+    // Composer's resolver failure.
+    "Your requirements could not be resolved",
 ];
 
 /// Whether a line can matter to a parser; `keyword` is the prefilter's

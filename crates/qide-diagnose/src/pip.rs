@@ -13,6 +13,11 @@
 //! real tools, and its `Because … version solving failed.` conflict, from
 //! Poetry's documented output (its resolver cannot reach PyPI's metadata
 //! where QIDE's test logs are made).
+//!
+//! Composer's (PHP) `Your requirements could not be resolved to an
+//! installable set of packages.`, then `  Problem 1` and the indented
+//! `    - …` lines that say what clashes; from its documented output (no PHP
+//! here).
 
 use crate::{Category, sink::Draft};
 
@@ -42,6 +47,19 @@ impl Pip {
         if let Some(found) = uv_or_poetry(n, line) {
             return Some(found);
         }
+        if line.starts_with("Your requirements could not be resolved") {
+            return Some(Line::Block(Block {
+                draft: Draft::error(
+                    "composer",
+                    Category::MissingDependency,
+                    line.trim_end().trim_end_matches('.').to_string(),
+                    (n, n),
+                ),
+                lines: 0,
+                derivation: None,
+                problem: Some(false),
+            }));
+        }
         let rest = line.strip_prefix("ERROR: ")?;
         if let Some(requirement) =
             rest.strip_prefix("Could not find a version that satisfies the requirement ")
@@ -70,6 +88,7 @@ impl Pip {
                 draft: Draft::error("pip", Category::MissingDependency, rest.to_string(), (n, n)),
                 lines: 0,
                 derivation: None,
+                problem: None,
             }));
         }
         if rest.starts_with("ResolutionImpossible") {
@@ -94,6 +113,7 @@ fn uv_or_poetry(n: u64, line: &str) -> Option<Line> {
             draft: Draft::error("uv", Category::MissingDependency, message, (n, n)),
             lines: 0,
             derivation: Some(false),
+            problem: None,
         }));
     }
     let poetry = (t.starts_with("Package ") && t.ends_with(") not found."))
@@ -118,6 +138,9 @@ pub(crate) struct Block {
     /// uv's: whether its derivation began (`cause:` or `╰─▶`), whose text
     /// joins the message.
     derivation: Option<bool>,
+    /// Composer's: whether the first problem's `- …` line, which joins the
+    /// message, was read.
+    problem: Option<bool>,
 }
 
 impl Block {
@@ -138,6 +161,13 @@ impl Block {
         self.lines += 1;
         if !blank {
             self.draft.log_lines.1 = n;
+        }
+        if self.problem == Some(false)
+            && let Some(detail) = line.trim_start().strip_prefix("- ")
+        {
+            self.draft.message.push_str(": ");
+            self.draft.message.push_str(detail.trim_end());
+            self.problem = Some(true);
         }
         true
     }

@@ -411,6 +411,19 @@ fn poetry_no_matching_version() {
     );
 }
 
+/// Composer's resolver failure, in its documented form (no PHP here),
+/// colours as it prints them on a terminal.
+#[test]
+fn composer_conflict_documented() {
+    check(
+        "composer/conflict.log",
+        expect![[r#"
+        category: missing_dependency
+        E root composer - - missing_dependency L4-9 Your requirements could not be resolved to an installable set of packages: Root composer.json requires monolog/monolog ^9.0, found monolog/monolog[1.0.0, ..., 3.7.0] but it does not match the constraint.
+    "#]],
+    );
+}
+
 #[test]
 fn gradle_javac_documented() {
     check(
