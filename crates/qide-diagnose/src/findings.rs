@@ -98,6 +98,23 @@ impl Findings {
     }
 }
 
+/// The rest of a line from xcpretty's or xcbeautify's mark on, when only a
+/// short stray word (at most three ASCII letters, as a shell's botched
+/// `echo` leaves) comes before the mark.
+fn after_stray_word(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let word = b
+        .iter()
+        .take(4)
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    if !(1..=3).contains(&word) || b.get(word) != Some(&0xE2) {
+        return None;
+    }
+    let rest = &line[word..];
+    (rest.starts_with('❌') || rest.starts_with("⚠️")).then_some(rest)
+}
+
 /// Reads a finding: the draft (severity Warning when the line names none)
 /// and how the line named its severity.
 fn parse(line: &str, keyword: bool) -> Option<(Draft, Label)> {
@@ -116,6 +133,9 @@ fn parse(line: &str, keyword: bool) -> Option<(Draft, Label)> {
             (Label::Error, &line["error:".len()..])
         }
         b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'~' | b' ') => {
+            if let Some(marked) = after_stray_word(line) {
+                return parse(marked, keyword);
+            }
             if keyword && let Some(found) = worded(line) {
                 return Some(found);
             }
@@ -740,6 +760,17 @@ mod tests {
                     Label::Warning,
                 ),
             ),
+            // A stray word left before the mark by the shell.
+            (
+                "nl❌  /Users/ci/App/Source/JSON.swift:97:2: unknown attribute 'dynamicMemberLookup'",
+                (
+                    "/Users/ci/App/Source/JSON.swift",
+                    97,
+                    Some(2),
+                    "unknown attribute 'dynamicMemberLookup'",
+                    Label::Error,
+                ),
+            ),
             (
                 "bin/rails:3:1: C: Missing frozen string literal comment.",
                 (
@@ -871,6 +902,8 @@ mod tests {
             "see src/main.rs:12:5 for details",
             "    deeply/indented.rb:3: a quoted excerpt",
             "src/a.rs:99999999: too long a number",
+            "abcd❌  src/App.swift:3:1: a word too long to be stray",
+            "1❌  src/App.swift:3:1: a digit is not a stray word",
         ] {
             assert_eq!(parsed(line), None, "{line}");
         }
