@@ -45,6 +45,7 @@ mod ansi;
 mod cargo_json;
 mod classify;
 mod cmake;
+mod ct;
 mod fallback;
 mod findings;
 mod fingerprint;

@@ -1,5 +1,6 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
-//! CMake, Gradle (and the Kotlin compiler it runs), ruff and pip, so the
+//! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
+//! resolvers) and Erlang's Common Test, so the
 //! engine's line loop knows one more construct, not five; and the clang
 //! relabelling of C-family diagnostics.
 
@@ -8,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Diagnostic, cmake, gradle, pip, ruff,
+    Diagnostic, cmake, ct, gradle, pip, ruff,
     sink::{Draft, Sink},
     unittest,
 };
@@ -41,6 +42,7 @@ pub(crate) enum Section {
     Gradle(gradle::Section),
     Ruff(ruff::Block),
     Pip(pip::Block),
+    Ct(ct::Block),
 }
 
 /// What a line was to these parsers.
@@ -111,6 +113,12 @@ impl Toolset {
             Some(pip::Line::Draft(draft)) => return emit(sink, draft),
             None => {}
         }
+        if let Some(block) = ct::start(n, line) {
+            return Some(Line::Open(Box::new(Section::Ct(block))));
+        }
+        if let Some(draft) = ct::verdict(n, line) {
+            return emit(sink, draft);
+        }
         if line.ends_with(" generated.") && CLANG_SUMMARY.is_match(line) {
             self.clang = true;
             if line.contains("error") {
@@ -168,6 +176,10 @@ impl Section {
                 let taken = block.feed(n, line);
                 (taken, !taken)
             }
+            Section::Ct(block) => {
+                let taken = block.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -179,6 +191,7 @@ impl Section {
             Section::Gradle(section) => section.close(sink),
             Section::Ruff(block) => sink.emit(block.close()),
             Section::Pip(block) => sink.emit(block.close()),
+            Section::Ct(block) => block.close(sink),
         }
     }
 }

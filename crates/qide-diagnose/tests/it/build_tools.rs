@@ -411,6 +411,24 @@ fn poetry_no_matching_version() {
     );
 }
 
+/// Erlang's Common Test, in the form real CI logs of Erlang projects show
+/// (Common Test is not on this machine).
+#[test]
+fn common_test_failures() {
+    check(
+        "common_test/failed.log",
+        expect![[r#"
+        category: test_failure
+        E root common_test - - test_failure L5-6 app_SUITE:send_recv failed on line 593: timetrap_timeout
+        E cascade common_test - - test_failure L9-9 Testing app: *** FAILED test case 4 of 12 ***
+        E root common_test - - test_failure L11-15 app_SUITE:init_per_group failed: {test_case_failed,{failed_to_create_sql_tables,pgsql,
+        E cascade common_test - - test_failure L18-18 Testing app: *** FAILED {app_SUITE,init_per_group} ***
+        test FAILED app_SUITE:send_recv | app_SUITE:send_recv failed on line 593: timetrap_timeout
+        test FAILED app_SUITE:init_per_group | app_SUITE:init_per_group failed: {test_case_failed,{failed_to_create_sql_tables,pgsql,
+    "#]],
+    );
+}
+
 /// Composer's resolver failure, in its documented form (no PHP here),
 /// colours as it prints them on a terminal.
 #[test]
