@@ -66,6 +66,8 @@ const INFRA_RULES: &[(&str, Category, &str)] = &[
     ("Failed to connect to", Category::Network, "network"),
     ("Could not connect to", Category::Network, "network"),
     ("command not found", Category::ConfigError, "shell"),
+    // Go's flag package, for a flag the program does not take.
+    ("flag provided but not defined", Category::ConfigError, "go"),
     (
         "No output has been received in the last",
         Category::Timeout,

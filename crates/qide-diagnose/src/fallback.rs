@@ -59,6 +59,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "[-]",
     // What `classify::infra_line` knows, so its hits always form blocks.
     "no output has been received",
+    "provided but not defined",
     "maximum execution time",
     "no space left",
     "quota exceeded",

@@ -775,6 +775,8 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "UNEXPECTED SUCCESS",
     // Apple's linker.
     "Undefined symbols",
+    // Go's flag package.
+    "provided but not defined",
 ];
 
 /// Line starts that matter without any keyword (test runners' own lines).

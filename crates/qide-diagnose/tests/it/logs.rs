@@ -486,6 +486,20 @@ fn go_build_errors() {
     );
 }
 
+/// Go's flag package refusing a flag, in its documented form (Go is not
+/// on this machine): the program never ran.
+#[test]
+fn go_flag_not_defined_documented() {
+    check(
+        "infra/go_flag.log",
+        expect![[r#"
+        category: config_error
+        E root go - - config_error L2-2 flag provided but not defined: -trace2_event_file
+        E root generic - - unknown L3-9 The command "ci/run-build-and-tests.sh" exited with 2.
+    "#]],
+    );
+}
+
 #[test]
 fn shell_oom_kill_and_missing_commands() {
     check(
