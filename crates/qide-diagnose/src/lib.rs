@@ -57,6 +57,7 @@ mod junit;
 mod libtest;
 mod nextest;
 mod novelty;
+mod pester;
 mod pip;
 mod prefilter;
 mod pytest;
@@ -777,6 +778,10 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "Undefined symbols",
     // Go's flag package.
     "provided but not defined",
+    // Pester's verdicts, indented by how deep the test is.
+    "[+] ",
+    "[-] ",
+    "[!] ",
 ];
 
 /// Line starts that matter without any keyword (test runners' own lines).

@@ -1,6 +1,6 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
-//! resolvers) and Erlang's Common Test, so the
+//! resolvers), Erlang's Common Test and PowerShell's Pester, so the
 //! engine's line loop knows one more construct, not five; and the clang
 //! relabelling of C-family diagnostics.
 
@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Diagnostic, cmake, ct, gradle, pip, ruff,
+    Diagnostic, cmake, ct, gradle, pester, pip, ruff,
     sink::{Draft, Sink},
     unittest,
 };
@@ -43,6 +43,7 @@ pub(crate) enum Section {
     Ruff(ruff::Block),
     Pip(pip::Block),
     Ct(ct::Block),
+    Pester(pester::Failure),
 }
 
 /// What a line was to these parsers.
@@ -113,6 +114,13 @@ impl Toolset {
             Some(pip::Line::Draft(draft)) => return emit(sink, draft),
             None => {}
         }
+        match pester::line(n, line, sink) {
+            Some(pester::Line::Failed(failure)) => {
+                return Some(Line::Open(Box::new(Section::Pester(failure))));
+            }
+            Some(pester::Line::Handled) => return Some(Line::Handled),
+            None => {}
+        }
         if let Some(block) = ct::start(n, line) {
             return Some(Line::Open(Box::new(Section::Ct(block))));
         }
@@ -180,6 +188,10 @@ impl Section {
                 let taken = block.feed(n, line);
                 (taken, !taken)
             }
+            Section::Pester(failure) => {
+                let taken = failure.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -192,6 +204,7 @@ impl Section {
             Section::Ruff(block) => sink.emit(block.close()),
             Section::Pip(block) => sink.emit(block.close()),
             Section::Ct(block) => block.close(sink),
+            Section::Pester(failure) => failure.close(sink),
         }
     }
 }

@@ -411,6 +411,35 @@ fn poetry_no_matching_version() {
     );
 }
 
+/// Pester 4 and 5 in their documented forms (PowerShell is not on this
+/// machine); a docker build's `[+] Building …` is not a test.
+#[test]
+fn pester_4_documented() {
+    check(
+        "pester/v4.log",
+        expect![[r#"
+        category: test_failure
+        E root pester - C:\proj\tests\Get-Thing.Tests.ps1:12 test_failure L7-10 returns a thing: Expected 'a', but got 'b'.
+        test passed returns nothing for nothing
+        test FAILED returns a thing @ C:\proj\tests\Get-Thing.Tests.ps1:12 | Expected 'a', but got 'b'.
+        test skipped is not done yet
+        test passed reads the cache
+    "#]],
+    );
+}
+
+#[test]
+fn pester_5_documented() {
+    check(
+        "pester/v5.log",
+        expect![[r#"
+        category: test_failure
+        E root pester - /home/ci/proj/tests/Get-Thing.Tests.ps1:12 test_failure L5-8 Get-Thing.returns a thing: Expected 'a', but got 'b'.
+        test FAILED Get-Thing.returns a thing @ /home/ci/proj/tests/Get-Thing.Tests.ps1:12 | Expected 'a', but got 'b'.
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
