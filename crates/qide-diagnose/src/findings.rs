@@ -68,10 +68,7 @@ impl Findings {
     /// Notes the runner's line that a step ended: findings printed before a
     /// step that exited 0 did not fail the build.
     pub(crate) fn step_ended(&mut self, line: &str) {
-        if let Some(rest) = line.strip_prefix("[qide] step ")
-            && let Some((_, code)) = rest.rsplit_once(" exited with code ")
-            && code.starts_with("0 ")
-        {
+        if step_passed(line) {
             self.passed = self.held.len();
         }
     }
@@ -113,6 +110,14 @@ fn after_stray_word(line: &str) -> Option<&str> {
     }
     let rest = &line[word..];
     (rest.starts_with('❌') || rest.starts_with("⚠️")).then_some(rest)
+}
+
+/// Whether `line` is the runner's note that a step exited 0
+/// (`[qide] step "lint" exited with code 0 after 0.2s`).
+pub(crate) fn step_passed(line: &str) -> bool {
+    line.strip_prefix("[qide] step ")
+        .and_then(|rest| rest.rsplit_once(" exited with code "))
+        .is_some_and(|(_, code)| code.starts_with("0 "))
 }
 
 /// Reads a finding: the draft (severity Warning when the line names none)

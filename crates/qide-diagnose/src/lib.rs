@@ -260,8 +260,9 @@ pub struct LogDiagnoser {
     infra: std::collections::VecDeque<sink::Draft>,
     /// Where a line's escapes are stripped, kept from line to line.
     buffer: String,
-    /// The first diagnostic a `-Werror` verdict may still blame (see
-    /// [`werror`]): those before the last verdict were its.
+    /// The first diagnostic a `-Werror` verdict or an unexplained failure
+    /// may still blame (see [`werror`]): those before the last verdict were
+    /// its, and those before a step that exited 0 did not fail the build.
     werror_from: usize,
 }
 
@@ -385,6 +386,9 @@ impl LogDiagnoser {
         // perhaps: the fallback still reports as if nothing had.
         let unexplained = !has_root_cause && self.fallback.recent_start(1).is_some();
         let mut promoted: Vec<u64> = Vec::new();
+        if unexplained {
+            promoted.extend(werror::promote_last(&mut self.sink, self.werror_from));
+        }
         for draft in std::mem::take(&mut self.findings).finish(unexplained) {
             if draft.root_cause {
                 promoted.push(draft.log_lines.0);
@@ -472,6 +476,10 @@ impl LogDiagnoser {
     fn fresh_line(&mut self, n: u64, line: &str, maybe: bool) {
         self.toolset.ungated(n, line);
         if line.starts_with("[qide] step ") {
+            // Warnings of a step that passed did not fail the build.
+            if findings::step_passed(line) {
+                self.werror_from = self.sink.diagnostics.len();
+            }
             self.findings.step_ended(line);
         }
         if line.starts_with(' ') && is_test_binary_start(line) {

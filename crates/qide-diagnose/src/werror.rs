@@ -43,19 +43,50 @@ pub(crate) fn promote(sink: &mut Sink, from: usize, n: u64) -> usize {
         {
             continue;
         }
-        d.severity = Severity::Error;
-        d.root_cause = true;
-        d.category = Category::Lint;
-        d.fingerprint = fingerprint(
-            d.category,
-            &d.tool,
-            d.code.as_deref(),
-            &d.message,
-            d.file.as_deref(),
-        );
+        make_root(d);
         promoted += 1;
     }
     promoted
+}
+
+/// How many of the last located warnings an unexplained failure blames:
+/// enough for a linter's handful, few enough that a log full of warnings
+/// cannot crowd the packet.
+const UNEXPLAINED_WARNINGS: usize = 5;
+
+/// For a failure nothing else explains: makes the last
+/// [`UNEXPLAINED_WARNINGS`] located warnings in `sink` from index `from` on
+/// root-cause lint errors, as a linter in strict mode (SwiftLint's
+/// `--strict`, RuboCop's failing offenses) or a compiler's warnings-as-errors
+/// without a verdict line fails on them. Returns their first log lines.
+pub(crate) fn promote_last(sink: &mut Sink, from: usize) -> Vec<u64> {
+    let mut lines = Vec::new();
+    for d in sink
+        .diagnostics
+        .iter_mut()
+        .skip(from)
+        .rev()
+        .filter(|d| d.severity == Severity::Warning && d.file.is_some())
+        .take(UNEXPLAINED_WARNINGS)
+    {
+        make_root(d);
+        lines.push(d.log_lines.0);
+    }
+    lines
+}
+
+/// A warning become a root-cause lint error, fingerprinted as one.
+fn make_root(d: &mut crate::Diagnostic) {
+    d.severity = Severity::Error;
+    d.root_cause = true;
+    d.category = Category::Lint;
+    d.fingerprint = fingerprint(
+        d.category,
+        &d.tool,
+        d.code.as_deref(),
+        &d.message,
+        d.file.as_deref(),
+    );
 }
 
 #[cfg(test)]

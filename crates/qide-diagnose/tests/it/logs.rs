@@ -375,6 +375,56 @@ fn pytest_collection_errors() {
     );
 }
 
+/// SwiftLint in strict mode fails on a warning and prints no error: with
+/// nothing else to explain the failure, the warning is its root cause
+/// (SwiftLint's documented form; it does not run here).
+#[test]
+fn strict_lint_warnings_explain_a_failure_documented() {
+    check(
+        "swiftlint/strict.log",
+        expect![[r#"
+        category: lint
+        E root swiftc - /Users/ci/App/Tests/SwiftPermissionsTests.swift:156:13 lint L4-4 Redundant Discardable Let Violation: Prefer `_ = foo()` over `let _ = foo()` when discarding a result from a function. (redundant_discardable_let)
+        E root generic - - unknown L5-9 The command "swiftlint lint --strict" exited with 3.
+    "#]],
+    );
+}
+
+/// With more warnings than that, only the last few are blamed, so a log
+/// full of them cannot crowd the packet.
+#[test]
+fn only_the_last_warnings_explain_a_failure() {
+    check(
+        "generic/rubocop_offenses.log",
+        expect![[r#"
+        category: lint
+        W cascade generic - src/m1.rb:1:1 lint L1-1 Lint/UselessAssignment: Useless assignment to variable - x1.
+        W cascade generic - src/m2.rb:2:1 lint L2-2 Lint/UselessAssignment: Useless assignment to variable - x2.
+        W cascade generic - src/m3.rb:3:1 lint L3-3 Lint/UselessAssignment: Useless assignment to variable - x3.
+        E root generic - src/m4.rb:4:1 lint L4-4 Lint/UselessAssignment: Useless assignment to variable - x4.
+        E root generic - src/m5.rb:5:1 lint L5-5 Lint/UselessAssignment: Useless assignment to variable - x5.
+        E root generic - src/m6.rb:6:1 lint L6-6 Lint/UselessAssignment: Useless assignment to variable - x6.
+        E root generic - - unknown L6-11 The command "bundle exec rubocop" exited with 1.
+        E root generic - src/m7.rb:7:1 lint L7-7 Lint/UselessAssignment: Useless assignment to variable - x7.
+        E root generic - src/m8.rb:8:1 lint L8-8 Lint/UselessAssignment: Useless assignment to variable - x8.
+    "#]],
+    );
+}
+
+/// A real gcc warning from a step that exited 0 is not why a later step
+/// failed.
+#[test]
+fn warnings_of_a_passed_step_are_not_blamed() {
+    check(
+        "gcc/warning_then_unexplained.log",
+        expect![[r#"
+        category: unknown
+        W cascade gcc -Wunused-variable w2.c:1:22 lint L2-5 unused variable ‘unused’
+        E root generic - - unknown L4-11 fixtures differ: expected 3 files, found 2
+    "#]],
+    );
+}
+
 #[test]
 fn javac_warnings_under_werror() {
     check(
