@@ -66,6 +66,7 @@ mod ruff;
 mod runners;
 mod rust;
 mod sink;
+mod tasty;
 mod toolset;
 mod unittest;
 mod werror;

@@ -1,6 +1,7 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
-//! resolvers), Erlang's Common Test and PowerShell's Pester, so the
+//! resolvers), Erlang's Common Test, PowerShell's Pester and Haskell's
+//! tasty, so the
 //! engine's line loop knows one more construct, not five; and the clang
 //! relabelling of C-family diagnostics.
 
@@ -11,7 +12,7 @@ use regex::Regex;
 use crate::{
     Diagnostic, cmake, ct, gradle, pester, pip, ruff,
     sink::{Draft, Sink},
-    unittest,
+    tasty, unittest,
 };
 
 static CLANG_SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
@@ -44,6 +45,7 @@ pub(crate) enum Section {
     Pip(pip::Block),
     Ct(ct::Block),
     Pester(pester::Failure),
+    Tasty(tasty::Failure),
 }
 
 /// What a line was to these parsers.
@@ -121,6 +123,11 @@ impl Toolset {
             Some(pester::Line::Handled) => return Some(Line::Handled),
             None => {}
         }
+        if line.ends_with(')') || line.ends_with(" FAIL") {
+            if let Some(failure) = tasty::start(n, line) {
+                return Some(Line::Open(Box::new(Section::Tasty(failure))));
+            }
+        }
         if let Some(block) = ct::start(n, line) {
             return Some(Line::Open(Box::new(Section::Ct(block))));
         }
@@ -192,6 +199,10 @@ impl Section {
                 let taken = failure.feed(n, line);
                 (taken, !taken)
             }
+            Section::Tasty(failure) => {
+                let taken = failure.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -205,6 +216,7 @@ impl Section {
             Section::Pip(block) => sink.emit(block.close()),
             Section::Ct(block) => block.close(sink),
             Section::Pester(failure) => failure.close(sink),
+            Section::Tasty(failure) => failure.close(sink),
         }
     }
 }

@@ -440,6 +440,20 @@ fn pester_5_documented() {
     );
 }
 
+/// Haskell's tasty, in the form of its documented output and real CI logs
+/// (GHC is not on this machine).
+#[test]
+fn tasty_failure_documented() {
+    check(
+        "tasty/failed.log",
+        expect![[r#"
+        category: test_failure
+        E root tasty - - test_failure L7-14 tables: --- tables.custom
+        test FAILED tables | --- tables.custom
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
