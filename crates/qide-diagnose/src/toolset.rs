@@ -123,10 +123,10 @@ impl Toolset {
             Some(pester::Line::Handled) => return Some(Line::Handled),
             None => {}
         }
-        if line.ends_with(')') || line.ends_with(" FAIL") {
-            if let Some(failure) = tasty::start(n, line) {
-                return Some(Line::Open(Box::new(Section::Tasty(failure))));
-            }
+        if (line.ends_with(')') || line.ends_with(" FAIL"))
+            && let Some(failure) = tasty::start(n, line)
+        {
+            return Some(Line::Open(Box::new(Section::Tasty(failure))));
         }
         if let Some(block) = ct::start(n, line) {
             return Some(Line::Open(Box::new(Section::Ct(block))));
