@@ -58,6 +58,7 @@ mod libtest;
 mod nextest;
 mod novelty;
 mod pester;
+mod phpt;
 mod pip;
 mod prefilter;
 mod pytest;

@@ -1,16 +1,15 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
-//! resolvers), Erlang's Common Test, PowerShell's Pester and Haskell's
-//! tasty, so the
-//! engine's line loop knows one more construct, not five; and the clang
-//! relabelling of C-family diagnostics.
+//! resolvers), Erlang's Common Test, PowerShell's Pester, Haskell's tasty
+//! and PHP's run-tests, so the engine's line loop knows one more construct,
+//! not one per tool; and the clang relabelling of C-family diagnostics.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 use crate::{
-    Diagnostic, cmake, ct, gradle, pester, pip, ruff,
+    Diagnostic, cmake, ct, gradle, pester, phpt, pip, ruff,
     sink::{Draft, Sink},
     tasty, unittest,
 };
@@ -33,6 +32,8 @@ pub(crate) struct Toolset {
     /// error: …`), so its `path:line:col: error:` lines are clang's, not
     /// gcc's (they look the same).
     clang: bool,
+    /// Where PHP's run-tests last began a failed test's diff.
+    phpt_diff: Option<u64>,
 }
 
 /// A multi-line construct of one of these tools, still being read.
@@ -115,6 +116,17 @@ impl Toolset {
             }
             Some(pip::Line::Draft(draft)) => return emit(sink, draft),
             None => {}
+        }
+        if phpt::is_diff_start(line) {
+            self.phpt_diff = Some(n);
+            return Some(Line::Handled);
+        }
+        if phpt::fail_line(n, line, self.phpt_diff, sink) {
+            self.phpt_diff = None;
+            return Some(Line::Handled);
+        }
+        if phpt::is_summary_entry(line) {
+            return Some(Line::Handled);
         }
         match pester::line(n, line, sink) {
             Some(pester::Line::Failed(failure)) => {

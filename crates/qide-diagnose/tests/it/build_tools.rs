@@ -454,6 +454,20 @@ fn tasty_failure_documented() {
     );
 }
 
+/// PHP's run-tests, in the form of real CI logs (PHP is not on this
+/// machine).
+#[test]
+fn phpt_failure() {
+    check(
+        "phpt/failed.log",
+        expect![[r#"
+        category: test_failure
+        E root phpt - ext/pdo_pgsql/tests/bug72294.phpt test_failure L5-8 Bug #72294 Segmentation fault/invalid pointer in connection with pgsql_stmt_dtor failed
+        test FAILED ext/pdo_pgsql/tests/bug72294.phpt @ ext/pdo_pgsql/tests/bug72294.phpt | Bug #72294 Segmentation fault/invalid pointer in connection with pgsql_stmt_dtor
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
