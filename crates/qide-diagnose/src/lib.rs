@@ -788,6 +788,8 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "Undefined symbols",
     // Go's flag package.
     "provided but not defined",
+    // size-limit's verdict on a JavaScript bundle.
+    "limit has exceeded",
     // Pester's verdicts, indented by how deep the test is.
     "[+] ",
     "[-] ",

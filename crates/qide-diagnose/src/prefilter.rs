@@ -36,11 +36,12 @@ use memchr::memmem;
 pub(crate) const QUADGRAMS: &[&str] = &[
     "pani", "<<< ", "sigk", "ervn", "sigb", "fies", "igab", "r_pn", "o ou", "eai_", ".go:", "f me",
     "ota ", "enot", "gal ", "um e", "xpas", "refu", "me r", "mped", "ot k", "ot d", "[+] ", "[-] ",
-    "[!] ", "nrea", "o sp", "res:", "nied", "l ce", "ve h", "ad_a", "gseg", "ceba", ".py:", "uldn",
-    " fau", "re w", "can'", "no m", "fata", "d -l", "segm", "kill", "to l", "le \"", "unab",
-    "pm e", "med ", "ot o", "aili", ": **", "coul", "ed r", "d mo", "uded", "it s", "ired", "ct t",
-    "mory", ") te", "ndef", "no s", "bort", "cann", "ssed", "n re", " cod", "xite", "xfai", "epti",
-    "sser", ": in", "ot f", "ippe", "xpec", "aile", "arni", "erro", "fail", "nect", "conn", ". ok",
+    "[!] ", "xcee", "nrea", "o sp", "res:", "nied", "l ce", "ve h", "ad_a", "gseg", "ceba", ".py:",
+    "uldn", " fau", "re w", "can'", "no m", "fata", "d -l", "segm", "kill", "to l", "le \"",
+    "unab", "pm e", "med ", "ot o", "aili", ": **", "coul", "ed r", "d mo", "uded", "it s", "ired",
+    "ct t", "mory", ") te", "ndef", "no s", "bort", "cann", "ssed", "n re", " cod", "xite", "xfai",
+    "epti", "sser", ": in", "ot f", "ippe", "xpec", "aile", "arni", "erro", "fail", "nect", "conn",
+    ". ok",
 ];
 
 /// The line holds a keyword of the parsers' gate (`may_matter`).

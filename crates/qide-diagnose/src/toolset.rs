@@ -117,6 +117,15 @@ impl Toolset {
             Some(pip::Line::Draft(draft)) => return emit(sink, draft),
             None => {}
         }
+        // size-limit (JavaScript bundles): `Package size limit has exceeded
+        // by 4.72 KB`, then the limit and the size, indented.
+        if line.contains("ize limit has exceeded") {
+            let message = line.trim().to_string();
+            return emit(
+                sink,
+                Draft::error("size-limit", crate::Category::Lint, message, (n, n)),
+            );
+        }
         if phpt::is_diff_start(line) {
             self.phpt_diff = Some(n);
             return Some(Line::Handled);

@@ -468,6 +468,17 @@ fn phpt_failure() {
     );
 }
 
+/// size-limit over a JavaScript bundle, in its documented form (it does
+/// not run here), colours as on a terminal.
+#[test]
+fn size_limit_exceeded_documented() {
+    check("size_limit/exceeded.log", expect![[r#"
+        category: lint
+        E root size-limit - - lint L3-3 Package size limit has exceeded by 4.72 KB
+        E cascade npm ELIFECYCLE - unknown L8-9 npm error ELIFECYCLE
+    "#]]);
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
