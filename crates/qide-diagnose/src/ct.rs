@@ -29,6 +29,19 @@ pub(crate) struct Block {
 /// `suite:case failed` or `suite:case failed on line N`: opens the case's
 /// block.
 pub(crate) fn start(n: u64, line: &str) -> Option<Block> {
+    // Every line that reaches a parser is asked: an atom and a colon must
+    // open it before anything is searched.
+    let atom = line
+        .bytes()
+        .take_while(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'@')
+        .count();
+    if atom == 0 || line.as_bytes().get(atom) != Some(&b':') {
+        return None;
+    }
+    // Cleaned lines end in no space.
+    if !line.ends_with(" failed") && !has!(line, " failed on line ") {
+        return None;
+    }
     let t = line.trim_end();
     let (head, at) = match t.split_once(" failed on line ") {
         Some((head, number)) => (head, Some(number.parse::<u32>().ok()?)),
@@ -54,6 +67,9 @@ pub(crate) fn start(n: u64, line: &str) -> Option<Block> {
 /// `… *** FAILED test case 89 of 1470 ***` or `*** FAILED {suite,group}
 /// ***`: the verdict that repeats a case already read, a cascade.
 pub(crate) fn verdict(n: u64, line: &str) -> Option<Draft> {
+    if !line.ends_with("***") || !has!(line, "*** FAILED ") {
+        return None;
+    }
     let (_, rest) = line.split_once("*** FAILED ")?;
     // ScalaTest's `- test name *** FAILED ***` is not one.
     let ours = rest.starts_with("test case ") || rest.starts_with('{');

@@ -99,13 +99,11 @@ impl Findings {
 /// short stray word (at most three ASCII letters, as a shell's botched
 /// `echo` leaves) comes before the mark.
 fn after_stray_word(line: &str) -> Option<&str> {
+    // Every line no parser took is asked: the mark's first byte is looked
+    // for where it could stand before anything else.
     let b = line.as_bytes();
-    let word = b
-        .iter()
-        .take(4)
-        .take_while(|c| c.is_ascii_alphabetic())
-        .count();
-    if !(1..=3).contains(&word) || b.get(word) != Some(&0xE2) {
+    let word = (1..=3).find(|&i| b.get(i) == Some(&0xE2))?;
+    if !b[..word].iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
     let rest = &line[word..];

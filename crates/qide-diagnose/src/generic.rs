@@ -573,6 +573,13 @@ impl Block {
     /// the flag alone): the first continuation line is the message, and a
     /// bracketed flag its code.
     fn take_message_from(&mut self, line: &str) {
+        // Nearly every header has its message: one look rules it out.
+        if !matches!(
+            self.draft.message.as_bytes().first(),
+            None | Some(b'[' | b' ')
+        ) {
+            return;
+        }
         let message = self.draft.message.trim();
         let flag = message
             .strip_prefix('[')

@@ -514,7 +514,7 @@ impl LogDiagnoser {
             return;
         }
         let context_start = self.context_start.take();
-        if has!(line, "rror") && werror::is_verdict(line) && self.warnings_failed(n, line) {
+        if werror::is_verdict(line) && self.warnings_failed(n, line) {
             return;
         }
         if cargo_json::is_message(line) {

@@ -39,7 +39,7 @@ pub(crate) enum Line {
 /// not, then the test's name and either its time (`54ms`, `1.2s`, Pester 5's
 /// `(42ms|3ms)` after it) or, for a failure, ` -> ` and the message.
 pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
-    let t = line.trim_start();
+    let t = crate::trim_indent(line);
     let outcome = match t.get(..4)? {
         "[+] " => TestOutcome::Passed,
         "[-] " => TestOutcome::Failed,

@@ -13,14 +13,15 @@ const MAX_DIFF_LINES: u64 = 60;
 
 /// Whether `line` opens a failed test's diff.
 pub(crate) fn is_diff_start(line: &str) -> bool {
-    line.trim_end() == "========DIFF========"
+    line.starts_with("========DIFF========")
 }
 
 /// `title [path.phpt]` without a verdict: an entry of the closing `FAILED
 /// TEST SUMMARY`, which only repeats a failure (a title may well say
 /// "Segmentation fault" of the bug it tests).
 pub(crate) fn is_summary_entry(line: &str) -> bool {
-    line.trim_end().ends_with(".phpt]") && line.contains(" [")
+    let t = line.strip_suffix(' ').unwrap_or(line);
+    t.ends_with(".phpt]") && has!(t, " [")
 }
 
 /// `FAIL title [path.phpt]`: a failed test and its root cause, over its

@@ -24,13 +24,17 @@ pub(crate) struct Failure {
 
 /// `      tables:          FAIL (0.06s)`: opens the failure.
 pub(crate) fn start(n: u64, line: &str) -> Option<Failure> {
-    let t = line.trim_end();
-    let before = t
-        .strip_suffix(')')
-        .and_then(|t| t.rsplit_once(" FAIL ("))
-        .filter(|(_, time)| is_seconds(time))
-        .map(|(before, _)| before)
-        .or_else(|| t.strip_suffix(" FAIL"))?;
+    // Many lines end in `)`: the verdict is found from the last `(`, and
+    // nothing is searched unless it follows ` FAIL `.
+    let t = line;
+    let before = match t.strip_suffix(')') {
+        Some(timed) => {
+            let open = timed.rfind('(')?;
+            let before = timed[..open].strip_suffix(" FAIL ")?;
+            is_seconds(&timed[open + 1..]).then_some(before)?
+        }
+        None => t.strip_suffix(" FAIL")?,
+    };
     let name = before.trim_end().strip_suffix(':')?;
     let indent = name.len() - name.trim_start().len();
     let name = name.trim_start();

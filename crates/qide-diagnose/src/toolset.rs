@@ -119,7 +119,10 @@ impl Toolset {
         }
         // size-limit (JavaScript bundles): `Package size limit has exceeded
         // by 4.72 KB`, then the limit and the size, indented.
-        if line.contains("ize limit has exceeded") {
+        let t = crate::trim_indent(line);
+        if t.starts_with("Package size limit has exceeded")
+            || t.starts_with("Size limit has exceeded")
+        {
             let message = line.trim().to_string();
             return emit(
                 sink,

@@ -14,20 +14,20 @@ use crate::{Category, Severity, fingerprint::fingerprint};
 const REACH_LINES: u64 = 500;
 
 /// Whether `line` says that the warnings before it failed the build.
+///
+/// Every line that reaches a parser is asked, so each form is known by how
+/// it ends or starts (cleaned lines end in no space) before any search.
 pub(crate) fn is_verdict(line: &str) -> bool {
-    const VERDICTS: &[&str] = &[
-        // gcc's cc1 and cc1plus: "all" or "some".
-        "warnings being treated as errors",
+    // gcc's cc1 and cc1plus: "all" or "some".
+    line.ends_with("warnings being treated as errors")
         // GHC.
-        "Failing due to -Werror",
+        || line.starts_with("Failing due to -Werror")
         // javac.
-        "warnings found and -Werror specified",
-        // MSVC: C2220 "warning treated as error - no 'object' file
-        // generated" and "the following warning is treated as an error".
-        "warning treated as error",
-        "warning is treated as an error",
-    ];
-    VERDICTS.iter().any(|v| line.contains(v))
+        || line.ends_with("warnings found and -Werror specified")
+        // MSVC's C2220: "warning treated as error - no 'object' file
+        // generated", or "the following warning is treated as an error".
+        || ((line.ends_with("file generated") || line.ends_with("treated as an error"))
+            && has!(line, "C2220"))
 }
 
 /// Makes the located warnings in `sink` from index `from` on, that end at
