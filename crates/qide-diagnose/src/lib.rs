@@ -67,6 +67,7 @@ mod ruff;
 mod runners;
 mod rust;
 mod sink;
+mod tap;
 mod tasty;
 mod toolset;
 mod unittest;
@@ -829,6 +830,9 @@ const PREFIXES: &[&str] = &[
     "Because ",
     // Composer's resolver failure.
     "Your requirements could not be resolved",
+    // TAP's test lines.
+    "ok ",
+    "not ok ",
 ];
 
 /// Whether a line can matter to a parser; `keyword` is the prefilter's

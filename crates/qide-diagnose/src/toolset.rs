@@ -1,7 +1,7 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
 //! resolvers), Erlang's Common Test, PowerShell's Pester, Haskell's tasty
-//! and PHP's run-tests, so the engine's line loop knows one more construct,
+//! PHP's run-tests and TAP, so the engine's line loop knows one more construct,
 //! not one per tool; and the clang relabelling of C-family diagnostics.
 
 use std::sync::LazyLock;
@@ -11,7 +11,7 @@ use regex::Regex;
 use crate::{
     Diagnostic, cmake, ct, gradle, pester, phpt, pip, ruff,
     sink::{Draft, Sink},
-    tasty, unittest,
+    tap, tasty, unittest,
 };
 
 static CLANG_SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
@@ -47,6 +47,7 @@ pub(crate) enum Section {
     Ct(ct::Block),
     Pester(pester::Failure),
     Tasty(tasty::Failure),
+    Tap(tap::Failure),
 }
 
 /// What a line was to these parsers.
@@ -128,6 +129,13 @@ impl Toolset {
                 sink,
                 Draft::error("size-limit", crate::Category::Lint, message, (n, n)),
             );
+        }
+        match tap::line(n, line, sink) {
+            Some(tap::Line::Failed(failure)) => {
+                return Some(Line::Open(Box::new(Section::Tap(failure))));
+            }
+            Some(tap::Line::Handled) => return Some(Line::Handled),
+            None => {}
         }
         if phpt::is_diff_start(line) {
             self.phpt_diff = Some(n);
@@ -227,6 +235,10 @@ impl Section {
                 let taken = failure.feed(n, line);
                 (taken, !taken)
             }
+            Section::Tap(failure) => {
+                let taken = failure.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -241,6 +253,7 @@ impl Section {
             Section::Ct(block) => block.close(sink),
             Section::Pester(failure) => failure.close(sink),
             Section::Tasty(failure) => failure.close(sink),
+            Section::Tap(failure) => failure.close(sink),
         }
     }
 }

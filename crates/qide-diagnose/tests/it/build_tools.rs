@@ -472,11 +472,60 @@ fn phpt_failure() {
 /// not run here), colours as on a terminal.
 #[test]
 fn size_limit_exceeded_documented() {
-    check("size_limit/exceeded.log", expect![[r#"
+    check(
+        "size_limit/exceeded.log",
+        expect![[r#"
         category: lint
         E root size-limit - - lint L3-3 Package size limit has exceeded by 4.72 KB
         E cascade npm ELIFECYCLE - unknown L8-9 npm error ELIFECYCLE
-    "#]]);
+    "#]],
+    );
+}
+
+/// TAP from Perl's Test::More and tape, captured from the real tools, and
+/// bats in its documented form (bats is not on this machine).
+#[test]
+fn tap_perl() {
+    check(
+        "tap/perl.log",
+        expect![[r#"
+        category: test_failure
+        E root tap - t/math.t:6 test_failure L3-7 multiplies: expected '5', got '4'
+        E root tap - t/math.t:7 test_failure L8-10 is true failed
+        test passed adds
+        test FAILED multiplies @ t/math.t:6 | expected '5', got '4'
+        test FAILED is true @ t/math.t:7
+        test skipped test 4
+    "#]],
+    );
+}
+
+#[test]
+fn tap_tape() {
+    check(
+        "tap/tape.log",
+        expect![[r#"
+            category: test_failure
+            E root tap - /home/ci/app/test.js:3 test_failure L5-10 no errors: expected false, got 1
+            E root tap - /home/ci/app/test.js:4 test_failure L21-26 no messages in results: expected [], got [ 1 ]
+            test passed should be strictly equal
+            test FAILED no errors @ /home/ci/app/test.js:3 | expected false, got 1
+            test FAILED no messages in results @ /home/ci/app/test.js:4 | expected [], got [ 1 ]
+        "#]],
+    );
+}
+
+#[test]
+fn tap_bats_documented() {
+    check(
+        "tap/bats.log",
+        expect![[r#"
+        category: test_failure
+        E root tap - test/math.bats:9 test_failure L3-5 subtraction using dc: `[ "$result" -eq 1 ]' failed
+        test passed addition using bc
+        test FAILED subtraction using dc @ test/math.bats:9 | `[ "$result" -eq 1 ]' failed
+    "#]],
+    );
 }
 
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
