@@ -52,6 +52,7 @@ mod fingerprint;
 mod generic;
 mod gotest;
 mod gradle;
+mod gtest;
 mod js;
 mod junit;
 mod libtest;
@@ -789,6 +790,9 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "Undefined symbols",
     // Go's flag package.
     "provided but not defined",
+    // GoogleTest's failed assertion and its skip's place.
+    ": Failure",
+    ": Skipped",
     // size-limit's verdict on a JavaScript bundle.
     "limit has exceeded",
     // Pester's verdicts, indented by how deep the test is.
@@ -833,6 +837,9 @@ const PREFIXES: &[&str] = &[
     // TAP's test lines.
     "ok ",
     "not ok ",
+    // GoogleTest's start and pass markers.
+    "[ RUN      ] ",
+    "[       OK ] ",
 ];
 
 /// Whether a line can matter to a parser; `keyword` is the prefilter's

@@ -1,7 +1,8 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
 //! resolvers), Erlang's Common Test, PowerShell's Pester, Haskell's tasty
-//! PHP's run-tests and TAP, so the engine's line loop knows one more construct,
+//! PHP's run-tests, TAP and GoogleTest, so the engine's line loop knows one
+//! more construct,
 //! not one per tool; and the clang relabelling of C-family diagnostics.
 
 use std::sync::LazyLock;
@@ -9,7 +10,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Diagnostic, cmake, ct, gradle, pester, phpt, pip, ruff,
+    Category, Diagnostic, TestCase, TestOutcome, cmake, ct, gradle, gtest, pester, phpt, pip, ruff,
     sink::{Draft, Sink},
     tap, tasty, unittest,
 };
@@ -34,6 +35,10 @@ pub(crate) struct Toolset {
     clang: bool,
     /// Where PHP's run-tests last began a failed test's diff.
     phpt_diff: Option<u64>,
+    /// The GoogleTest test running (its `[ RUN      ]` seen, its verdict
+    /// not yet), and the last one whose failed assertion was reported.
+    gtest_running: Option<String>,
+    gtest_failed: Option<String>,
 }
 
 /// A multi-line construct of one of these tools, still being read.
@@ -48,6 +53,7 @@ pub(crate) enum Section {
     Pester(pester::Failure),
     Tasty(tasty::Failure),
     Tap(tap::Failure),
+    Gtest(gtest::Failure),
 }
 
 /// What a line was to these parsers.
@@ -130,6 +136,9 @@ impl Toolset {
                 Draft::error("size-limit", crate::Category::Lint, message, (n, n)),
             );
         }
+        if let Some(found) = self.gtest(n, line, sink) {
+            return Some(found);
+        }
         match tap::line(n, line, sink) {
             Some(tap::Line::Failed(failure)) => {
                 return Some(Line::Open(Box::new(Section::Tap(failure))));
@@ -188,6 +197,59 @@ impl Toolset {
         None
     }
 
+    /// GoogleTest's lines: a test's start and verdict, and a failed
+    /// assertion, which opens its explanation.
+    fn gtest(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
+        if let Some(name) = gtest::run_line(line) {
+            self.gtest_running = Some(name.to_string());
+            return Some(Line::Handled);
+        }
+        if let Some((outcome, name, timed)) = gtest::verdict(line) {
+            // The closing lists only repeat names.
+            if !timed {
+                return Some(Line::Handled);
+            }
+            self.gtest_running = None;
+            if outcome == TestOutcome::Failed && self.gtest_failed.as_deref() == Some(name) {
+                return Some(Line::Handled);
+            }
+            sink.test(
+                n,
+                "gtest",
+                TestCase {
+                    name: name.to_string(),
+                    outcome,
+                    message: None,
+                    file: None,
+                    line: None,
+                },
+            );
+            if outcome == TestOutcome::Failed {
+                // Failed with no assertion of its own: a crash or a
+                // fixture's failure, which the lines before it tell.
+                sink.test_diagnosed(name);
+                sink.emit(Draft::error(
+                    "gtest",
+                    Category::TestFailure,
+                    format!("{name} failed"),
+                    (n, n),
+                ));
+            }
+            return Some(Line::Handled);
+        }
+        // `path:line: Skipped` only says where a test skipped itself.
+        if self.gtest_running.is_some() && line.ends_with(": Skipped") {
+            return Some(Line::Handled);
+        }
+        if line.ends_with(": Failure")
+            && let Some(failure) = gtest::failure_start(n, line, self.gtest_running.clone())
+        {
+            self.gtest_failed = failure.test().map(str::to_string);
+            return Some(Line::Open(Box::new(Section::Gtest(failure))));
+        }
+        None
+    }
+
     /// Renames tools once the whole log is known: concise ruff output reads
     /// like flake8's and clang's like gcc's until the log shows whose it is.
     pub(crate) fn finish(&self, diagnostics: &mut [Diagnostic]) {
@@ -239,6 +301,10 @@ impl Section {
                 let taken = failure.feed(n, line);
                 (taken, !taken)
             }
+            Section::Gtest(failure) => {
+                let taken = failure.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -254,6 +320,7 @@ impl Section {
             Section::Pester(failure) => failure.close(sink),
             Section::Tasty(failure) => failure.close(sink),
             Section::Tap(failure) => failure.close(sink),
+            Section::Gtest(failure) => failure.close(sink),
         }
     }
 }

@@ -528,6 +528,23 @@ fn tap_bats_documented() {
     );
 }
 
+/// GoogleTest 1.12, captured: a failed assertion, a skip, an exception.
+#[test]
+fn gtest_failures() {
+    check(
+        "gtest/failed.log",
+        expect![[r#"
+        category: test_failure
+        E root gtest - math_test.cc:4 test_failure L8-12 MathTest.Multiplies: Expected equality of these values: 2 * 2 Which is: 4 5
+        E root gtest - - test_failure L22-23 StringTest.Throws: C++ exception with description "boom" thrown in the test body.
+        test passed MathTest.Adds
+        test FAILED MathTest.Multiplies @ math_test.cc:4 | Expected equality of these values: 2 * 2 Which is: 4 5
+        test skipped MathTest.Skips
+        test FAILED StringTest.Throws | C++ exception with description "boom" thrown in the test body.
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
