@@ -46,6 +46,7 @@ mod cargo_json;
 mod classify;
 mod cmake;
 mod ct;
+mod dotnet;
 mod fallback;
 mod findings;
 mod fingerprint;
@@ -840,6 +841,10 @@ const PREFIXES: &[&str] = &[
     // GoogleTest's start and pass markers.
     "[ RUN      ] ",
     "[       OK ] ",
+    // `dotnet test`'s results.
+    "  Failed ",
+    "  Passed ",
+    "  Skipped ",
 ];
 
 /// Whether a line can matter to a parser; `keyword` is the prefilter's

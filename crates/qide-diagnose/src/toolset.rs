@@ -1,7 +1,8 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
 //! resolvers), Erlang's Common Test, PowerShell's Pester, Haskell's tasty
-//! PHP's run-tests, TAP and GoogleTest, so the engine's line loop knows one
+//! PHP's run-tests, TAP, GoogleTest and `dotnet test`, so the engine's line
+//! loop knows one
 //! more construct,
 //! not one per tool; and the clang relabelling of C-family diagnostics.
 
@@ -10,7 +11,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Category, Diagnostic, TestCase, TestOutcome, cmake, ct, gradle, gtest, pester, phpt, pip, ruff,
+    Category, Diagnostic, TestCase, TestOutcome, cmake, ct, dotnet, gradle, gtest, pester, phpt,
+    pip, ruff,
     sink::{Draft, Sink},
     tap, tasty, unittest,
 };
@@ -54,6 +56,7 @@ pub(crate) enum Section {
     Tasty(tasty::Failure),
     Tap(tap::Failure),
     Gtest(gtest::Failure),
+    Dotnet(dotnet::Failure),
 }
 
 /// What a line was to these parsers.
@@ -138,6 +141,13 @@ impl Toolset {
         }
         if let Some(found) = self.gtest(n, line, sink) {
             return Some(found);
+        }
+        match dotnet::line(n, line, sink) {
+            Some(dotnet::Line::Failed(failure)) => {
+                return Some(Line::Open(Box::new(Section::Dotnet(failure))));
+            }
+            Some(dotnet::Line::Handled) => return Some(Line::Handled),
+            None => {}
         }
         match tap::line(n, line, sink) {
             Some(tap::Line::Failed(failure)) => {
@@ -305,6 +315,10 @@ impl Section {
                 let taken = failure.feed(n, line);
                 (taken, !taken)
             }
+            Section::Dotnet(failure) => {
+                let taken = failure.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -321,6 +335,7 @@ impl Section {
             Section::Tasty(failure) => failure.close(sink),
             Section::Tap(failure) => failure.close(sink),
             Section::Gtest(failure) => failure.close(sink),
+            Section::Dotnet(failure) => failure.close(sink),
         }
     }
 }

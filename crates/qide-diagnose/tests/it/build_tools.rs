@@ -545,6 +545,21 @@ fn gtest_failures() {
     );
 }
 
+/// `dotnet test`'s console logger in its documented form (no .NET here).
+#[test]
+fn dotnet_test_documented() {
+    check(
+        "dotnet/test_failed.log",
+        expect![[r#"
+        category: test_failure
+        E root dotnet - /home/ci/app/Calculator.Tests/MathTests.cs:14 test_failure L12-20 Calculator.Tests.MathTests.Multiplies: Assert.Equal() Failure Expected: 5 Actual:   4
+        test passed Calculator.Tests.MathTests.Adds
+        test FAILED Calculator.Tests.MathTests.Multiplies @ /home/ci/app/Calculator.Tests/MathTests.cs:14 | Assert.Equal() Failure Expected: 5 Actual:   4
+        test skipped Calculator.Tests.MathTests.Later
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
