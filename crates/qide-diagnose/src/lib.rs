@@ -74,6 +74,7 @@ mod tasty;
 mod toolset;
 mod unittest;
 mod werror;
+mod xctest;
 
 pub use ansi::strip_ansi;
 pub use fingerprint::{fingerprint, normalize_file, normalize_message};
@@ -791,9 +792,10 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "Undefined symbols",
     // Go's flag package.
     "provided but not defined",
-    // GoogleTest's failed assertion and its skip's place.
+    // GoogleTest's failed assertion and its skip's place; XCTest's skip.
     ": Failure",
     ": Skipped",
+    " : Test skipped",
     // size-limit's verdict on a JavaScript bundle.
     "limit has exceeded",
     // Pester's verdicts, indented by how deep the test is.
@@ -845,6 +847,8 @@ const PREFIXES: &[&str] = &[
     "  Failed ",
     "  Passed ",
     "  Skipped ",
+    // XCTest's starts and verdicts.
+    "Test Case '",
 ];
 
 /// Whether a line can matter to a parser; `keyword` is the prefilter's

@@ -1,7 +1,8 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
 //! resolvers), Erlang's Common Test, PowerShell's Pester, Haskell's tasty
-//! PHP's run-tests, TAP, GoogleTest and `dotnet test`, so the engine's line
+//! PHP's run-tests, TAP, GoogleTest, `dotnet test` and XCTest, so the
+//! engine's line
 //! loop knows one
 //! more construct,
 //! not one per tool; and the clang relabelling of C-family diagnostics.
@@ -14,7 +15,7 @@ use crate::{
     Category, Diagnostic, TestCase, TestOutcome, cmake, ct, dotnet, gradle, gtest, pester, phpt,
     pip, ruff,
     sink::{Draft, Sink},
-    tap, tasty, unittest,
+    tap, tasty, unittest, xctest,
 };
 
 static CLANG_SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
@@ -41,6 +42,9 @@ pub(crate) struct Toolset {
     /// not yet), and the last one whose failed assertion was reported.
     gtest_running: Option<String>,
     gtest_failed: Option<String>,
+    /// How many diagnostics were kept when the running XCTest test
+    /// started: a failure with more since is explained.
+    xctest_started: Option<usize>,
 }
 
 /// A multi-line construct of one of these tools, still being read.
@@ -138,6 +142,19 @@ impl Toolset {
                 sink,
                 Draft::error("size-limit", crate::Category::Lint, message, (n, n)),
             );
+        }
+        if self.xctest_started.is_some() && xctest::is_skip_note(line) {
+            return Some(Line::Handled);
+        }
+        if line.starts_with("Test Case '") {
+            if xctest::is_start(line) {
+                self.xctest_started = Some(sink.diagnostics.len());
+                return Some(Line::Handled);
+            }
+            if let Some((name, outcome)) = xctest::verdict(line) {
+                xctest::record(n, name, outcome, self.xctest_started.take(), sink);
+                return Some(Line::Handled);
+            }
         }
         if let Some(found) = self.gtest(n, line, sink) {
             return Some(found);

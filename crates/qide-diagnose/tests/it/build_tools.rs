@@ -560,6 +560,23 @@ fn dotnet_test_documented() {
     );
 }
 
+/// `swift test`'s XCTest output in its documented form (no Swift here).
+#[test]
+fn xctest_documented() {
+    check(
+        "xctest/swift_test.log",
+        expect![[r#"
+        category: test_failure
+        E root xctest - /home/ci/app/Tests/AppTests/MathTests.swift:12 test_failure L9-9 MathTests.testMultiplies : XCTAssertEqual failed: ("4") is not equal to ("5")
+        E root xctest - - test_failure L12-12 MathTests.testCrashes failed
+        test passed MathTests.testAdds
+        test FAILED MathTests.testMultiplies @ /home/ci/app/Tests/AppTests/MathTests.swift:12 | MathTests.testMultiplies : XCTAssertEqual failed: ("4") is not equal to ("5")
+        test FAILED MathTests.testCrashes
+        test skipped MathTests.testLater
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
