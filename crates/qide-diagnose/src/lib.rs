@@ -57,6 +57,7 @@ mod gtest;
 mod js;
 mod junit;
 mod libtest;
+mod minitest;
 mod nextest;
 mod novelty;
 mod pester;
@@ -796,6 +797,10 @@ pub(crate) const KEYWORDS: &[&str] = &[
     ": Failure",
     ": Skipped",
     " : Test skipped",
+    // minitest's numbered problems.
+    ") Failure:",
+    ") Error:",
+    ") Skipped:",
     // size-limit's verdict on a JavaScript bundle.
     "limit has exceeded",
     // Pester's verdicts, indented by how deep the test is.

@@ -1,7 +1,8 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
 //! resolvers), Erlang's Common Test, PowerShell's Pester, Haskell's tasty
-//! PHP's run-tests, TAP, GoogleTest, `dotnet test` and XCTest, so the
+//! PHP's run-tests, TAP, GoogleTest, `dotnet test`, XCTest and minitest, so
+//! the
 //! engine's line
 //! loop knows one
 //! more construct,
@@ -12,8 +13,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Category, Diagnostic, TestCase, TestOutcome, cmake, ct, dotnet, gradle, gtest, pester, phpt,
-    pip, ruff,
+    Category, Diagnostic, TestCase, TestOutcome, cmake, ct, dotnet, gradle, gtest, minitest,
+    pester, phpt, pip, ruff,
     sink::{Draft, Sink},
     tap, tasty, unittest, xctest,
 };
@@ -61,6 +62,7 @@ pub(crate) enum Section {
     Tap(tap::Failure),
     Gtest(gtest::Failure),
     Dotnet(dotnet::Failure),
+    Minitest(minitest::Problem),
 }
 
 /// What a line was to these parsers.
@@ -142,6 +144,9 @@ impl Toolset {
                 sink,
                 Draft::error("size-limit", crate::Category::Lint, message, (n, n)),
             );
+        }
+        if let Some(problem) = minitest::start(n, line) {
+            return Some(Line::Open(Box::new(Section::Minitest(problem))));
         }
         if self.xctest_started.is_some() && xctest::is_skip_note(line) {
             return Some(Line::Handled);
@@ -336,6 +341,10 @@ impl Section {
                 let taken = failure.feed(n, line);
                 (taken, !taken)
             }
+            Section::Minitest(problem) => {
+                let taken = problem.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -353,6 +362,7 @@ impl Section {
             Section::Tap(failure) => failure.close(sink),
             Section::Gtest(failure) => failure.close(sink),
             Section::Dotnet(failure) => failure.close(sink),
+            Section::Minitest(problem) => problem.close(sink),
         }
     }
 }

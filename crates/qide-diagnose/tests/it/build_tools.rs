@@ -577,6 +577,21 @@ fn xctest_documented() {
     );
 }
 
+/// minitest in its documented form (no Ruby here): a failure and an error.
+#[test]
+fn minitest_documented() {
+    check(
+        "minitest/failed.log",
+        expect![[r#"
+        category: test_failure
+        E root minitest - test/math_test.rb:8 test_failure L9-12 MathTest#test_multiplies: Expected: 5 Actual: 4
+        E root minitest - test/math_test.rb:12 crash L14-17 MathTest#test_raises: RuntimeError: boom
+        test FAILED MathTest#test_multiplies @ test/math_test.rb:8 | Expected: 5 Actual: 4
+        test FAILED MathTest#test_raises @ test/math_test.rb:12 | RuntimeError: boom
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
