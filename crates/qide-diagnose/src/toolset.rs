@@ -133,79 +133,8 @@ impl Toolset {
             Some(pip::Line::Draft(draft)) => return emit(sink, draft),
             None => {}
         }
-        // size-limit (JavaScript bundles): `Package size limit has exceeded
-        // by 4.72 KB`, then the limit and the size, indented.
-        let t = crate::trim_indent(line);
-        if t.starts_with("Package size limit has exceeded")
-            || t.starts_with("Size limit has exceeded")
-        {
-            let message = line.trim().to_string();
-            return emit(
-                sink,
-                Draft::error("size-limit", crate::Category::Lint, message, (n, n)),
-            );
-        }
-        if let Some(problem) = minitest::start(n, line) {
-            return Some(Line::Open(Box::new(Section::Minitest(problem))));
-        }
-        if self.xctest_started.is_some() && xctest::is_skip_note(line) {
-            return Some(Line::Handled);
-        }
-        if line.starts_with("Test Case '") {
-            if xctest::is_start(line) {
-                self.xctest_started = Some(sink.diagnostics.len());
-                return Some(Line::Handled);
-            }
-            if let Some((name, outcome)) = xctest::verdict(line) {
-                xctest::record(n, name, outcome, self.xctest_started.take(), sink);
-                return Some(Line::Handled);
-            }
-        }
-        if let Some(found) = self.gtest(n, line, sink) {
+        if let Some(found) = self.runners(n, line, sink) {
             return Some(found);
-        }
-        match dotnet::line(n, line, sink) {
-            Some(dotnet::Line::Failed(failure)) => {
-                return Some(Line::Open(Box::new(Section::Dotnet(failure))));
-            }
-            Some(dotnet::Line::Handled) => return Some(Line::Handled),
-            None => {}
-        }
-        match tap::line(n, line, sink) {
-            Some(tap::Line::Failed(failure)) => {
-                return Some(Line::Open(Box::new(Section::Tap(failure))));
-            }
-            Some(tap::Line::Handled) => return Some(Line::Handled),
-            None => {}
-        }
-        if phpt::is_diff_start(line) {
-            self.phpt_diff = Some(n);
-            return Some(Line::Handled);
-        }
-        if phpt::fail_line(n, line, self.phpt_diff, sink) {
-            self.phpt_diff = None;
-            return Some(Line::Handled);
-        }
-        if phpt::is_summary_entry(line) {
-            return Some(Line::Handled);
-        }
-        match pester::line(n, line, sink) {
-            Some(pester::Line::Failed(failure)) => {
-                return Some(Line::Open(Box::new(Section::Pester(failure))));
-            }
-            Some(pester::Line::Handled) => return Some(Line::Handled),
-            None => {}
-        }
-        if (line.ends_with(')') || line.ends_with(" FAIL"))
-            && let Some(failure) = tasty::start(n, line)
-        {
-            return Some(Line::Open(Box::new(Section::Tasty(failure))));
-        }
-        if let Some(block) = ct::start(n, line) {
-            return Some(Line::Open(Box::new(Section::Ct(block))));
-        }
-        if let Some(draft) = ct::verdict(n, line) {
-            return emit(sink, draft);
         }
         if line.ends_with(" generated.") && CLANG_SUMMARY.is_match(line) {
             self.clang = true;
@@ -229,8 +158,103 @@ impl Toolset {
         None
     }
 
-    /// GoogleTest's lines: a test's start and verdict, and a failed
-    /// assertion, which opens its explanation.
+    /// The test runners and tools read by how a line starts (after its
+    /// indent) or ends, so a gated line meets only the checks that could
+    /// match it.
+    fn runners(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
+        let open = |section: Section| Some(Line::Open(Box::new(section)));
+        let t = crate::trim_indent(line);
+        match t.as_bytes().first()? {
+            b'[' => {
+                if let Some(found) = self.gtest(n, line, sink) {
+                    return Some(found);
+                }
+                match pester::line(n, line, sink) {
+                    Some(pester::Line::Failed(failure)) => return open(Section::Pester(failure)),
+                    Some(pester::Line::Handled) => return Some(Line::Handled),
+                    None => {}
+                }
+            }
+            b'T' if line.starts_with("Test Case '") => {
+                if xctest::is_start(line) {
+                    self.xctest_started = Some(sink.diagnostics.len());
+                    return Some(Line::Handled);
+                }
+                if let Some((name, outcome)) = xctest::verdict(line) {
+                    xctest::record(n, name, outcome, self.xctest_started.take(), sink);
+                    return Some(Line::Handled);
+                }
+            }
+            b'o' | b'n' => match tap::line(n, line, sink) {
+                Some(tap::Line::Failed(failure)) => return open(Section::Tap(failure)),
+                Some(tap::Line::Handled) => return Some(Line::Handled),
+                None => {}
+            },
+            b'=' if phpt::is_diff_start(line) => {
+                self.phpt_diff = Some(n);
+                return Some(Line::Handled);
+            }
+            b'F' | b'P' | b'S' => {
+                if phpt::fail_line(n, line, self.phpt_diff, sink) {
+                    self.phpt_diff = None;
+                    return Some(Line::Handled);
+                }
+                match dotnet::line(n, line, sink) {
+                    Some(dotnet::Line::Failed(failure)) => return open(Section::Dotnet(failure)),
+                    Some(dotnet::Line::Handled) => return Some(Line::Handled),
+                    None => {}
+                }
+                // size-limit (JavaScript bundles): `Package size limit has
+                // exceeded by 4.72 KB`, then the limit and the size.
+                if t.starts_with("Package size limit has exceeded")
+                    || t.starts_with("Size limit has exceeded")
+                {
+                    let draft = Draft::error("size-limit", Category::Lint, t.to_string(), (n, n));
+                    sink.emit(draft);
+                    return Some(Line::Handled);
+                }
+            }
+            b'0'..=b'9' => {
+                if let Some(problem) = minitest::start(n, line) {
+                    return open(Section::Minitest(problem));
+                }
+            }
+            _ => {}
+        }
+        // GoogleTest's `path:line: Skipped` only says where a test skipped
+        // itself; `path:line: Failure` opens an assertion's explanation.
+        if self.gtest_running.is_some() && line.ends_with(": Skipped") {
+            return Some(Line::Handled);
+        }
+        if line.ends_with(": Failure")
+            && let Some(failure) = gtest::failure_start(n, line, self.gtest_running.clone())
+        {
+            self.gtest_failed = failure.test().map(str::to_string);
+            return open(Section::Gtest(failure));
+        }
+        if self.xctest_started.is_some() && xctest::is_skip_note(line) {
+            return Some(Line::Handled);
+        }
+        if phpt::is_summary_entry(line) {
+            return Some(Line::Handled);
+        }
+        if (line.ends_with(')') || line.ends_with(" FAIL"))
+            && let Some(failure) = tasty::start(n, line)
+        {
+            return open(Section::Tasty(failure));
+        }
+        if let Some(block) = ct::start(n, line) {
+            return open(Section::Ct(block));
+        }
+        if let Some(draft) = ct::verdict(n, line) {
+            sink.emit(draft);
+            return Some(Line::Handled);
+        }
+        None
+    }
+
+    /// GoogleTest's `[ … ]` lines: a test's start and its verdict (its
+    /// failed assertions and skips are read in [`Toolset::runners`]).
     fn gtest(&mut self, n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
         if let Some(name) = gtest::run_line(line) {
             self.gtest_running = Some(name.to_string());
@@ -268,16 +292,6 @@ impl Toolset {
                 ));
             }
             return Some(Line::Handled);
-        }
-        // `path:line: Skipped` only says where a test skipped itself.
-        if self.gtest_running.is_some() && line.ends_with(": Skipped") {
-            return Some(Line::Handled);
-        }
-        if line.ends_with(": Failure")
-            && let Some(failure) = gtest::failure_start(n, line, self.gtest_running.clone())
-        {
-            self.gtest_failed = failure.test().map(str::to_string);
-            return Some(Line::Open(Box::new(Section::Gtest(failure))));
         }
         None
     }
