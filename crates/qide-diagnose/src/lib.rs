@@ -43,6 +43,7 @@ macro_rules! has {
 
 mod ansi;
 mod cargo_json;
+mod catch2;
 mod classify;
 mod cmake;
 mod ct;

@@ -1,8 +1,8 @@
 //! One door from `LogDiagnoser` to the parsers of Python's `unittest`,
 //! CMake, Gradle (and the Kotlin compiler it runs), ruff, pip (and the other
 //! resolvers), Erlang's Common Test, PowerShell's Pester, Haskell's tasty
-//! PHP's run-tests, TAP, GoogleTest, `dotnet test`, XCTest and minitest, so
-//! the
+//! PHP's run-tests, TAP, GoogleTest, Catch2, `dotnet test`, XCTest and
+//! minitest, so the
 //! engine's line
 //! loop knows one
 //! more construct,
@@ -13,8 +13,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Category, Diagnostic, TestCase, TestOutcome, cmake, ct, dotnet, gradle, gtest, minitest,
-    pester, phpt, pip, ruff,
+    Category, Diagnostic, TestCase, TestOutcome, catch2, cmake, ct, dotnet, gradle, gtest,
+    minitest, pester, phpt, pip, ruff,
     sink::{Draft, Sink},
     tap, tasty, unittest, xctest,
 };
@@ -63,6 +63,7 @@ pub(crate) enum Section {
     Gtest(gtest::Failure),
     Dotnet(dotnet::Failure),
     Minitest(minitest::Problem),
+    Catch2(catch2::Failure),
 }
 
 /// What a line was to these parsers.
@@ -232,6 +233,14 @@ impl Toolset {
             self.gtest_failed = failure.test().map(str::to_string);
             return open(Section::Gtest(failure));
         }
+        if line.ends_with(": FAILED:")
+            && let Some(failure) = catch2::start(n, line)
+        {
+            return open(Section::Catch2(failure));
+        }
+        if catch2::is_summary(line) {
+            return Some(Line::Handled);
+        }
         if self.xctest_started.is_some() && xctest::is_skip_note(line) {
             return Some(Line::Handled);
         }
@@ -359,6 +368,10 @@ impl Section {
                 let taken = problem.feed(n, line);
                 (taken, !taken)
             }
+            Section::Catch2(failure) => {
+                let taken = failure.feed(n, line);
+                (taken, !taken)
+            }
         }
     }
 
@@ -377,6 +390,7 @@ impl Section {
             Section::Gtest(failure) => failure.close(sink),
             Section::Dotnet(failure) => failure.close(sink),
             Section::Minitest(problem) => problem.close(sink),
+            Section::Catch2(failure) => failure.close(sink),
         }
     }
 }

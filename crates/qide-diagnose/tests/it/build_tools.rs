@@ -592,6 +592,18 @@ fn minitest_documented() {
     );
 }
 
+/// Catch2 v3 in its documented form (not on this machine).
+#[test]
+fn catch2_documented() {
+    check(
+        "catch2/failed.log",
+        expect![[r#"
+        category: test_failure
+        E root catch2 - /home/ci/app/tests/math_test.cpp:9 test_failure L12-15 REQUIRE( 2 * 2 == 5 ) with expansion: 4 == 5
+    "#]],
+    );
+}
+
 /// Erlang's Common Test, in the form real CI logs of Erlang projects show
 /// (Common Test is not on this machine).
 #[test]
