@@ -6,24 +6,16 @@
 //! counts. From the logger's documented output (no .NET on this machine).
 
 use crate::{
-    Category, TestCase, TestOutcome,
-    sink::{Draft, Sink},
+    Category, TestOutcome,
+    sink::{FailedTest, Sink, Verdict},
     trim_indent,
 };
 
 /// A failure's details longer than this many lines are cut there.
 const MAX_DETAIL_LINES: u32 = 40;
 
-/// What a result line was.
-pub(crate) enum Line {
-    /// A failed test, whose message and stack trace follow.
-    Failed(Failure),
-    /// A passed or skipped test, recorded.
-    Handled,
-}
-
 /// `  Failed Name [12 ms]` (or `Passed`, `Skipped`).
-pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
+pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Verdict<Failure>> {
     if !line.starts_with("  ") || !line.ends_with(']') {
         return None;
     }
@@ -44,20 +36,10 @@ pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
         return None;
     }
     if outcome != TestOutcome::Failed {
-        sink.test(
-            n,
-            "dotnet",
-            TestCase {
-                name: name.to_string(),
-                outcome,
-                message: None,
-                file: None,
-                line: None,
-            },
-        );
-        return Some(Line::Handled);
+        sink.outcome(n, "dotnet", name, outcome);
+        return Some(Verdict::Recorded);
     }
-    Some(Line::Failed(Failure {
+    Some(Verdict::Failed(Failure {
         name: name.to_string(),
         part: Part::Before,
         message: Vec::new(),
@@ -142,27 +124,15 @@ impl Failure {
     /// Records the failed test and its diagnostic.
     pub(crate) fn close(self, sink: &mut Sink) {
         let detail = self.message.join(" ");
-        let message = if detail.is_empty() {
-            format!("{} failed", self.name)
-        } else {
-            format!("{}: {detail}", self.name)
-        };
-        sink.test(
-            self.log_lines.0,
-            "dotnet",
-            TestCase {
-                name: self.name.clone(),
-                outcome: TestOutcome::Failed,
-                message: (!detail.is_empty()).then_some(detail),
-                file: self.file.clone(),
-                line: self.line,
-            },
-        );
-        sink.test_diagnosed(&self.name);
-        let mut draft = Draft::error("dotnet", Category::TestFailure, message, self.log_lines);
-        draft.file = self.file;
-        draft.line = self.line;
-        sink.emit(draft);
+        sink.failed_test(FailedTest {
+            tool: "dotnet",
+            category: Category::TestFailure,
+            name: self.name,
+            detail: (!detail.is_empty()).then_some(detail),
+            file: self.file,
+            line: self.line,
+            log_lines: self.log_lines,
+        });
     }
 }
 
@@ -191,7 +161,7 @@ mod tests {
         }
         assert!(matches!(
             super::line(1, "  Passed App.Tests.Adds [< 1 ms]", &mut sink),
-            Some(Line::Handled)
+            Some(Verdict::Recorded)
         ));
         assert!(matches!(
             super::line(
@@ -199,7 +169,7 @@ mod tests {
                 "  Failed App.Tests.Multiplies(a: 2, b: 2) [12 ms]",
                 &mut sink
             ),
-            Some(Line::Failed(_))
+            Some(Verdict::Failed(_))
         ));
         assert_eq!(sink.tests.len(), 1);
     }

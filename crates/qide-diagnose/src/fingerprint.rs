@@ -14,14 +14,20 @@ use crate::Category;
 pub(crate) fn rename_tool(diagnostics: &mut [crate::Diagnostic], from: &str, to: &str) {
     for d in diagnostics.iter_mut().filter(|d| d.tool == from) {
         d.tool = to.to_string();
-        d.fingerprint = fingerprint(
-            d.category,
-            &d.tool,
-            d.code.as_deref(),
-            &d.message,
-            d.file.as_deref(),
-        );
+        refingerprint(d);
     }
+}
+
+/// Recomputes a diagnostic's fingerprint after its tool or category
+/// changed.
+pub(crate) fn refingerprint(d: &mut crate::Diagnostic) {
+    d.fingerprint = fingerprint(
+        d.category,
+        &d.tool,
+        d.code.as_deref(),
+        &d.message,
+        d.file.as_deref(),
+    );
 }
 
 /// Computes the fingerprint of a failure: `fp_` and 16 hex digits of a

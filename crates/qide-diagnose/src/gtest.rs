@@ -5,8 +5,8 @@
 //! names without a time. Captured from GoogleTest 1.12.
 
 use crate::{
-    Category, TestCase, TestOutcome,
-    sink::{Draft, Sink},
+    Category, TestOutcome,
+    sink::{Draft, FailedTest, Sink},
 };
 
 /// An assertion's explanation longer than this many lines is cut there.
@@ -97,30 +97,27 @@ impl Failure {
     /// Records the failed test and its diagnostic.
     pub(crate) fn close(self, sink: &mut Sink) {
         let explanation = self.explanation.join(" ");
-        let message = match (&self.test, explanation.is_empty()) {
-            (Some(test), false) => format!("{test}: {explanation}"),
-            (Some(test), true) => format!("{test} failed"),
-            (None, false) => explanation.clone(),
-            (None, true) => "assertion failed".to_string(),
-        };
-        if let Some(test) = &self.test {
-            sink.test(
-                self.log_lines.0,
-                "gtest",
-                TestCase {
-                    name: test.clone(),
-                    outcome: TestOutcome::Failed,
-                    message: (!explanation.is_empty()).then_some(explanation),
-                    file: self.file.clone(),
-                    line: self.line,
-                },
-            );
-            sink.test_diagnosed(test);
+        let detail = (!explanation.is_empty()).then_some(explanation);
+        match self.test {
+            Some(name) => sink.failed_test(FailedTest {
+                tool: "gtest",
+                category: Category::TestFailure,
+                name,
+                detail,
+                file: self.file,
+                line: self.line,
+                log_lines: self.log_lines,
+            }),
+            // An assertion outside any test (a global fixture's).
+            None => {
+                let message = detail.unwrap_or_else(|| "assertion failed".to_string());
+                let mut draft =
+                    Draft::error("gtest", Category::TestFailure, message, self.log_lines);
+                draft.file = self.file;
+                draft.line = self.line;
+                sink.emit(draft);
+            }
         }
-        let mut draft = Draft::error("gtest", Category::TestFailure, message, self.log_lines);
-        draft.file = self.file;
-        draft.line = self.line;
-        sink.emit(draft);
     }
 }
 

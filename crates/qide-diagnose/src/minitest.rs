@@ -7,7 +7,7 @@
 
 use crate::{
     Category, TestCase, TestOutcome,
-    sink::{Draft, Sink},
+    sink::{FailedTest, Sink},
     trim_indent,
 };
 
@@ -99,40 +99,31 @@ impl Problem {
     pub(crate) fn close(self, sink: &mut Sink) {
         let Some(name) = self.name else { return };
         let detail = self.message.join(" ");
-        let outcome = if self.skipped {
-            TestOutcome::Skipped
-        } else {
-            TestOutcome::Failed
-        };
-        sink.test(
-            self.log_lines.0,
-            "minitest",
-            TestCase {
-                name: name.clone(),
-                outcome,
-                message: (!detail.is_empty()).then(|| detail.clone()),
-                file: self.file.clone(),
-                line: self.line,
-            },
-        );
+        let detail = (!detail.is_empty()).then_some(detail);
         if self.skipped {
+            let case = TestCase {
+                name,
+                outcome: TestOutcome::Skipped,
+                message: detail,
+                file: self.file,
+                line: self.line,
+            };
+            sink.test(self.log_lines.0, "minitest", case);
             return;
         }
-        sink.test_diagnosed(&name);
-        let message = if detail.is_empty() {
-            format!("{name} failed")
-        } else {
-            format!("{name}: {detail}")
-        };
-        let category = if self.error {
-            Category::Crash
-        } else {
-            Category::TestFailure
-        };
-        let mut draft = Draft::error("minitest", category, message, self.log_lines);
-        draft.file = self.file;
-        draft.line = self.line;
-        sink.emit(draft);
+        sink.failed_test(FailedTest {
+            tool: "minitest",
+            category: if self.error {
+                Category::Crash
+            } else {
+                Category::TestFailure
+            },
+            name,
+            detail,
+            file: self.file,
+            line: self.line,
+            log_lines: self.log_lines,
+        });
     }
 }
 

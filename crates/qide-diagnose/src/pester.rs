@@ -6,8 +6,8 @@
 //! documented output and real CI logs (PowerShell is not on this machine).
 
 use crate::{
-    Category, TestCase, TestOutcome,
-    sink::{Draft, Sink},
+    Category, TestOutcome,
+    sink::{FailedTest, Sink, Verdict},
 };
 
 /// A failure's details longer than this many lines are cut there.
@@ -27,18 +27,10 @@ pub(crate) struct Failure {
     lines: u32,
 }
 
-/// What a verdict line was.
-pub(crate) enum Line {
-    /// A failed test, whose details follow.
-    Failed(Failure),
-    /// A passed or skipped test, recorded.
-    Handled,
-}
-
 /// Reads a line that may be a verdict: `[+]`, `[-]` or `[!]`, indented or
 /// not, then the test's name and either its time (`54ms`, `1.2s`, Pester 5's
 /// `(42ms|3ms)` after it) or, for a failure, ` -> ` and the message.
-pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
+pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Verdict<Failure>> {
     let t = crate::trim_indent(line);
     let outcome = match t.get(..4)? {
         "[+] " => TestOutcome::Passed,
@@ -57,20 +49,10 @@ pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
         return None;
     }
     if outcome != TestOutcome::Failed {
-        sink.test(
-            n,
-            "pester",
-            TestCase {
-                name: name.to_string(),
-                outcome,
-                message: None,
-                file: None,
-                line: None,
-            },
-        );
-        return Some(Line::Handled);
+        sink.outcome(n, "pester", name, outcome);
+        return Some(Verdict::Recorded);
     }
-    Some(Line::Failed(Failure {
+    Some(Verdict::Failed(Failure {
         name: name.to_string(),
         message: message.filter(|m| !m.is_empty()).map(str::to_string),
         file: None,
@@ -151,26 +133,15 @@ impl Failure {
 
     /// Records the failed test and its diagnostic.
     pub(crate) fn close(self, sink: &mut Sink) {
-        let message = match &self.message {
-            Some(m) => format!("{}: {m}", self.name),
-            None => format!("{} failed", self.name),
-        };
-        sink.test(
-            self.log_lines.0,
-            "pester",
-            TestCase {
-                name: self.name.clone(),
-                outcome: TestOutcome::Failed,
-                message: self.message.clone(),
-                file: self.file.clone(),
-                line: self.line,
-            },
-        );
-        sink.test_diagnosed(&self.name);
-        let mut draft = Draft::error("pester", Category::TestFailure, message, self.log_lines);
-        draft.file = self.file;
-        draft.line = self.line;
-        sink.emit(draft);
+        sink.failed_test(FailedTest {
+            tool: "pester",
+            category: Category::TestFailure,
+            name: self.name,
+            detail: self.message,
+            file: self.file,
+            line: self.line,
+            log_lines: self.log_lines,
+        });
     }
 }
 

@@ -85,6 +85,25 @@ struct TestMeta {
     diagnosed: bool,
 }
 
+/// What a test runner's verdict line was: a failure, whose details follow
+/// (the reader's construct `F` takes them), or a result already recorded.
+pub(crate) enum Verdict<F> {
+    Failed(F),
+    Recorded,
+}
+
+/// A failed test as a runner's reader found it (see [`Sink::failed_test`]).
+pub(crate) struct FailedTest {
+    pub(crate) tool: &'static str,
+    pub(crate) category: Category,
+    pub(crate) name: String,
+    /// What failed, as the runner says it: an assertion, a message.
+    pub(crate) detail: Option<String>,
+    pub(crate) file: Option<String>,
+    pub(crate) line: Option<u32>,
+    pub(crate) log_lines: (u64, u64),
+}
+
 /// The growing result of one log.
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
@@ -215,6 +234,42 @@ impl Sink {
             tool,
             diagnosed: false,
         });
+    }
+
+    /// Records a test that ran with `outcome`, with nothing more said of it
+    /// (a passed or skipped test's verdict line).
+    pub(crate) fn outcome(&mut self, n: u64, tool: &'static str, name: &str, outcome: TestOutcome) {
+        let case = TestCase {
+            name: name.to_string(),
+            outcome,
+            message: None,
+            file: None,
+            line: None,
+        };
+        self.test(n, tool, case);
+    }
+
+    /// Records a failed test and its root-cause diagnostic, `name: detail`
+    /// (or `name failed`) at the test's place, so the test is not reported
+    /// again at the end.
+    pub(crate) fn failed_test(&mut self, failed: FailedTest) {
+        let message = match &failed.detail {
+            Some(detail) => format!("{}: {detail}", failed.name),
+            None => format!("{} failed", failed.name),
+        };
+        let case = TestCase {
+            name: failed.name.clone(),
+            outcome: TestOutcome::Failed,
+            message: failed.detail,
+            file: failed.file.clone(),
+            line: failed.line,
+        };
+        self.test(failed.log_lines.0, failed.tool, case);
+        self.test_diagnosed(&failed.name);
+        let mut draft = Draft::error(failed.tool, failed.category, message, failed.log_lines);
+        draft.file = failed.file;
+        draft.line = failed.line;
+        self.emit(draft);
     }
 
     /// Notes that the failure of test `name` already has its diagnostic.

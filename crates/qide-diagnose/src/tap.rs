@@ -9,8 +9,8 @@
 //! documented output.
 
 use crate::{
-    Category, TestCase, TestOutcome,
-    sink::{Draft, Sink},
+    Category, TestOutcome,
+    sink::{FailedTest, Sink, Verdict},
     trim_indent,
 };
 
@@ -40,17 +40,9 @@ pub(crate) struct Failure {
     lines: u32,
 }
 
-/// What a test line was.
-pub(crate) enum Line {
-    /// A failed test, whose details follow.
-    Failed(Failure),
-    /// A passed or skipped test, recorded.
-    Handled,
-}
-
 /// Reads `ok N …` and `not ok N …` (a test number is required, so prose
 /// that starts with "ok" is left alone).
-pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
+pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Verdict<Failure>> {
     let t = trim_indent(line);
     let (ok, rest) = match t.as_bytes().first()? {
         b'o' => (true, t.strip_prefix("ok ")?),
@@ -85,20 +77,10 @@ pub(crate) fn line(n: u64, line: &str, sink: &mut Sink) -> Option<Line> {
         } else {
             TestOutcome::Passed
         };
-        sink.test(
-            n,
-            "tap",
-            TestCase {
-                name,
-                outcome,
-                message: None,
-                file: None,
-                line: None,
-            },
-        );
-        return Some(Line::Handled);
+        sink.outcome(n, "tap", &name, outcome);
+        return Some(Verdict::Recorded);
     }
-    Some(Line::Failed(Failure {
+    Some(Verdict::Failed(Failure {
         name,
         yaml: false,
         in_stack: false,
@@ -223,30 +205,19 @@ impl Failure {
 
     /// Records the failed test and its diagnostic.
     pub(crate) fn close(self, sink: &mut Sink) {
-        let detail = match (&self.expected, &self.actual) {
+        let detail = match (self.expected, self.actual) {
             (Some(expected), Some(actual)) => Some(format!("expected {expected}, got {actual}")),
-            _ => self.detail.clone(),
+            _ => self.detail,
         };
-        let message = match &detail {
-            Some(d) => format!("{}: {d}", self.name),
-            None => format!("{} failed", self.name),
-        };
-        sink.test(
-            self.log_lines.0,
-            "tap",
-            TestCase {
-                name: self.name.clone(),
-                outcome: TestOutcome::Failed,
-                message: detail,
-                file: self.file.clone(),
-                line: self.line,
-            },
-        );
-        sink.test_diagnosed(&self.name);
-        let mut draft = Draft::error("tap", Category::TestFailure, message, self.log_lines);
-        draft.file = self.file;
-        draft.line = self.line;
-        sink.emit(draft);
+        sink.failed_test(FailedTest {
+            tool: "tap",
+            category: Category::TestFailure,
+            name: self.name,
+            detail,
+            file: self.file,
+            line: self.line,
+            log_lines: self.log_lines,
+        });
     }
 }
 
@@ -269,15 +240,15 @@ mod tests {
         assert!(sink.tests.is_empty());
         assert!(matches!(
             super::line(1, "ok 1 - adds", &mut sink),
-            Some(Line::Handled)
+            Some(Verdict::Recorded)
         ));
         assert!(matches!(
             super::line(2, "not ok 2 - pending # TODO not yet", &mut sink),
-            Some(Line::Handled)
+            Some(Verdict::Recorded)
         ));
         assert!(matches!(
             super::line(3, "ok 3 # skip no network", &mut sink),
-            Some(Line::Handled)
+            Some(Verdict::Recorded)
         ));
         let outcomes: Vec<_> = sink
             .tests

@@ -4,8 +4,8 @@
 //! tasty's documented output and real CI logs (GHC is not on this machine).
 
 use crate::{
-    Category, TestCase, TestOutcome,
-    sink::{Draft, Sink},
+    Category,
+    sink::{FailedTest, Sink},
 };
 
 /// A failure's details longer than this many lines are cut there.
@@ -82,28 +82,15 @@ impl Failure {
 
     /// Records the failed test and its diagnostic.
     pub(crate) fn close(self, sink: &mut Sink) {
-        let message = match &self.message {
-            Some(m) => format!("{}: {m}", self.name),
-            None => format!("{} failed", self.name),
-        };
-        sink.test(
-            self.log_lines.0,
-            "tasty",
-            TestCase {
-                name: self.name.clone(),
-                outcome: TestOutcome::Failed,
-                message: self.message.clone(),
-                file: None,
-                line: None,
-            },
-        );
-        sink.test_diagnosed(&self.name);
-        sink.emit(Draft::error(
-            "tasty",
-            Category::TestFailure,
-            message,
-            self.log_lines,
-        ));
+        sink.failed_test(FailedTest {
+            tool: "tasty",
+            category: Category::TestFailure,
+            name: self.name,
+            detail: self.message,
+            file: None,
+            line: None,
+            log_lines: self.log_lines,
+        });
     }
 }
 

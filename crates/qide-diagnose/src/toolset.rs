@@ -13,9 +13,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::{
-    Category, Diagnostic, TestCase, TestOutcome, catch2, cmake, ct, dotnet, gradle, gtest,
-    minitest, pester, phpt, pip, ruff,
-    sink::{Draft, Sink},
+    Category, Diagnostic, TestOutcome, catch2, cmake, ct, dotnet, gradle, gtest, minitest, pester,
+    phpt, pip, ruff,
+    sink::{Draft, FailedTest, Sink, Verdict},
     tap, tasty, unittest, xctest,
 };
 
@@ -171,8 +171,8 @@ impl Toolset {
                     return Some(found);
                 }
                 match pester::line(n, line, sink) {
-                    Some(pester::Line::Failed(failure)) => return open(Section::Pester(failure)),
-                    Some(pester::Line::Handled) => return Some(Line::Handled),
+                    Some(Verdict::Failed(failure)) => return open(Section::Pester(failure)),
+                    Some(Verdict::Recorded) => return Some(Line::Handled),
                     None => {}
                 }
             }
@@ -187,8 +187,8 @@ impl Toolset {
                 }
             }
             b'o' | b'n' => match tap::line(n, line, sink) {
-                Some(tap::Line::Failed(failure)) => return open(Section::Tap(failure)),
-                Some(tap::Line::Handled) => return Some(Line::Handled),
+                Some(Verdict::Failed(failure)) => return open(Section::Tap(failure)),
+                Some(Verdict::Recorded) => return Some(Line::Handled),
                 None => {}
             },
             b'=' if phpt::is_diff_start(line) => {
@@ -201,8 +201,8 @@ impl Toolset {
                     return Some(Line::Handled);
                 }
                 match dotnet::line(n, line, sink) {
-                    Some(dotnet::Line::Failed(failure)) => return open(Section::Dotnet(failure)),
-                    Some(dotnet::Line::Handled) => return Some(Line::Handled),
+                    Some(Verdict::Failed(failure)) => return open(Section::Dotnet(failure)),
+                    Some(Verdict::Recorded) => return Some(Line::Handled),
                     None => {}
                 }
                 // size-limit (JavaScript bundles): `Package size limit has
@@ -278,27 +278,20 @@ impl Toolset {
             if outcome == TestOutcome::Failed && self.gtest_failed.as_deref() == Some(name) {
                 return Some(Line::Handled);
             }
-            sink.test(
-                n,
-                "gtest",
-                TestCase {
-                    name: name.to_string(),
-                    outcome,
-                    message: None,
-                    file: None,
-                    line: None,
-                },
-            );
             if outcome == TestOutcome::Failed {
                 // Failed with no assertion of its own: a crash or a
                 // fixture's failure, which the lines before it tell.
-                sink.test_diagnosed(name);
-                sink.emit(Draft::error(
-                    "gtest",
-                    Category::TestFailure,
-                    format!("{name} failed"),
-                    (n, n),
-                ));
+                sink.failed_test(FailedTest {
+                    tool: "gtest",
+                    category: Category::TestFailure,
+                    name: name.to_string(),
+                    detail: None,
+                    file: None,
+                    line: None,
+                    log_lines: (n, n),
+                });
+            } else {
+                sink.outcome(n, "gtest", name, outcome);
             }
             return Some(Line::Handled);
         }

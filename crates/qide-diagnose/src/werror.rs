@@ -7,7 +7,7 @@
 //! must fix.
 
 use crate::sink::Sink;
-use crate::{Category, Severity, fingerprint::fingerprint};
+use crate::{Category, Severity, fingerprint::refingerprint};
 
 /// How far before the verdict a warning may stand and still be one of the
 /// warnings it speaks of: the same compiler run prints them together.
@@ -80,13 +80,7 @@ fn make_root(d: &mut crate::Diagnostic) {
     d.severity = Severity::Error;
     d.root_cause = true;
     d.category = Category::Lint;
-    d.fingerprint = fingerprint(
-        d.category,
-        &d.tool,
-        d.code.as_deref(),
-        &d.message,
-        d.file.as_deref(),
-    );
+    refingerprint(d);
 }
 
 #[cfg(test)]

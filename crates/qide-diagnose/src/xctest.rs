@@ -5,7 +5,7 @@
 //! line, which the located-diagnostic reader takes. From XCTest's
 //! documented output (no Swift on this machine).
 
-use crate::{Category, TestCase, TestOutcome, fingerprint::fingerprint, sink::Sink};
+use crate::{Category, TestCase, TestOutcome, fingerprint::refingerprint, sink::Sink};
 
 /// The test a verdict line names, and its outcome; `None` for `started`.
 pub(crate) fn verdict(line: &str) -> Option<(&str, TestOutcome)> {
@@ -38,17 +38,7 @@ pub(crate) fn record(
     diagnostics_before: Option<usize>,
     sink: &mut Sink,
 ) {
-    sink.test(
-        n,
-        "xctest",
-        TestCase {
-            name: name.to_string(),
-            outcome,
-            message: None,
-            file: None,
-            line: None,
-        },
-    );
+    sink.outcome(n, "xctest", name, outcome);
     let Some(before) = diagnostics_before.filter(|&before| sink.diagnostics.len() > before) else {
         return;
     };
@@ -62,13 +52,7 @@ pub(crate) fn record(
         if d.message.contains(" : XCT") {
             d.category = Category::TestFailure;
             d.tool = "xctest".to_string();
-            d.fingerprint = fingerprint(
-                d.category,
-                &d.tool,
-                d.code.as_deref(),
-                &d.message,
-                d.file.as_deref(),
-            );
+            refingerprint(d);
             place = place.or(Some((d.file.clone(), d.line, d.message.clone())));
         }
     }
