@@ -132,8 +132,9 @@ fn stamp_with(env: &GitEnv, repository: Option<GitDirs<'_>>) -> String {
 }
 
 /// Appends the `stat` of `path` (and, for a symlink, of its target) to
-/// `stamp`, or `-` for a file that is not there.
-fn stamp_file(stamp: &mut String, path: &Path) {
+/// `stamp`, or `-` for a file that is not there: what moves when the file
+/// is written, replaced or touched.
+pub fn stamp_file(stamp: &mut String, path: &Path) {
     let mut write_one = |m: &std::fs::Metadata| {
         let _ = write!(
             stamp,

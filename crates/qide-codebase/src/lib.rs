@@ -44,7 +44,7 @@ use std::path::Path;
 pub use cache::{CachedSummary, SummaryCache};
 pub use classify::{is_lock_file, is_secret};
 pub use error::Error;
-pub use git_settings::{GitDirs, git_settings_stamp};
+pub use git_settings::{GitDirs, git_settings_stamp, stamp_file};
 pub use map::{
     DAMPING, MAP_DEADLINE, MAX_DEFINERS, MIN_REFERENCE_NAME, MapCache, MapFile, MapFocus,
     MapReason, RepoMap, repo_map, symbols_in_message,

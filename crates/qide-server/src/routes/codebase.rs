@@ -450,9 +450,6 @@ fn json_bytes(bytes: Arc<[u8]>, started: Instant) -> Response {
 /// `.git` file that names no git directory: the caller then asks git every
 /// time.
 fn git_stamp(root: &Path) -> Option<String> {
-    use std::fmt::Write;
-    use std::os::unix::fs::MetadataExt;
-
     let dot_git = root.join(".git");
     let Ok(metadata) = std::fs::symlink_metadata(&dot_git) else {
         let in_a_repository = root
@@ -500,21 +497,8 @@ fn git_stamp(root: &Path) -> Option<String> {
         },
     )));
     for file in files {
-        match std::fs::symlink_metadata(&file) {
-            Ok(m) => {
-                let _ = write!(
-                    stamp,
-                    "|{}:{}:{}.{}:{}.{}",
-                    m.ino(),
-                    m.len(),
-                    m.mtime(),
-                    m.mtime_nsec(),
-                    m.ctime(),
-                    m.ctime_nsec()
-                );
-            }
-            Err(_) => stamp.push_str("|-"),
-        }
+        stamp.push('|');
+        qide_codebase::stamp_file(&mut stamp, &file);
     }
     Some(stamp)
 }
